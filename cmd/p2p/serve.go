@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/p2psandbox/hub/migrations"
+	"github.com/p2psandbox/hub/platform/httpserver"
+	"github.com/p2psandbox/hub/platform/metrics"
+	"github.com/p2psandbox/hub/platform/postgres"
+	"github.com/p2psandbox/hub/platform/redis"
+	"github.com/p2psandbox/hub/rest"
+	"github.com/p2psandbox/hub/workers"
+)
+
+func serveCmd(load func() (*app, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Serve REST, auth and the realtime hub on one port (and the worker when run_worker is set)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := load()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return a.serve(ctx)
+		},
+	}
+}
+
+// deps are the connections every long-running command opens.
+type deps struct {
+	pool *pgxpool.Pool
+	rdb  *goredis.Client
+}
+
+func (d deps) close() {
+	d.rdb.Close()
+	d.pool.Close()
+}
+
+// connect opens PostgreSQL and Redis; with migrate it first creates the database if needed and
+// applies pending migrations.
+func (a *app) connect(ctx context.Context, migrate bool) (deps, error) {
+	if migrate {
+		if err := postgres.EnsureDatabase(ctx, a.cfg.Postgres.URL); err != nil {
+			return deps{}, err
+		}
+	}
+	pool, err := postgres.Connect(ctx, a.cfg.Postgres.URL, a.cfg.Postgres.MaxConns)
+	if err != nil {
+		return deps{}, err
+	}
+	if migrate {
+		if err := migrateUp(ctx, pool, a.log); err != nil {
+			pool.Close()
+			return deps{}, err
+		}
+	}
+	rdb, err := redis.Connect(ctx, a.cfg.Redis.URL)
+	if err != nil {
+		pool.Close()
+		return deps{}, err
+	}
+	return deps{pool: pool, rdb: rdb}, nil
+}
+
+func (a *app) serve(ctx context.Context) error {
+	d, err := a.connect(ctx, a.cfg.MigrateOnStart)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+
+	registry := metrics.NewRegistry()
+	router := rest.NewRouter(rest.Deps{
+		Log:          a.log,
+		HTTP:         a.cfg.HTTP,
+		Production:   a.cfg.Production(),
+		Build:        a.build,
+		Checks:       healthChecks(d),
+		CheckTimeout: a.cfg.Health.CheckTimeout,
+		Registry:     registry,
+	})
+
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", a.cfg.HTTP.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: a.cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       a.cfg.HTTP.ReadTimeout,
+		IdleTimeout:       a.cfg.HTTP.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		a.log.Info("serving", "addr", ln.Addr().String(), "version", a.build.Version)
+		return httpserver.Serve(gctx, srv, ln, a.cfg.HTTP.ShutdownTimeout)
+	})
+	if a.cfg.RunWorker {
+		w, err := a.newWorker(d)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		g.Go(func() error { return w.Run(gctx) })
+	}
+	err = g.Wait()
+	a.log.Info("stopped", "err", err)
+	return err
+}
+
+func healthChecks(d deps) []rest.HealthCheck {
+	return []rest.HealthCheck{
+		{Name: "postgres", Check: d.pool.Ping},
+		{Name: "redis", Check: func(ctx context.Context) error { return d.rdb.Ping(ctx).Err() }},
+	}
+}
+
+// newWorker builds the worker with every task handler registered.
+func (a *app) newWorker(d deps) (*workers.Worker, error) {
+	w, err := workers.New(d.rdb, workers.Config{
+		Concurrency:     a.cfg.Worker.Concurrency,
+		Queue:           a.cfg.Worker.Queue,
+		CleanupInterval: a.cfg.Worker.CleanupInterval,
+		ShutdownTimeout: a.cfg.HTTP.ShutdownTimeout,
+	}, a.log)
+	if err != nil {
+		return nil, err
+	}
+	w.Handle(workers.TypeCleanup, workers.Cleanup{
+		Log: a.log,
+		Sweepers: map[string]workers.Sweeper{
+			"idempotency_keys": postgres.ExpiredRows{Pool: d.pool, Table: "idempotency_keys", Column: "expires_at"},
+		},
+	})
+	return w, nil
+}
+
+func workerCmd(load func() (*app, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   "worker",
+		Short: "Run the asynq worker and scheduler, with /health and /metrics on worker.addr",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := load()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			d, err := a.connect(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer d.close()
+			w, err := a.newWorker(d)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", a.cfg.Worker.Addr)
+			if err != nil {
+				return fmt.Errorf("listening on %s: %w", a.cfg.Worker.Addr, err)
+			}
+			ops := &http.Server{
+				Handler: rest.NewRouter(rest.Deps{
+					Log:          a.log,
+					HTTP:         a.cfg.HTTP,
+					Production:   a.cfg.Production(),
+					Build:        a.build,
+					Checks:       healthChecks(d),
+					CheckTimeout: a.cfg.Health.CheckTimeout,
+					Registry:     metrics.NewRegistry(),
+				}),
+				ReadHeaderTimeout: a.cfg.HTTP.ReadHeaderTimeout,
+			}
+			g, gctx := errgroup.WithContext(ctx)
+			g.Go(func() error { return httpserver.Serve(gctx, ops, ln, a.cfg.HTTP.ShutdownTimeout) })
+			g.Go(func() error { return w.Run(gctx) })
+			return g.Wait()
+		},
+	}
+}
+
+// healthcheckCmd lets container healthchecks probe the process without curl in the image.
+func healthcheckCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "healthcheck [url]",
+		Short: "Exit 0 when url (default http://127.0.0.1:8080/health/ready) answers 200",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			url := "http://127.0.0.1:8080/health/ready"
+			if len(args) == 1 {
+				url = args[0]
+			}
+			client := &http.Client{Timeout: 3 * time.Second}
+			res, err := client.Get(url)
+			if err != nil {
+				return err
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				return fmt.Errorf("%s answered %s", url, res.Status)
+			}
+			return nil
+		},
+	}
+}
+
+func migrateUp(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	m, err := postgres.NewMigrator(pool, postgres.MainMigrations(migrations.FS), log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	n, err := m.Up(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("migrations applied", "count", n)
+	return nil
+}

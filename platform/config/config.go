@@ -1,0 +1,321 @@
+// Package config loads and validates the process configuration.
+//
+// Values are layered: built-in defaults < an optional config file < environment variables named
+// P2P_<KEY> (dots become underscores, so http.addr is P2P_HTTP_ADDR). Every key is parsed and
+// checked before anything starts; all problems are reported at once, each naming its key.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+)
+
+// Environment names.
+const (
+	EnvDevelopment = "development"
+	EnvTest        = "test"
+	EnvProduction  = "production"
+)
+
+// Config is the validated configuration of a process.
+type Config struct {
+	Env            string
+	MigrateOnStart bool
+	RunWorker      bool
+
+	Log      Log
+	HTTP     HTTP
+	Postgres Postgres
+	Redis    Redis
+	Health   Health
+	Worker   Worker
+}
+
+// Log configures log/slog.
+type Log struct {
+	Level  string // debug | info | warn | error
+	Format string // text | json
+}
+
+// HTTP configures the single serve port.
+type HTTP struct {
+	Addr              string
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+	MaxBodyBytes      int64
+	CORSOrigins       []string
+	TrustedProxies    []string
+}
+
+// Postgres configures the pgx pool.
+type Postgres struct {
+	URL      string
+	MaxConns int
+}
+
+// Redis configures go-redis.
+type Redis struct {
+	URL    string
+	Prefix string // prefix of every key the application writes (asynq and the adapter keep their own)
+}
+
+// Health configures the readiness probe.
+type Health struct {
+	CheckTimeout time.Duration
+}
+
+// Worker configures the asynq server and scheduler.
+type Worker struct {
+	Addr            string // health and metrics port of `p2p worker`
+	Concurrency     int
+	Queue           string
+	CleanupInterval time.Duration
+}
+
+// Production reports whether the process runs in production.
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
+// Key describes one configuration key: its default and what it means. Keys is the single list
+// that defaults, .env.example and the docs are checked against.
+type Key struct {
+	Name    string
+	Default string
+	Doc     string
+}
+
+// Keys lists every configuration key.
+var Keys = []Key{
+	{"env", EnvDevelopment, "development | test | production"},
+	{"migrate_on_start", "true", "apply pending SQL migrations when serve starts"},
+	{"run_worker", "true", "run the asynq worker and scheduler inside serve"},
+	{"log.level", "info", "debug | info | warn | error"},
+	{"log.format", "", "text | json; empty means text in development and test, json in production"},
+	{"http.addr", ":8080", "listen address of the serve port"},
+	{"http.read_header_timeout", "5s", "time allowed to read request headers"},
+	{"http.read_timeout", "60s", "time allowed to read a whole request"},
+	{"http.idle_timeout", "120s", "keep-alive idle timeout"},
+	{"http.shutdown_timeout", "20s", "how long in-flight requests may run after SIGTERM"},
+	{"http.max_body_bytes", "1048576", "largest request body accepted by default (bytes)"},
+	{"http.cors_origins", "http://localhost:5173,http://localhost:3000", "comma-separated origins allowed by CORS (REST, auth and the hub)"},
+	{"http.trusted_proxies", "127.0.0.1,::1", "comma-separated proxies whose X-Forwarded-For is believed"},
+	{"postgres.url", "postgres://postgres@127.0.0.1:5432/p2p?sslmode=disable", "PostgreSQL connection URL"},
+	{"postgres.max_conns", "20", "pgx pool size"},
+	{"redis.url", "redis://127.0.0.1:6379/0", "Redis connection URL"},
+	{"redis.prefix", "p2p:", "prefix of the application's Redis keys"},
+	{"health.check_timeout", "500ms", "timeout of each readiness check"},
+	{"worker.addr", ":9091", "health and metrics port of a standalone worker (p2p worker)"},
+	{"worker.concurrency", "10", "asynq handler concurrency"},
+	{"worker.queue", "default", "asynq queue the worker serves and enqueues to"},
+	{"worker.cleanup_interval", "10m", "how often expired rows are removed"},
+}
+
+// EnvName returns the environment variable that sets key.
+func EnvName(key string) string {
+	return "P2P_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// Load reads the configuration. file may be empty. env is the process environment as
+// os.Environ returns it; passing it in keeps Load free of global state.
+func Load(file string, env []string) (Config, error) {
+	v := viper.New()
+	for _, k := range Keys {
+		v.SetDefault(k.Name, k.Default)
+	}
+	if file != "" {
+		v.SetConfigFile(file)
+		if err := v.ReadInConfig(); err != nil {
+			return Config{}, fmt.Errorf("config: reading %s: %w", file, err)
+		}
+	}
+	// Environment last: it overrides the file. Read from the given slice, not os.Getenv.
+	vars := make(map[string]string, len(env))
+	for _, kv := range env {
+		if name, value, ok := strings.Cut(kv, "="); ok {
+			vars[name] = value
+		}
+	}
+	for _, k := range Keys {
+		if value, ok := vars[EnvName(k.Name)]; ok && value != "" {
+			v.Set(k.Name, value)
+		}
+	}
+
+	p := parser{v: v}
+	cfg := Config{
+		Env:            p.oneOf("env", EnvDevelopment, EnvTest, EnvProduction),
+		MigrateOnStart: p.boolean("migrate_on_start"),
+		RunWorker:      p.boolean("run_worker"),
+		Log: Log{
+			Level:  p.oneOf("log.level", "debug", "info", "warn", "error"),
+			Format: p.optionalOneOf("log.format", "text", "json"),
+		},
+		HTTP: HTTP{
+			Addr:              p.required("http.addr"),
+			ReadHeaderTimeout: p.duration("http.read_header_timeout", time.Millisecond, time.Hour),
+			ReadTimeout:       p.duration("http.read_timeout", time.Millisecond, time.Hour),
+			IdleTimeout:       p.duration("http.idle_timeout", time.Millisecond, time.Hour),
+			ShutdownTimeout:   p.duration("http.shutdown_timeout", time.Millisecond, time.Hour),
+			MaxBodyBytes:      int64(p.integer("http.max_body_bytes", 1024, 1<<30)),
+			CORSOrigins:       p.origins("http.cors_origins"),
+			TrustedProxies:    p.list("http.trusted_proxies"),
+		},
+		Postgres: Postgres{
+			URL:      p.url("postgres.url", "postgres", "postgresql"),
+			MaxConns: p.integer("postgres.max_conns", 1, 1000),
+		},
+		Redis:  Redis{URL: p.url("redis.url", "redis", "rediss"), Prefix: p.required("redis.prefix")},
+		Health: Health{CheckTimeout: p.duration("health.check_timeout", time.Millisecond, time.Minute)},
+		Worker: Worker{
+			Addr:            p.required("worker.addr"),
+			Concurrency:     p.integer("worker.concurrency", 1, 1000),
+			Queue:           p.required("worker.queue"),
+			CleanupInterval: p.duration("worker.cleanup_interval", time.Second, 24*time.Hour),
+		},
+	}
+	if cfg.Log.Format == "" {
+		cfg.Log.Format = "text"
+		if cfg.Production() {
+			cfg.Log.Format = "json"
+		}
+	}
+	if err := errors.Join(p.errs...); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// parser reads keys and collects one error per bad key.
+type parser struct {
+	v    *viper.Viper
+	errs []error
+}
+
+func (p *parser) fail(key, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("config: %s (%s): %s", EnvName(key), key, fmt.Sprintf(format, args...)))
+}
+
+func (p *parser) raw(key string) string {
+	return strings.TrimSpace(p.v.GetString(key))
+}
+
+func (p *parser) required(key string) string {
+	s := p.raw(key)
+	if s == "" {
+		p.fail(key, "is required")
+	}
+	return s
+}
+
+func (p *parser) oneOf(key string, allowed ...string) string {
+	s := p.required(key)
+	if s == "" {
+		return s
+	}
+	for _, a := range allowed {
+		if s == a {
+			return s
+		}
+	}
+	p.fail(key, "%q is not one of %s", s, strings.Join(allowed, ", "))
+	return ""
+}
+
+func (p *parser) optionalOneOf(key string, allowed ...string) string {
+	if p.raw(key) == "" {
+		return ""
+	}
+	return p.oneOf(key, allowed...)
+}
+
+func (p *parser) boolean(key string) bool {
+	s := p.required(key)
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		p.fail(key, "%q is not a boolean (true or false)", s)
+	}
+	return b
+}
+
+func (p *parser) integer(key string, lo, hi int) int {
+	s := p.required(key)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		p.fail(key, "%q is not an integer", s)
+		return 0
+	}
+	if n < lo || n > hi {
+		p.fail(key, "%d is out of range [%d, %d]", n, lo, hi)
+	}
+	return n
+}
+
+func (p *parser) duration(key string, lo, hi time.Duration) time.Duration {
+	s := p.required(key)
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		p.fail(key, "%q is not a duration (for example 500ms, 30s, 10m)", s)
+		return 0
+	}
+	if d < lo || d > hi {
+		p.fail(key, "%s is out of range [%s, %s]", d, lo, hi)
+	}
+	return d
+}
+
+func (p *parser) url(key string, schemes ...string) string {
+	s := p.required(key)
+	if s == "" {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		p.fail(key, "is not a URL: %v", err)
+		return ""
+	}
+	for _, scheme := range schemes {
+		if u.Scheme == scheme && u.Host != "" {
+			return s
+		}
+	}
+	p.fail(key, "must be a %s:// URL with a host", strings.Join(schemes, ":// or "))
+	return ""
+}
+
+func (p *parser) list(key string) []string {
+	var out []string
+	for _, item := range strings.Split(p.raw(key), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func (p *parser) origins(key string) []string {
+	out := p.list(key)
+	for _, o := range out {
+		// No "*": the session cookies need credentialed CORS, which browsers refuse with a wildcard.
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			p.fail(key, "%q is not an origin (scheme://host[:port])", o)
+		}
+	}
+	return out
+}
