@@ -1,0 +1,33 @@
+// Package identity holds users, organizations, invitations and who is acting: the principal.
+package identity
+
+import (
+	"slices"
+
+	"github.com/p2psandbox/hub/domain/errs"
+)
+
+// Organization roles.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+)
+
+// Principal is the signed-in user on whose behalf a request or a socket acts.
+type Principal struct {
+	UserID         string
+	OrganizationID string
+	Roles          []string
+	SessionHandle  string
+	EmailVerified  bool
+}
+
+// HasRole reports whether the principal holds role.
+func (p Principal) HasRole(role string) bool { return slices.Contains(p.Roles, role) }
+
+// Authentication failures. Transports tell them apart: an expired token means "refresh and retry",
+// anything else means "sign in".
+var (
+	ErrUnauthenticated = &errs.Error{Code: errs.Unauthenticated, Message: "sign in to continue"}
+	ErrTokenExpired    = &errs.Error{Code: errs.Unauthenticated, Message: "the access token has expired; refresh the session"}
+)
