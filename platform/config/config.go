@@ -8,6 +8,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,6 +36,58 @@ type Config struct {
 	Redis    Redis
 	Health   Health
 	Worker   Worker
+	App      App
+	Auth     Auth
+	Mail     Mail
+	Hub      Hub
+}
+
+// App names the public addresses of the product.
+type App struct {
+	Name          string
+	APIDomain     string // where the browser reaches this API (SuperTokens apiDomain)
+	WebsiteDomain string // where the React app runs (links in mail point there)
+}
+
+// Auth configures SuperTokens and its embedded core.
+type Auth struct {
+	ConnectionURI        string // empty: start the embedded core (platform/authcore) in-process
+	APIKey               string // sent to the core; required by the standalone authcore when set
+	CoreAddr             string // listen address of `p2p authcore`
+	CookieSecure         bool
+	CookieSameSite       string // lax | strict | none
+	AntiCSRF             string // NONE | VIA_TOKEN | VIA_CUSTOM_HEADER
+	AccessTokenValidity  time.Duration
+	RefreshTokenValidity time.Duration
+	SigningKeyRotation   time.Duration
+	BcryptCost           int
+	SignInMaxAttempts    int // failed sign-ins per account and per IP within SignInWindow
+	SignInWindow         time.Duration
+	ResendInterval       time.Duration // minimum time between two verification mails to one user
+}
+
+// Mail configures outgoing mail.
+type Mail struct {
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUser     string
+	SMTPPassword string
+	From         string
+	OutboxDir    string // development only: every mail is also written here as an .eml file
+}
+
+// Hub configures the Socket.IO hub.
+type Hub struct {
+	PingInterval   time.Duration
+	PingTimeout    time.Duration
+	MaxPayload     int
+	ConnectTimeout time.Duration
+	EventRate      int // client events per second per socket
+	EventBurst     int
+	TypingTTL      time.Duration
+	PresenceTTL    time.Duration
+	DrainBatch     int
+	DrainInterval  time.Duration
 }
 
 // Log configures log/slog.
@@ -111,6 +164,38 @@ var Keys = []Key{
 	{"redis.url", "redis://127.0.0.1:6379/0", "Redis connection URL"},
 	{"redis.prefix", "p2p:", "prefix of the application's Redis keys"},
 	{"health.check_timeout", "500ms", "timeout of each readiness check"},
+	{"app.name", "P2P Sandbox Hub", "product name used in mail"},
+	{"app.api_domain", "http://localhost:8080", "public origin of this API (SuperTokens apiDomain)"},
+	{"app.website_domain", "http://localhost:5173", "public origin of the React app; mail links point there"},
+	{"supertokens.connection_uri", "", "SuperTokens core URI(s), ';'-separated; empty starts the embedded Go core in-process"},
+	{"supertokens.api_key", "", "API key sent to the core (and required by `p2p authcore` when set)"},
+	{"auth.core_addr", "127.0.0.1:3567", "listen address of the standalone core (p2p authcore)"},
+	{"auth.cookie_secure", "false", "mark session cookies Secure (true behind HTTPS)"},
+	{"auth.cookie_same_site", "lax", "lax | strict | none"},
+	{"auth.anti_csrf", "NONE", "NONE | VIA_TOKEN | VIA_CUSTOM_HEADER (cookie mode)"},
+	{"auth.access_token_validity", "1h", "access token lifetime (embedded core)"},
+	{"auth.refresh_token_validity", "2400h", "refresh token lifetime (embedded core)"},
+	{"auth.signing_key_rotation", "168h", "how often the embedded core rotates its signing key"},
+	{"auth.bcrypt_cost", "11", "bcrypt cost of password hashes (embedded core)"},
+	{"auth.signin_max_attempts", "5", "failed sign-ins allowed per account and per IP within the window"},
+	{"auth.signin_window", "15m", "window of the sign-in attempt limit"},
+	{"auth.resend_interval", "60s", "minimum time between two verification mails to one user"},
+	{"mail.smtp_host", "127.0.0.1", "SMTP server host"},
+	{"mail.smtp_port", "1025", "SMTP server port"},
+	{"mail.smtp_user", "", "SMTP user (empty: no authentication)"},
+	{"mail.smtp_password", "", "SMTP password"},
+	{"mail.from", "P2P Sandbox Hub <no-reply@p2p.local>", "sender address"},
+	{"mail.outbox_dir", "var/outbox", "development and test only: every mail is also written here as .eml"},
+	{"hub.ping_interval", "25s", "Engine.IO ping interval"},
+	{"hub.ping_timeout", "20s", "Engine.IO ping timeout"},
+	{"hub.max_payload", "1000000", "largest Engine.IO message (bytes)"},
+	{"hub.connect_timeout", "3s", "close connections whose namespace CONNECT does not arrive in time"},
+	{"hub.event_rate", "20", "client events per second allowed per socket"},
+	{"hub.event_burst", "40", "burst of client events allowed per socket"},
+	{"hub.typing_ttl", "6s", "typing indicators expire without a refresh after this"},
+	{"hub.presence_ttl", "60s", "a node's presence entries expire after this without a heartbeat"},
+	{"hub.drain_batch", "500", "sockets disconnected per batch on shutdown"},
+	{"hub.drain_interval", "200ms", "pause between drain batches"},
 	{"worker.addr", ":9091", "health and metrics port of a standalone worker (p2p worker)"},
 	{"worker.concurrency", "10", "asynq handler concurrency"},
 	{"worker.queue", "default", "asynq queue the worker serves and enqueues to"},
@@ -179,6 +264,52 @@ func Load(file string, env []string) (Config, error) {
 			Queue:           p.required("worker.queue"),
 			CleanupInterval: p.duration("worker.cleanup_interval", time.Second, 24*time.Hour),
 		},
+	}
+	cfg.App = App{
+		Name:          p.required("app.name"),
+		APIDomain:     p.origin("app.api_domain"),
+		WebsiteDomain: p.origin("app.website_domain"),
+	}
+	cfg.Auth = Auth{
+		ConnectionURI:        p.raw("supertokens.connection_uri"),
+		APIKey:               p.raw("supertokens.api_key"),
+		CoreAddr:             p.required("auth.core_addr"),
+		CookieSecure:         p.boolean("auth.cookie_secure"),
+		CookieSameSite:       p.oneOf("auth.cookie_same_site", "lax", "strict", "none"),
+		AntiCSRF:             p.oneOf("auth.anti_csrf", "NONE", "VIA_TOKEN", "VIA_CUSTOM_HEADER"),
+		AccessTokenValidity:  p.duration("auth.access_token_validity", time.Minute, 24*time.Hour),
+		RefreshTokenValidity: p.duration("auth.refresh_token_validity", time.Hour, 10*365*24*time.Hour),
+		SigningKeyRotation:   p.duration("auth.signing_key_rotation", time.Hour, 365*24*time.Hour),
+		BcryptCost:           p.integer("auth.bcrypt_cost", 4, 15),
+		SignInMaxAttempts:    p.integer("auth.signin_max_attempts", 1, 1000),
+		SignInWindow:         p.duration("auth.signin_window", time.Second, 24*time.Hour),
+		ResendInterval:       p.duration("auth.resend_interval", 0, 24*time.Hour),
+	}
+	if key := cfg.Auth.APIKey; key != "" && !validAPIKey(key) {
+		p.fail("supertokens.api_key", "must be at least 20 characters of A-Z, a-z, 0-9, '=' and '-'")
+	}
+	if cfg.Auth.CookieSameSite == "none" && !cfg.Auth.CookieSecure {
+		p.fail("auth.cookie_same_site", "none needs auth.cookie_secure=true (browsers drop the cookie otherwise)")
+	}
+	cfg.Mail = Mail{
+		SMTPHost:     p.required("mail.smtp_host"),
+		SMTPPort:     p.integer("mail.smtp_port", 1, 65535),
+		SMTPUser:     p.raw("mail.smtp_user"),
+		SMTPPassword: p.raw("mail.smtp_password"),
+		From:         p.address("mail.from"),
+		OutboxDir:    p.raw("mail.outbox_dir"),
+	}
+	cfg.Hub = Hub{
+		PingInterval:   p.duration("hub.ping_interval", time.Second, 10*time.Minute),
+		PingTimeout:    p.duration("hub.ping_timeout", time.Second, 10*time.Minute),
+		MaxPayload:     p.integer("hub.max_payload", 1024, 100<<20),
+		ConnectTimeout: p.duration("hub.connect_timeout", 100*time.Millisecond, time.Minute),
+		EventRate:      p.integer("hub.event_rate", 1, 10000),
+		EventBurst:     p.integer("hub.event_burst", 1, 10000),
+		TypingTTL:      p.duration("hub.typing_ttl", time.Second, time.Minute),
+		PresenceTTL:    p.duration("hub.presence_ttl", 5*time.Second, time.Hour),
+		DrainBatch:     p.integer("hub.drain_batch", 1, 100000),
+		DrainInterval:  p.duration("hub.drain_interval", 0, time.Minute),
 	}
 	if cfg.Log.Format == "" {
 		cfg.Log.Format = "text"
@@ -296,6 +427,45 @@ func (p *parser) url(key string, schemes ...string) string {
 	}
 	p.fail(key, "must be a %s:// URL with a host", strings.Join(schemes, ":// or "))
 	return ""
+}
+
+func (p *parser) origin(key string) string {
+	s := p.required(key)
+	if s == "" {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		p.fail(key, "%q is not an origin (scheme://host[:port])", s)
+		return ""
+	}
+	return strings.TrimSuffix(s, "/")
+}
+
+func (p *parser) address(key string) string {
+	s := p.required(key)
+	if s == "" {
+		return s
+	}
+	if _, err := mail.ParseAddress(s); err != nil {
+		p.fail(key, "%q is not a mail address: %v", s, err)
+		return ""
+	}
+	return s
+}
+
+func validAPIKey(key string) bool {
+	for _, k := range strings.Split(key, ",") {
+		if len(k) < 20 {
+			return false
+		}
+		for _, r := range k {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '=' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (p *parser) list(key string) []string {
