@@ -72,6 +72,9 @@ func TestComposeApplicationEnvironment(t *testing.T) {
 		assert.Equal(t, "redis://redis:6379/0", env("P2P_REDIS_URL"), name)
 		assert.Equal(t, "false", env("P2P_RUN_WORKER"), "%s: the worker runs as its own service", name)
 		assert.Equal(t, "false", env("P2P_MIGRATE_ON_START"), "%s: migrate runs once, before the replicas", name)
+		assert.Equal(t, "http://supertokens:3567", env("P2P_SUPERTOKENS_CONNECTION_URI"), "%s: production uses the real core", name)
+		assert.Equal(t, *p.Services["supertokens"].Environment["API_KEYS"], env("P2P_SUPERTOKENS_API_KEY"), "%s: the core's key", name)
+		assert.Equal(t, "mailpit", env("P2P_MAIL_SMTP_HOST"), name)
 
 		// The values must pass the same validation the binary applies at start.
 		var vars []string

@@ -1,8 +1,10 @@
 package rest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -35,6 +37,7 @@ var statusOf = map[errs.Code]int{
 	errs.Invalid:         http.StatusBadRequest,
 	errs.Validation:      http.StatusUnprocessableEntity,
 	errs.Unauthenticated: http.StatusUnauthorized,
+	errs.TokenExpired:    http.StatusUnauthorized,
 	errs.Forbidden:       http.StatusForbidden,
 	errs.NotFound:        http.StatusNotFound,
 	errs.Conflict:        http.StatusConflict,
@@ -66,11 +69,17 @@ func NewProblem(code errs.Code, detail string) Problem {
 	}
 }
 
-// writeProblem sends p, filling in the request id and instance.
+// writeProblem sends p, filling in the request id and instance, and stops the handler chain.
 func writeProblem(c *gin.Context, p Problem) {
-	p.RequestID = RequestID(c)
+	writeProblemTo(c.Writer, c.Request.URL.Path, RequestID(c), p)
+	c.Abort()
+}
+
+// writeProblemTo writes p on a plain http.ResponseWriter (handlers outside Gin: the auth SDK).
+func writeProblemTo(w http.ResponseWriter, path, requestID string, p Problem) {
+	p.RequestID = requestID
 	if p.Instance == "" {
-		p.Instance = c.Request.URL.Path
+		p.Instance = path
 	}
 	body := map[string]any{
 		"type":      p.Type,
@@ -89,11 +98,40 @@ func writeProblem(c *gin.Context, p Problem) {
 	for k, v := range p.Extra {
 		body[k] = v
 	}
-	c.Header("Content-Type", ProblemContentType)
-	c.Header("Cache-Control", "no-store")
-	c.AbortWithStatusJSON(p.Status, body)
-	// gin's JSON render would overwrite the content type; keep ours.
-	c.Writer.Header().Set("Content-Type", ProblemContentType)
+	b, err := json.Marshal(body)
+	if err != nil {
+		b = []byte(`{"code":"internal","status":500}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", ProblemContentType)
+	h.Set("Cache-Control", "no-store")
+	h.Del("Content-Length")
+	w.WriteHeader(p.Status)
+	w.Write(b) //nolint:errcheck // the client went away
+}
+
+// AuthAPIError answers the auth SDK's requests that failed with an error the SDK leaves to the
+// application: a body that is not JSON, one over the size limit, a failed core call.
+func AuthAPIError(log *slog.Logger) func(err error, r *http.Request, w http.ResponseWriter) {
+	return func(err error, r *http.Request, w http.ResponseWriter) {
+		var (
+			syntax   *json.SyntaxError
+			typeErr  *json.UnmarshalTypeError
+			tooLarge *http.MaxBytesError
+			p        Problem
+		)
+		switch {
+		case errors.As(err, &syntax), errors.As(err, &typeErr), errors.Is(err, io.ErrUnexpectedEOF):
+			p = NewProblem(errs.Invalid, "the body is not valid JSON: "+err.Error())
+		case errors.As(err, &tooLarge):
+			p = NewProblem(errs.TooLarge, fmt.Sprintf("the request body exceeds %d bytes", tooLarge.Limit))
+		default:
+			log.ErrorContext(r.Context(), "auth request failed", "path", r.URL.Path, "err", err,
+				"request_id", w.Header().Get(requestIDHeader))
+			p = NewProblem(errs.Internal, "an unexpected error occurred; quote the request id when reporting it")
+		}
+		writeProblemTo(w, r.URL.Path, w.Header().Get(requestIDHeader), p)
+	}
 }
 
 // Fail answers the request with the problem that err maps to. Internal errors are logged with

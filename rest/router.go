@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/p2psandbox/hub/platform/auth"
 	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/platform/metrics"
 )
@@ -27,6 +28,15 @@ type Deps struct {
 	Registry     *prometheus.Registry
 	// BodyLimits overrides HTTP.MaxBodyBytes for the listed route templates (uploads).
 	BodyLimits map[string]int64
+
+	// The API. Without Auth only the operational endpoints are served (the worker's port).
+	Auth       Authenticator
+	CORSAuth   []string // request headers the auth SDK's frontend sends
+	Accounts   Accounts
+	Limiter    Limiter
+	AuthLimits AuthLimits
+	// OutboxDir, when set, serves the development mail outbox at /dev/outbox.
+	OutboxDir string
 }
 
 // NewRouter builds the engine with the global middleware and the operational endpoints. Areas add
@@ -49,8 +59,8 @@ func NewRouter(d Deps) *gin.Engine {
 		cors.New(cors.Config{
 			AllowOrigins:     d.HTTP.CORSOrigins,
 			AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
-			AllowHeaders:     []string{"Content-Type", "Authorization", requestIDHeader, "Idempotency-Key"},
-			ExposeHeaders:    []string{requestIDHeader, "Retry-After"},
+			AllowHeaders:     append([]string{"Content-Type", "Authorization", requestIDHeader, "Idempotency-Key"}, d.CORSAuth...),
+			ExposeHeaders:    append([]string{requestIDHeader, "Retry-After"}, auth.ExposedHeaders()...),
 			AllowCredentials: true,
 			MaxAge:           12 * time.Hour,
 		}),
@@ -68,5 +78,13 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/health", liveness(d.Build))
 	r.GET("/health/ready", readiness(d.Checks, d.CheckTimeout))
 	r.GET("/metrics", gin.WrapH(metrics.Handler(d.Registry)))
+
+	if d.Auth != nil {
+		api := r.Group("/api/v1")
+		mountAuth(r, api, d)
+	}
+	if d.OutboxDir != "" {
+		r.GET("/dev/outbox", devOutbox(d.OutboxDir, d.Log))
+	}
 	return r
 }

@@ -82,6 +82,7 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		serveCmd(load),
 		workerCmd(load),
 		migrateCmd(load),
+		authcoreCmd(load),
 		healthcheckCmd(),
 		&cobra.Command{
 			Use:   "version",

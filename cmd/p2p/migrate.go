@@ -1,20 +1,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
-	"github.com/p2psandbox/hub/migrations"
 	"github.com/p2psandbox/hub/platform/postgres"
 )
 
 func migrateCmd(load func() (*app, error)) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate up|down|status",
-		Short: "Apply, roll back or list the SQL migrations",
+		Short: "Apply, roll back or list the SQL migrations (the system of record, then the auth core's)",
 	}
-	withMigrator := func(create bool, fn func(cmd *cobra.Command, m *postgres.Migrator) error) func(*cobra.Command, []string) error {
+	// withMigrators opens one migrator per migration set, in application order.
+	withMigrators := func(create bool, fn func(cmd *cobra.Command, ms []*postgres.Migrator) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
 			a, err := load()
 			if err != nil {
@@ -31,12 +33,16 @@ func migrateCmd(load func() (*app, error)) *cobra.Command {
 				return err
 			}
 			defer pool.Close()
-			m, err := postgres.NewMigrator(pool, postgres.MainMigrations(migrations.FS), a.log)
-			if err != nil {
-				return err
+			var ms []*postgres.Migrator
+			for _, set := range migrationSets() {
+				m, err := postgres.NewMigrator(pool, set, a.log)
+				if err != nil {
+					return err
+				}
+				defer m.Close()
+				ms = append(ms, m)
 			}
-			defer m.Close()
-			return fn(cmd, m)
+			return fn(cmd, ms)
 		}
 	}
 	cmd.AddCommand(
@@ -44,21 +50,25 @@ func migrateCmd(load func() (*app, error)) *cobra.Command {
 			Use:   "up",
 			Short: "Create the database if needed and apply every pending migration",
 			Args:  cobra.NoArgs,
-			RunE: withMigrator(true, func(cmd *cobra.Command, m *postgres.Migrator) error {
-				n, err := m.Up(cmd.Context())
-				if err != nil {
-					return err
+			RunE: withMigrators(true, func(cmd *cobra.Command, ms []*postgres.Migrator) error {
+				total := 0
+				for _, m := range ms {
+					n, err := m.Up(cmd.Context())
+					if err != nil {
+						return err
+					}
+					total += n
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s)\n", n)
+				fmt.Fprintf(cmd.OutOrStdout(), "applied %d migration(s)\n", total)
 				return nil
 			}),
 		},
 		&cobra.Command{
 			Use:   "down",
-			Short: "Roll back the newest applied migration",
+			Short: "Roll back the newest applied migration (the auth core's go first)",
 			Args:  cobra.NoArgs,
-			RunE: withMigrator(false, func(cmd *cobra.Command, m *postgres.Migrator) error {
-				done, err := m.Down(cmd.Context())
+			RunE: withMigrators(false, func(cmd *cobra.Command, ms []*postgres.Migrator) error {
+				done, err := downOne(cmd.Context(), ms)
 				if err != nil {
 					return err
 				}
@@ -74,21 +84,34 @@ func migrateCmd(load func() (*app, error)) *cobra.Command {
 			Use:   "status",
 			Short: "List migrations and whether each is applied",
 			Args:  cobra.NoArgs,
-			RunE: withMigrator(false, func(cmd *cobra.Command, m *postgres.Migrator) error {
-				st, err := m.Status(cmd.Context())
-				if err != nil {
-					return err
-				}
-				for _, s := range st {
-					state := "pending"
-					if s.Applied {
-						state = "applied"
+			RunE: withMigrators(false, func(cmd *cobra.Command, ms []*postgres.Migrator) error {
+				for i, m := range ms {
+					st, err := m.Status(cmd.Context())
+					if err != nil {
+						return err
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%05d  %-8s %s\n", s.Version, state, s.Name)
+					for _, s := range st {
+						state := "pending"
+						if s.Applied {
+							state = "applied"
+						}
+						fmt.Fprintf(cmd.OutOrStdout(), "%-20s %05d  %-8s %s\n", migrationSets()[i].VersionTable, s.Version, state, s.Name)
+					}
 				}
 				return nil
 			}),
 		},
 	)
 	return cmd
+}
+
+// downOne rolls back the newest migration of the last set that has one applied.
+func downOne(ctx context.Context, ms []*postgres.Migrator) (bool, error) {
+	for _, m := range slices.Backward(ms) {
+		done, err := m.Down(ctx)
+		if err != nil || done {
+			return done, err
+		}
+	}
+	return false, nil
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,9 +18,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/p2psandbox/hub/migrations"
+	"github.com/p2psandbox/hub/platform/authcore"
 	"github.com/p2psandbox/hub/platform/httpserver"
+	"github.com/p2psandbox/hub/platform/mail"
 	"github.com/p2psandbox/hub/platform/metrics"
 	"github.com/p2psandbox/hub/platform/postgres"
+	"github.com/p2psandbox/hub/platform/ratelimit"
 	"github.com/p2psandbox/hub/platform/redis"
 	"github.com/p2psandbox/hub/rest"
 	"github.com/p2psandbox/hub/workers"
@@ -85,8 +90,27 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	defer d.close()
 
+	g, gctx := errgroup.WithContext(ctx)
+	// The embedded core outlives the HTTP server: requests still draining at shutdown need it.
+	coreCtx, stopCore := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCore()
+	coreURI, coreKey := a.cfg.Auth.ConnectionURI, firstKey(a.cfg.Auth.APIKey)
+	if coreURI == "" {
+		uri, key, serveCore, err := a.embeddedCore(ctx, d)
+		if err != nil {
+			return err
+		}
+		coreURI, coreKey = uri, key
+		g.Go(func() error { return serveCore(coreCtx) })
+	}
+	ids, err := a.initAuth(d, coreURI, coreKey)
+	if err != nil {
+		stopCore()
+		return errors.Join(err, g.Wait())
+	}
+
 	registry := metrics.NewRegistry()
-	router := rest.NewRouter(rest.Deps{
+	deps := rest.Deps{
 		Log:          a.log,
 		HTTP:         a.cfg.HTTP,
 		Production:   a.cfg.Production(),
@@ -94,11 +118,21 @@ func (a *app) serve(ctx context.Context) error {
 		Checks:       healthChecks(d),
 		CheckTimeout: a.cfg.Health.CheckTimeout,
 		Registry:     registry,
-	})
+		Auth:         ids.auth,
+		CORSAuth:     ids.auth.CORSHeaders(),
+		Accounts:     ids.accounts,
+		Limiter:      ratelimit.New(d.rdb, a.cfg.Redis.Prefix),
+		AuthLimits:   a.authLimits(),
+	}
+	if !a.cfg.Production() {
+		deps.OutboxDir = a.cfg.Mail.OutboxDir
+	}
+	router := rest.NewRouter(deps)
 
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Addr)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", a.cfg.HTTP.Addr, err)
+		stopCore()
+		return errors.Join(fmt.Errorf("listening on %s: %w", a.cfg.HTTP.Addr, err), g.Wait())
 	}
 	srv := &http.Server{
 		Handler:           router,
@@ -107,9 +141,8 @@ func (a *app) serve(ctx context.Context) error {
 		IdleTimeout:       a.cfg.HTTP.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-
-	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
+		defer stopCore()
 		a.log.Info("serving", "addr", ln.Addr().String(), "version", a.build.Version)
 		return httpserver.Serve(gctx, srv, ln, a.cfg.HTTP.ShutdownTimeout)
 	})
@@ -117,13 +150,20 @@ func (a *app) serve(ctx context.Context) error {
 		w, err := a.newWorker(d)
 		if err != nil {
 			ln.Close()
-			return err
+			stopCore()
+			return errors.Join(err, g.Wait())
 		}
 		g.Go(func() error { return w.Run(gctx) })
 	}
 	err = g.Wait()
 	a.log.Info("stopped", "err", err)
 	return err
+}
+
+// firstKey is the key the SDK sends when the configuration lists several (for the core).
+func firstKey(keys string) string {
+	k, _, _ := strings.Cut(keys, ",")
+	return strings.TrimSpace(k)
 }
 
 func healthChecks(d deps) []rest.HealthCheck {
@@ -144,12 +184,27 @@ func (a *app) newWorker(d deps) (*workers.Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.Handle(workers.TypeCleanup, workers.Cleanup{
-		Log: a.log,
-		Sweepers: map[string]workers.Sweeper{
-			"idempotency_keys": postgres.ExpiredRows{Pool: d.pool, Table: "idempotency_keys", Column: "expires_at"},
-		},
-	})
+	sweepers := map[string]workers.Sweeper{}
+	for _, table := range []string{"idempotency_keys", "authcore.sessions", "authcore.ev_tokens", "authcore.reset_tokens"} {
+		sweepers[table] = postgres.ExpiredRows{Pool: d.pool, Table: table, Column: "expires_at"}
+	}
+	w.Handle(workers.TypeCleanup, workers.Cleanup{Log: a.log, Sweepers: sweepers})
+
+	renderer, err := mail.NewRenderer(a.cfg.App.Name)
+	if err != nil {
+		return nil, err
+	}
+	var senders mail.Multi
+	if a.cfg.Mail.OutboxDir != "" && !a.cfg.Production() {
+		senders = append(senders, mail.Outbox{Dir: a.cfg.Mail.OutboxDir, From: a.cfg.Mail.From})
+	}
+	if a.cfg.Mail.SMTPHost != "" {
+		senders = append(senders, mail.NewSMTP(mail.SMTPConfig{
+			Host: a.cfg.Mail.SMTPHost, Port: a.cfg.Mail.SMTPPort,
+			User: a.cfg.Mail.SMTPUser, Password: a.cfg.Mail.SMTPPassword, From: a.cfg.Mail.From,
+		}))
+	}
+	w.Handle(workers.TypeSendMail, workers.SendMail{Renderer: renderer, Sender: senders})
 	return w, nil
 }
 
@@ -223,16 +278,24 @@ func healthcheckCmd() *cobra.Command {
 	}
 }
 
+// migrationSets are applied in order by migrate and by serve with migrate_on_start: the system of
+// record, then the embedded auth core's schema (harmless, and empty, with an external core).
+func migrationSets() []postgres.MigrationSet {
+	return []postgres.MigrationSet{postgres.MainMigrations(migrations.FS), authcore.Migrations()}
+}
+
 func migrateUp(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
-	m, err := postgres.NewMigrator(pool, postgres.MainMigrations(migrations.FS), log)
-	if err != nil {
-		return err
+	for _, set := range migrationSets() {
+		m, err := postgres.NewMigrator(pool, set, log)
+		if err != nil {
+			return err
+		}
+		n, err := m.Up(ctx)
+		m.Close()
+		if err != nil {
+			return err
+		}
+		log.Info("migrations applied", "set", set.VersionTable, "count", n)
 	}
-	defer m.Close()
-	n, err := m.Up(ctx)
-	if err != nil {
-		return err
-	}
-	log.Info("migrations applied", "count", n)
 	return nil
 }

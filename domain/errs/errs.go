@@ -16,6 +16,7 @@ const (
 	Invalid         Code = "invalid_request"   // the request cannot be parsed (bad JSON, wrong types)
 	Validation      Code = "validation_failed" // parsed, but fields break the rules
 	Unauthenticated Code = "unauthorized"      // no valid session
+	TokenExpired    Code = "token_expired"     // the access token expired: refresh, then retry
 	Forbidden       Code = "forbidden"         // signed in, not allowed
 	NotFound        Code = "not_found"
 	Conflict        Code = "conflict"

@@ -29,5 +29,5 @@ func (p Principal) HasRole(role string) bool { return slices.Contains(p.Roles, r
 // anything else means "sign in".
 var (
 	ErrUnauthenticated = &errs.Error{Code: errs.Unauthenticated, Message: "sign in to continue"}
-	ErrTokenExpired    = &errs.Error{Code: errs.Unauthenticated, Message: "the access token has expired; refresh the session"}
+	ErrTokenExpired    = &errs.Error{Code: errs.TokenExpired, Message: "the access token has expired; refresh the session"}
 )

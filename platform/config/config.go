@@ -180,7 +180,7 @@ var Keys = []Key{
 	{"auth.signin_max_attempts", "5", "failed sign-ins allowed per account and per IP within the window"},
 	{"auth.signin_window", "15m", "window of the sign-in attempt limit"},
 	{"auth.resend_interval", "60s", "minimum time between two verification mails to one user"},
-	{"mail.smtp_host", "127.0.0.1", "SMTP server host"},
+	{"mail.smtp_host", "", "SMTP server host; empty (development only) keeps mail in the outbox"},
 	{"mail.smtp_port", "1025", "SMTP server port"},
 	{"mail.smtp_user", "", "SMTP user (empty: no authentication)"},
 	{"mail.smtp_password", "", "SMTP password"},
@@ -292,12 +292,15 @@ func Load(file string, env []string) (Config, error) {
 		p.fail("auth.cookie_same_site", "none needs auth.cookie_secure=true (browsers drop the cookie otherwise)")
 	}
 	cfg.Mail = Mail{
-		SMTPHost:     p.required("mail.smtp_host"),
+		SMTPHost:     p.raw("mail.smtp_host"),
 		SMTPPort:     p.integer("mail.smtp_port", 1, 65535),
 		SMTPUser:     p.raw("mail.smtp_user"),
 		SMTPPassword: p.raw("mail.smtp_password"),
 		From:         p.address("mail.from"),
 		OutboxDir:    p.raw("mail.outbox_dir"),
+	}
+	if cfg.Mail.SMTPHost == "" && cfg.Env == EnvProduction {
+		p.fail("mail.smtp_host", "is required in production")
 	}
 	cfg.Hub = Hub{
 		PingInterval:   p.duration("hub.ping_interval", time.Second, 10*time.Minute),

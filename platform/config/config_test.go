@@ -28,7 +28,7 @@ func TestDefaults(t *testing.T) {
 
 func TestLayering(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "p2p.yaml")
-	require.NoError(t, os.WriteFile(file, []byte("http:\n  addr: \":9000\"\n  shutdown_timeout: 3s\nenv: production\n"), 0o600))
+	require.NoError(t, os.WriteFile(file, []byte("http:\n  addr: \":9000\"\n  shutdown_timeout: 3s\nenv: production\nmail:\n  smtp_host: smtp.example\n"), 0o600))
 
 	cfg, err := config.Load(file, []string{"P2P_HTTP_ADDR=:9100", "UNRELATED=x", "P2P_LOG_FORMAT="})
 	require.NoError(t, err)

@@ -26,7 +26,8 @@ func URL() string {
 }
 
 // New returns a client and a unique key prefix ("t:<random>:"). Keys under the prefix are deleted
-// when the test ends.
+// when the test ends, and so are the rate limiter's ("rate:" + prefix; redis_rate puts its own
+// prefix in front of ours).
 func New(t testing.TB) (*goredis.Client, string) {
 	t.Helper()
 	ctx := context.Background()
@@ -38,18 +39,20 @@ func New(t testing.TB) (*goredis.Client, string) {
 	_, _ = rand.Read(b)
 	prefix := "t:" + hex.EncodeToString(b) + ":"
 	t.Cleanup(func() {
-		var cursor uint64
-		for {
-			keys, next, err := c.Scan(ctx, cursor, prefix+"*", 500).Result()
-			if err != nil {
-				t.Errorf("redistest: scanning %s*: %v", prefix, err)
-				break
-			}
-			if len(keys) > 0 {
-				c.Del(ctx, keys...)
-			}
-			if cursor = next; cursor == 0 {
-				break
+		for _, pattern := range []string{prefix + "*", "rate:" + prefix + "*"} {
+			var cursor uint64
+			for {
+				keys, next, err := c.Scan(ctx, cursor, pattern, 500).Result()
+				if err != nil {
+					t.Errorf("redistest: scanning %s: %v", pattern, err)
+					break
+				}
+				if len(keys) > 0 {
+					c.Del(ctx, keys...)
+				}
+				if cursor = next; cursor == 0 {
+					break
+				}
 			}
 		}
 		c.Close()

@@ -1,0 +1,17 @@
+// Package ids makes and checks the ids of every entity: UUIDv7 strings.
+package ids
+
+import "github.com/google/uuid"
+
+// New returns a UUIDv7: time-ordered, so keyset pages and indexes stay compact.
+func New() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Valid reports whether s is a UUID in its canonical form. Transports check ids from outside with
+// it so that a malformed id is a 404, not a database error.
+func Valid(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
+}

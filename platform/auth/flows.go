@@ -1,0 +1,270 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/supertokens/supertokens-golang/ingredients/emaildelivery"
+	"github.com/supertokens/supertokens-golang/recipe/emailpassword/epmodels"
+	eperrors "github.com/supertokens/supertokens-golang/recipe/emailpassword/errors"
+	"github.com/supertokens/supertokens-golang/recipe/emailverification"
+	"github.com/supertokens/supertokens-golang/recipe/session"
+	"github.com/supertokens/supertokens-golang/recipe/session/sessmodels"
+	"github.com/supertokens/supertokens-golang/recipe/userroles"
+	"github.com/supertokens/supertokens-golang/supertokens"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/platform/mail"
+)
+
+// Keys the overrides use to talk to each other through the SDK's userContext.
+const (
+	signUpKey   = "p2p.signup"
+	inactiveKey = "p2p.inactive"
+)
+
+// Sign-up form fields besides email and password. The frontend's wizard sends them all; country
+// and language have defaults.
+var (
+	requiredSignUpFields = []string{"firstName", "lastName", "organizationName", "industry", "organizationSize", "city"}
+	optionalSignUpFields = []string{"country", "languagePreference"}
+)
+
+// fieldLabels turn a field id into the start of a sentence for the SDK's field errors, which the
+// frontend shows under the input on its own.
+var fieldLabels = map[string]string{
+	"email": "Email", "password": "Password", "firstName": "First name", "lastName": "Last name",
+	"organizationName": "Organization name", "industry": "Industry", "organizationSize": "Organization size",
+	"country": "Country", "city": "City", "languagePreference": "Language",
+}
+
+// signUpFormFields declares the fields to the SDK. Every field accepts any value here: the
+// override validates them all together, so the user sees every mistake at once.
+func signUpFormFields() []epmodels.TypeInputFormField {
+	accept := func(interface{}, string) *string { return nil }
+	optional := true
+	fields := []epmodels.TypeInputFormField{{ID: "email", Validate: accept}, {ID: "password", Validate: accept}}
+	for _, id := range requiredSignUpFields {
+		fields = append(fields, epmodels.TypeInputFormField{ID: id, Validate: accept})
+	}
+	for _, id := range optionalSignUpFields {
+		fields = append(fields, epmodels.TypeInputFormField{ID: id, Validate: accept, Optional: &optional})
+	}
+	return fields
+}
+
+// parseSignUp reads the form into the domain's sign-up and checks it, password included.
+func parseSignUp(fields []epmodels.TypeFormField) (identity.SignUp, error) {
+	values := map[string]string{}
+	var bad []eperrors.ErrorPayload
+	for _, f := range fields {
+		s, ok := f.Value.(string)
+		if !ok && f.Value != nil {
+			bad = append(bad, eperrors.ErrorPayload{ID: f.ID, ErrorMsg: fieldLabels[f.ID] + " must be text"})
+			continue
+		}
+		values[f.ID] = s
+	}
+	su := identity.SignUp{
+		Email:              values["email"],
+		FirstName:          values["firstName"],
+		LastName:           values["lastName"],
+		OrganizationName:   values["organizationName"],
+		Industry:           values["industry"],
+		OrganizationSize:   values["organizationSize"],
+		Country:            values["country"],
+		City:               values["city"],
+		LanguagePreference: values["languagePreference"],
+	}
+	su.Normalize()
+	for _, fe := range su.Validate() {
+		bad = append(bad, eperrors.ErrorPayload{ID: fe.Field, ErrorMsg: fieldLabels[fe.Field] + " " + fe.Message})
+	}
+	if msg := identity.ValidatePassword(values["password"], su.Email); msg != "" {
+		bad = append(bad, eperrors.ErrorPayload{ID: "password", ErrorMsg: "Password " + msg})
+	}
+	if len(bad) > 0 {
+		return su, eperrors.FieldError{Msg: "Error in input formFields", Payload: bad}
+	}
+	return su, nil
+}
+
+func (a *Auth) overrideEmailPasswordAPIs(orig epmodels.APIInterface) epmodels.APIInterface {
+	origSignUp, origSignIn, origReset := *orig.SignUpPOST, *orig.SignInPOST, *orig.PasswordResetPOST
+
+	signUp := func(fields []epmodels.TypeFormField, tenantID string, opts epmodels.APIOptions, uc supertokens.UserContext) (epmodels.SignUpPOSTResponse, error) {
+		su, err := parseSignUp(fields)
+		if err != nil {
+			return epmodels.SignUpPOSTResponse{}, err
+		}
+		ctx := opts.Req.Context()
+		withContext(uc, ctx)
+		(*uc)[signUpKey] = su
+		res, err := origSignUp(fields, tenantID, opts, uc)
+		if err != nil || res.OK == nil {
+			return res, err
+		}
+		// The account exists now; a verification mail that fails to queue can be re-sent.
+		user := res.OK.User
+		if _, err := emailverification.SendEmailVerificationEmail(tenantID, user.ID, &user.Email, uc); err != nil {
+			a.log.ErrorContext(ctx, "sending the verification mail after sign-up", "user", user.ID, "err", err)
+		}
+		return res, nil
+	}
+
+	signIn := func(fields []epmodels.TypeFormField, tenantID string, opts epmodels.APIOptions, uc supertokens.UserContext) (epmodels.SignInPOSTResponse, error) {
+		ctx := opts.Req.Context()
+		withContext(uc, ctx)
+		res, err := origSignIn(fields, tenantID, opts, uc)
+		if err != nil {
+			return res, err
+		}
+		if res.WrongCredentialsError != nil && (*uc)[inactiveKey] == true {
+			return epmodels.SignInPOSTResponse{GeneralError: &supertokens.GeneralErrorResponse{
+				Message: "This account has been deactivated. Ask an admin of your organization to reactivate it.",
+			}}, nil
+		}
+		if res.OK != nil {
+			if err := a.accounts.RecordSignIn(ctx, res.OK.User.ID); err != nil {
+				a.log.WarnContext(ctx, "recording sign-in", "user", res.OK.User.ID, "err", err)
+			}
+		}
+		return res, nil
+	}
+
+	reset := func(fields []epmodels.TypeFormField, token, tenantID string, opts epmodels.APIOptions, uc supertokens.UserContext) (epmodels.ResetPasswordPOSTResponse, error) {
+		res, err := origReset(fields, token, tenantID, opts, uc)
+		if err != nil || res.OK == nil {
+			return res, err
+		}
+		if res.OK.UserId == nil {
+			return res, errors.New("auth: the core did not say whose password was reset, so their sessions cannot be revoked")
+		}
+		// Whoever knew the old password is signed out too.
+		if _, err := session.RevokeAllSessionsForUser(*res.OK.UserId, nil, uc); err != nil {
+			return res, fmt.Errorf("auth: revoking sessions after a password reset: %w", err)
+		}
+		return res, nil
+	}
+
+	orig.SignUpPOST, orig.SignInPOST, orig.PasswordResetPOST = &signUp, &signIn, &reset
+	return orig
+}
+
+func (a *Auth) overrideEmailPasswordFunctions(orig epmodels.RecipeInterface) epmodels.RecipeInterface {
+	origSignUp, origSignIn := *orig.SignUp, *orig.SignIn
+
+	// signUp runs once the core holds the credentials: it writes the organization and its owner,
+	// then gives the owner the admin role. Any failure undoes everything, the core's user included.
+	signUp := func(email, password, tenantID string, uc supertokens.UserContext) (epmodels.SignUpResponse, error) {
+		su, ok := (*uc)[signUpKey].(identity.SignUp)
+		if !ok {
+			return epmodels.SignUpResponse{}, errors.New("auth: sign-up without the organization form")
+		}
+		res, err := origSignUp(email, password, tenantID, uc)
+		if err != nil || res.OK == nil {
+			return res, err
+		}
+		ctx := contextOf(uc)
+		su.UserID, su.Email = res.OK.User.ID, res.OK.User.Email
+		undo := func(cause error) (epmodels.SignUpResponse, error) {
+			if err := a.accounts.Unregister(ctx, su.UserID); err != nil {
+				a.log.ErrorContext(ctx, "undoing a failed sign-up", "user", su.UserID, "err", err)
+			}
+			if err := supertokens.DeleteUser(su.UserID); err != nil {
+				a.log.ErrorContext(ctx, "removing the core user of a failed sign-up", "user", su.UserID, "err", err)
+			}
+			return epmodels.SignUpResponse{}, cause
+		}
+		if _, err := a.accounts.Register(ctx, su); err != nil {
+			if e, ok := errs.As(err); ok && e.Code == errs.Validation {
+				// Our copy still holds the address (a user removed from the core only).
+				_, cause := undo(nil)
+				return epmodels.SignUpResponse{EmailAlreadyExistsError: &struct{}{}}, cause
+			}
+			return undo(fmt.Errorf("auth: creating the organization: %w", err))
+		}
+		if _, err := userroles.AddRoleToUser(tenantID, su.UserID, identity.RoleAdmin, uc); err != nil {
+			return undo(fmt.Errorf("auth: giving the owner the admin role: %w", err))
+		}
+		return res, nil
+	}
+
+	// signIn refuses deactivated users with the same answer as a wrong password; the API override
+	// then explains, since only the right password reaches this point.
+	signIn := func(email, password, tenantID string, uc supertokens.UserContext) (epmodels.SignInResponse, error) {
+		res, err := origSignIn(email, password, tenantID, uc)
+		if err != nil || res.OK == nil {
+			return res, err
+		}
+		_, active, err := a.accounts.OrganizationOf(contextOf(uc), res.OK.User.ID)
+		if err != nil {
+			return epmodels.SignInResponse{}, fmt.Errorf("auth: loading the account of %s: %w", res.OK.User.ID, err)
+		}
+		if !active {
+			(*uc)[inactiveKey] = true
+			return epmodels.SignInResponse{WrongCredentialsError: &struct{}{}}, nil
+		}
+		return res, nil
+	}
+
+	orig.SignUp, orig.SignIn = &signUp, &signIn
+	return orig
+}
+
+// orgClaim carries the organization id in the access token, so that every request knows its
+// tenant without a database read.
+const orgClaim = "oid"
+
+func (a *Auth) overrideSessionFunctions(orig sessmodels.RecipeInterface) sessmodels.RecipeInterface {
+	origCreate := *orig.CreateNewSession
+	create := func(userID string, payload, dbData map[string]interface{}, disableAntiCSRF *bool, tenantID string, uc supertokens.UserContext) (sessmodels.SessionContainer, error) {
+		orgID, active, err := a.accounts.OrganizationOf(contextOf(uc), userID)
+		if err != nil {
+			return nil, fmt.Errorf("auth: session for %s: %w", userID, err)
+		}
+		if !active {
+			return nil, fmt.Errorf("auth: session for deactivated user %s refused", userID)
+		}
+		if payload == nil {
+			payload = map[string]interface{}{}
+		}
+		payload[orgClaim] = orgID
+		return origCreate(userID, payload, dbData, disableAntiCSRF, tenantID, uc)
+	}
+	orig.CreateNewSession = &create
+	return orig
+}
+
+func (a *Auth) sendVerificationEmail(input emaildelivery.EmailType, uc supertokens.UserContext) error {
+	ev := input.EmailVerification
+	if ev == nil {
+		return errors.New("auth: verification mailer got another kind of mail")
+	}
+	return a.sendTo(uc, ev.User.ID, ev.User.Email, "verify_email", ev.EmailVerifyLink)
+}
+
+func (a *Auth) sendPasswordResetEmail(input emaildelivery.EmailType, uc supertokens.UserContext) error {
+	pr := input.PasswordReset
+	if pr == nil {
+		return errors.New("auth: password mailer got another kind of mail")
+	}
+	return a.sendTo(uc, pr.User.ID, pr.User.Email, "reset_password", pr.PasswordResetLink)
+}
+
+func (a *Auth) sendTo(uc supertokens.UserContext, userID, email, template, link string) error {
+	ctx := contextOf(uc)
+	acc, err := a.accounts.Account(ctx, userID)
+	name := acc.User.FirstName
+	if err != nil || strings.TrimSpace(name) == "" {
+		name = strings.Split(email, "@")[0]
+	}
+	return a.mailer.Send(ctx, mail.Request{
+		Template: template,
+		Lang:     lang(acc, err),
+		To:       email,
+		Data:     map[string]string{"FirstName": name, "Link": link},
+	})
+}

@@ -1,0 +1,135 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/supertokens/supertokens-golang/recipe/emailverification"
+	"github.com/supertokens/supertokens-golang/recipe/emailverification/evclaims"
+	"github.com/supertokens/supertokens-golang/recipe/session"
+	"github.com/supertokens/supertokens-golang/recipe/session/claims"
+	sterrors "github.com/supertokens/supertokens-golang/recipe/session/errors"
+	"github.com/supertokens/supertokens-golang/recipe/session/sessmodels"
+	"github.com/supertokens/supertokens-golang/recipe/userroles/userrolesclaims"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
+)
+
+// Requirement is something a route asks of the session beyond its existence.
+type Requirement struct {
+	validator claims.SessionClaimValidator
+	denied    string
+}
+
+// VerifiedEmail requires a confirmed email address (publishing to other people).
+func VerifiedEmail() Requirement {
+	return Requirement{
+		validator: evclaims.EmailVerificationClaimValidators.IsVerified(nil, nil),
+		denied:    "confirm your email address first; the link is in the mail we sent you",
+	}
+}
+
+// Role requires one of the organization roles.
+func Role(role string) Requirement {
+	return Requirement{
+		validator: userrolesclaims.UserRoleClaimValidators.Includes(role, nil, nil),
+		denied:    "only an organization " + role + " may do this",
+	}
+}
+
+// Permission requires a permission some role of the user grants.
+func Permission(p string) Requirement {
+	return Requirement{
+		validator: userrolesclaims.PermissionClaimValidators.Includes(p, nil, nil),
+		denied:    "your role does not allow this (" + p + ")",
+	}
+}
+
+// Verify checks the request's session (header or cookie mode) and the requirements. A refreshed
+// or re-claimed access token is written to w, as the SDK's frontend expects. Failures are
+// identity.ErrTokenExpired, identity.ErrUnauthenticated or a forbidden *errs.Error.
+func (a *Auth) Verify(w http.ResponseWriter, r *http.Request, reqs ...Requirement) (identity.Principal, error) {
+	required := true
+	s, err := session.GetSession(r, w, &sessmodels.VerifySessionOptions{SessionRequired: &required})
+	if err != nil {
+		return identity.Principal{}, sessionError(err)
+	}
+	for _, req := range reqs {
+		if err := s.AssertClaims([]claims.SessionClaimValidator{req.validator}); err != nil {
+			var invalid sterrors.InvalidClaimError
+			if errors.As(err, &invalid) {
+				return identity.Principal{}, errs.E(errs.Forbidden, "%s", req.denied)
+			}
+			return identity.Principal{}, sessionError(err)
+		}
+	}
+	return principalOf(s)
+}
+
+// PrincipalFromToken verifies an access token on its own: the realtime hub's handshake, which
+// has no response to refresh tokens into.
+func (a *Auth) PrincipalFromToken(_ context.Context, accessToken string) (identity.Principal, error) {
+	if accessToken == "" {
+		return identity.Principal{}, identity.ErrUnauthenticated
+	}
+	required, antiCSRF := true, false
+	s, err := session.GetSessionWithoutRequestResponse(accessToken, nil,
+		&sessmodels.VerifySessionOptions{SessionRequired: &required, AntiCsrfCheck: &antiCSRF})
+	if err != nil {
+		return identity.Principal{}, sessionError(err)
+	}
+	return principalOf(s)
+}
+
+func sessionError(err error) error {
+	var (
+		refresh sterrors.TryRefreshTokenError
+		unauth  sterrors.UnauthorizedError
+		theft   sterrors.TokenTheftDetectedError
+		invalid sterrors.InvalidClaimError
+	)
+	switch {
+	case errors.As(err, &refresh):
+		return identity.ErrTokenExpired
+	case errors.As(err, &unauth), errors.As(err, &theft):
+		return identity.ErrUnauthenticated
+	case errors.As(err, &invalid):
+		return errs.E(errs.Forbidden, "the session does not allow this")
+	}
+	return fmt.Errorf("auth: verifying the session: %w", err)
+}
+
+func principalOf(s sessmodels.SessionContainer) (identity.Principal, error) {
+	payload := s.GetAccessTokenPayload()
+	orgID, _ := payload[orgClaim].(string)
+	if orgID == "" {
+		// Every session we create carries the organization; one without it is not ours.
+		return identity.Principal{}, identity.ErrUnauthenticated
+	}
+	p := identity.Principal{
+		UserID:         s.GetUserID(),
+		OrganizationID: orgID,
+		SessionHandle:  s.GetHandle(),
+	}
+	if roles, ok := s.GetClaimValue(userrolesclaims.UserRoleClaim).([]interface{}); ok {
+		for _, r := range roles {
+			if role, ok := r.(string); ok {
+				p.Roles = append(p.Roles, role)
+			}
+		}
+	}
+	p.EmailVerified, _ = s.GetClaimValue(evclaims.EmailVerificationClaim).(bool)
+	return p, nil
+}
+
+// EmailVerified asks the core whether the user confirmed email.
+func (a *Auth) EmailVerified(_ context.Context, userID, email string) (bool, error) {
+	ok, err := emailverification.IsEmailVerified(userID, &email)
+	if err != nil {
+		return false, fmt.Errorf("auth: is %s verified: %w", userID, err)
+	}
+	return ok, nil
+}

@@ -1,0 +1,320 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/page"
+	"github.com/p2psandbox/hub/platform/auth"
+	"github.com/p2psandbox/hub/platform/ratelimit"
+)
+
+// Authenticator is what the REST layer needs from the auth adapter.
+type Authenticator interface {
+	Middleware(next http.Handler) http.Handler
+	Verify(w http.ResponseWriter, r *http.Request, reqs ...auth.Requirement) (identity.Principal, error)
+	EmailVerified(ctx context.Context, userID, email string) (bool, error)
+}
+
+// Accounts is what the REST layer needs from the identity service.
+type Accounts interface {
+	Account(ctx context.Context, userID string) (identity.Account, error)
+	Members(ctx context.Context, p identity.Principal, limit int, cursor string) (page.Page[identity.User], error)
+}
+
+// Limiter counts events per key across nodes.
+type Limiter interface {
+	Hit(ctx context.Context, key string, p ratelimit.Policy) (time.Duration, error)
+	Peek(ctx context.Context, key string, p ratelimit.Policy) (time.Duration, error)
+	Reset(ctx context.Context, key string) error
+}
+
+// AuthLimits are the brute-force and mail limits of the auth flows.
+type AuthLimits struct {
+	SignInPerAccount ratelimit.Policy // failed sign-ins of one email
+	SignInPerIP      ratelimit.Policy // failed sign-ins from one address
+	VerificationMail ratelimit.Policy // verification mails one user may ask for
+}
+
+// authRoutes serves the SuperTokens frontend API under /auth and the session-backed parts of
+// /api/v1 that belong to identity.
+type authRoutes struct {
+	log      *slog.Logger
+	auth     Authenticator
+	accounts Accounts
+	limiter  Limiter
+	limits   AuthLimits
+	sdk      http.Handler
+}
+
+func mountAuth(r *gin.Engine, api *gin.RouterGroup, d Deps) *authRoutes {
+	h := &authRoutes{log: d.Log, auth: d.Auth, accounts: d.Accounts, limiter: d.Limiter, limits: d.AuthLimits}
+	// Requests under /auth the SDK does not handle fall through to a 404 problem.
+	h.sdk = d.Auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		writeProblemTo(w, req.URL.Path, w.Header().Get(requestIDHeader),
+			routerProblem(http.StatusNotFound, "no resource at "+req.URL.Path))
+	}))
+	r.Any(auth.BasePath+"/*path", h.serveSDK)
+
+	api.GET("/me", h.require(), h.me)
+	api.GET("/organizations/current/users", h.require(auth.Permission(auth.PermMembersRead)), h.members)
+	return h
+}
+
+// require verifies the session and the requirements, and leaves the principal on the context.
+func (h *authRoutes) require(reqs ...auth.Requirement) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, err := h.auth.Verify(c.Writer, c.Request, reqs...)
+		if err != nil {
+			Fail(c, h.log, err)
+			return
+		}
+		c.Set(principalKey, p)
+		c.Next()
+	}
+}
+
+const principalKey = "principal"
+
+// principal returns the request's principal; routes without require have none.
+func principal(c *gin.Context) identity.Principal {
+	p, _ := c.Get(principalKey)
+	pr, _ := p.(identity.Principal)
+	return pr
+}
+
+func (h *authRoutes) me(c *gin.Context) {
+	p := principal(c)
+	acc, err := h.accounts.Account(c.Request.Context(), p.UserID)
+	if err != nil {
+		Fail(c, h.log, err)
+		return
+	}
+	acc.User.EmailVerified = p.EmailVerified
+	c.JSON(http.StatusOK, acc)
+}
+
+func (h *authRoutes) members(c *gin.Context) {
+	limit, ok := queryInt(c, h.log, "limit")
+	if !ok {
+		return
+	}
+	pg, err := h.accounts.Members(c.Request.Context(), principal(c), limit, c.Query("cursor"))
+	if err != nil {
+		Fail(c, h.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, pg)
+}
+
+// queryInt reads an optional integer query parameter; a malformed one answers 422 and false.
+func queryInt(c *gin.Context, log *slog.Logger, name string) (int, bool) {
+	s := c.Query(name)
+	if s == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		Fail(c, log, errs.Fields(errs.FieldError{Field: name, Message: "must be an integer"}))
+		return 0, false
+	}
+	return n, true
+}
+
+// serveSDK passes /auth requests to the SDK, guarding the flows that need more than it does.
+func (h *authRoutes) serveSDK(c *gin.Context) {
+	path := strings.TrimSuffix(c.Request.URL.Path, "/")
+	switch {
+	case c.Request.Method == http.MethodPost && path == auth.BasePath+"/signin":
+		h.signIn(c)
+	case c.Request.Method == http.MethodPost && path == auth.BasePath+"/signup":
+		h.signUp(c)
+	case c.Request.Method == http.MethodPost && path == auth.BasePath+"/user/email/verify/token":
+		h.resendVerification(c)
+	default:
+		h.sdk.ServeHTTP(c.Writer, c.Request)
+	}
+}
+
+// signIn refuses attempts while the account or the address is locked out, counts failures, and
+// adds the user's profile and organization to a successful answer.
+func (h *authRoutes) signIn(c *gin.Context) {
+	ctx := c.Request.Context()
+	email, ok := h.formEmail(c)
+	if !ok {
+		return
+	}
+	keys := []struct {
+		key    string
+		policy ratelimit.Policy
+	}{
+		{"signin:acct:" + email, h.limits.SignInPerAccount},
+		{"signin:ip:" + c.ClientIP(), h.limits.SignInPerIP},
+	}
+	for _, k := range keys {
+		wait, err := h.limiter.Peek(ctx, k.key, k.policy)
+		if err != nil {
+			Fail(c, h.log, err)
+			return
+		}
+		if wait > 0 {
+			Fail(c, h.log, &errs.Error{Code: errs.RateLimited, RetryAfter: wait,
+				Message: "too many failed sign-ins; wait before trying again or reset your password"})
+			return
+		}
+	}
+
+	body, status := h.captureSDK(c)
+	if status == http.StatusOK {
+		switch body["status"] {
+		case "WRONG_CREDENTIALS_ERROR":
+			for _, k := range keys {
+				if _, err := h.limiter.Hit(ctx, k.key, k.policy); err != nil {
+					h.log.ErrorContext(ctx, "counting a failed sign-in", "err", err)
+				}
+			}
+		case "OK":
+			if err := h.limiter.Reset(ctx, keys[0].key); err != nil {
+				h.log.ErrorContext(ctx, "resetting sign-in failures", "err", err)
+			}
+			h.addAccount(ctx, body)
+		}
+	}
+	h.flush(c, status, body)
+}
+
+// signUp adds the new user's profile and organization to a successful answer.
+func (h *authRoutes) signUp(c *gin.Context) {
+	body, status := h.captureSDK(c)
+	if status == http.StatusOK && body["status"] == "OK" {
+		h.addAccount(c.Request.Context(), body)
+	}
+	h.flush(c, status, body)
+}
+
+// resendVerification limits how often a user can have the verification mail sent.
+func (h *authRoutes) resendVerification(c *gin.Context) {
+	p, err := h.auth.Verify(c.Writer, c.Request)
+	if err == nil {
+		wait, lerr := h.limiter.Hit(c.Request.Context(), "verifymail:"+p.UserID, h.limits.VerificationMail)
+		if lerr != nil {
+			Fail(c, h.log, lerr)
+			return
+		}
+		if wait > 0 {
+			Fail(c, h.log, &errs.Error{Code: errs.RateLimited, RetryAfter: wait,
+				Message: "a verification mail was sent a moment ago; check your inbox or try again shortly"})
+			return
+		}
+	}
+	// Without a session the SDK answers with its own 401, which its frontend understands.
+	h.sdk.ServeHTTP(c.Writer, c.Request)
+}
+
+// formEmail reads the email of a SuperTokens form body and puts the body back for the SDK.
+func (h *authRoutes) formEmail(c *gin.Context) (string, bool) {
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		Fail(c, h.log, err)
+		return "", false
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
+	var form struct {
+		FormFields []struct {
+			ID    string `json:"id"`
+			Value any    `json:"value"`
+		} `json:"formFields"`
+	}
+	if err := json.Unmarshal(raw, &form); err != nil {
+		Fail(c, h.log, errs.E(errs.Invalid, "the body is not a JSON sign-in form: %v", err))
+		return "", false
+	}
+	for _, f := range form.FormFields {
+		if s, ok := f.Value.(string); ok && f.ID == "email" {
+			return strings.ToLower(strings.TrimSpace(s)), true
+		}
+	}
+	return "", true // the SDK reports the missing field in its own format
+}
+
+// captureWriter holds the SDK's body back so that it can be amended; headers (the session
+// tokens) go straight to the real writer.
+type captureWriter struct {
+	gin.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (w *captureWriter) WriteHeader(code int)              { w.status = code }
+func (w *captureWriter) WriteHeaderNow()                   {}
+func (w *captureWriter) Write(b []byte) (int, error)       { return w.buf.Write(b) }
+func (w *captureWriter) WriteString(s string) (int, error) { return w.buf.WriteString(s) }
+func (w *captureWriter) Status() int                       { return w.status }
+func (w *captureWriter) Written() bool                     { return w.status != 0 }
+
+// captureSDK runs the SDK and returns its JSON body (nil when it is not a JSON object).
+func (h *authRoutes) captureSDK(c *gin.Context) (map[string]any, int) {
+	real := c.Writer
+	cw := &captureWriter{ResponseWriter: real}
+	c.Writer = cw
+	h.sdk.ServeHTTP(cw, c.Request)
+	c.Writer = real
+	if cw.status == 0 {
+		cw.status = http.StatusOK
+	}
+	var body map[string]any
+	if json.Unmarshal(cw.buf.Bytes(), &body) != nil {
+		body = nil
+		// Not JSON: pass it on untouched.
+		real.Header().Del("Content-Length")
+		real.WriteHeader(cw.status)
+		real.Write(cw.buf.Bytes()) //nolint:errcheck // the client went away
+		c.Abort()
+	}
+	return body, cw.status
+}
+
+func (h *authRoutes) flush(c *gin.Context, status int, body map[string]any) {
+	if body == nil || c.IsAborted() {
+		return
+	}
+	c.Writer.Header().Del("Content-Length")
+	c.JSON(status, body)
+}
+
+// addAccount merges the domain's user into the SDK's user and adds the organization: the
+// frontend's sign-in and sign-up expect both.
+func (h *authRoutes) addAccount(ctx context.Context, body map[string]any) {
+	user, _ := body["user"].(map[string]any)
+	id, _ := user["id"].(string)
+	email, _ := user["email"].(string)
+	acc, err := h.accounts.Account(ctx, id)
+	if err != nil {
+		h.log.ErrorContext(ctx, "loading the account for a sign-in answer", "user", id, "err", err)
+		return
+	}
+	verified, err := h.auth.EmailVerified(ctx, id, email)
+	if err != nil {
+		h.log.WarnContext(ctx, "checking email verification", "user", id, "err", err)
+	}
+	acc.User.EmailVerified = verified
+	var merged map[string]any
+	b, _ := json.Marshal(acc.User)
+	_ = json.Unmarshal(b, &merged)
+	for k, v := range user { // the SDK's own fields (timeJoined, tenantIds) stay
+		merged[k] = v
+	}
+	body["user"] = merged
+	body["organization"] = acc.Organization
+}

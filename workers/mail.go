@@ -1,0 +1,54 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/p2psandbox/hub/platform/mail"
+)
+
+// TypeSendMail renders and sends one templated mail. Retried with backoff when SMTP fails.
+const TypeSendMail = "mail:send"
+
+// MailQueue enqueues mail for the worker; the requester never waits on SMTP.
+type MailQueue struct {
+	Client *asynq.Client
+	Queue  string
+}
+
+// Send enqueues req.
+func (q MailQueue) Send(ctx context.Context, req mail.Request) error {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("mail task: %w", err)
+	}
+	_, err = q.Client.EnqueueContext(ctx, asynq.NewTask(TypeSendMail, b),
+		asynq.Queue(q.Queue), asynq.MaxRetry(8), asynq.Timeout(time.Minute))
+	if err != nil {
+		return fmt.Errorf("enqueueing %s mail to %s: %w", req.Template, req.To, err)
+	}
+	return nil
+}
+
+// SendMail is the handler of TypeSendMail.
+type SendMail struct {
+	Renderer *mail.Renderer
+	Sender   mail.Sender
+}
+
+// ProcessTask renders and sends. A payload or template that cannot work is not retried.
+func (h SendMail) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var req mail.Request
+	if err := json.Unmarshal(t.Payload(), &req); err != nil {
+		return fmt.Errorf("%w: bad payload: %v", asynq.SkipRetry, err)
+	}
+	m, err := h.Renderer.Render(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
+	}
+	return h.Sender.Send(ctx, m)
+}
