@@ -25,13 +25,6 @@ const (
 	inactiveKey = "p2p.inactive"
 )
 
-// Sign-up form fields besides email and password. The frontend's wizard sends them all; country
-// and language have defaults.
-var (
-	requiredSignUpFields = []string{"firstName", "lastName", "organizationName", "industry", "organizationSize", "city"}
-	optionalSignUpFields = []string{"country", "languagePreference"}
-)
-
 // fieldLabels turn a field id into the start of a sentence for the SDK's field errors, which the
 // frontend shows under the input on its own.
 var fieldLabels = map[string]string{
@@ -40,32 +33,56 @@ var fieldLabels = map[string]string{
 	"country": "Country", "city": "City", "languagePreference": "Language",
 }
 
-// signUpFormFields declares the fields to the SDK. Every field accepts any value here: the
-// override validates them all together, so the user sees every mistake at once.
+// signUpFormFields declares the fields to the SDK with the identity domain's rule for each, so the
+// SDK reports every bad field at once. The same password rule guards the reset form. Rules that
+// span fields (the city depends on the country, the password must not be the email) run in the
+// sign-up override.
 func signUpFormFields() []epmodels.TypeInputFormField {
-	accept := func(interface{}, string) *string { return nil }
 	optional := true
-	fields := []epmodels.TypeInputFormField{{ID: "email", Validate: accept}, {ID: "password", Validate: accept}}
-	for _, id := range requiredSignUpFields {
-		fields = append(fields, epmodels.TypeInputFormField{ID: id, Validate: accept})
+	field := func(id string, rule func(string) string, opt bool) epmodels.TypeInputFormField {
+		f := epmodels.TypeInputFormField{ID: id, Validate: func(v interface{}, _ string) *string {
+			s, ok := v.(string)
+			msg := fieldLabels[id] + " must be text"
+			if ok {
+				if m := rule(strings.TrimSpace(s)); m != "" {
+					msg = fieldLabels[id] + " " + m
+				} else {
+					return nil
+				}
+			}
+			return &msg
+		}}
+		if opt {
+			f.Optional = &optional
+		}
+		return f
 	}
-	for _, id := range optionalSignUpFields {
-		fields = append(fields, epmodels.TypeInputFormField{ID: id, Validate: accept, Optional: &optional})
+	name := func(lo, hi int) func(string) string {
+		return func(s string) string { return identity.ValidateName(s, lo, hi) }
 	}
-	return fields
+	oneOf := func(list []string) func(string) string {
+		return func(s string) string { return identity.OneOf(s, list) }
+	}
+	return []epmodels.TypeInputFormField{
+		field("email", func(s string) string { return identity.ValidateEmail(strings.ToLower(s)) }, false),
+		field("password", func(s string) string { return identity.ValidatePassword(s, "") }, false),
+		field("firstName", name(1, 50), false),
+		field("lastName", name(1, 50), false),
+		field("organizationName", name(2, 100), false),
+		field("industry", oneOf(identity.Industries), false),
+		field("organizationSize", oneOf(identity.OrganizationSizes), false),
+		field("city", name(2, 50), false),
+		field("country", name(2, 56), true),
+		field("languagePreference", oneOf(identity.Languages), true),
+	}
 }
 
-// parseSignUp reads the form into the domain's sign-up and checks it, password included.
+// parseSignUp reads the SDK-validated form into the domain's sign-up and applies the rules that
+// span fields.
 func parseSignUp(fields []epmodels.TypeFormField) (identity.SignUp, error) {
 	values := map[string]string{}
-	var bad []eperrors.ErrorPayload
 	for _, f := range fields {
-		s, ok := f.Value.(string)
-		if !ok && f.Value != nil {
-			bad = append(bad, eperrors.ErrorPayload{ID: f.ID, ErrorMsg: fieldLabels[f.ID] + " must be text"})
-			continue
-		}
-		values[f.ID] = s
+		values[f.ID], _ = f.Value.(string)
 	}
 	su := identity.SignUp{
 		Email:              values["email"],
@@ -79,6 +96,7 @@ func parseSignUp(fields []epmodels.TypeFormField) (identity.SignUp, error) {
 		LanguagePreference: values["languagePreference"],
 	}
 	su.Normalize()
+	var bad []eperrors.ErrorPayload
 	for _, fe := range su.Validate() {
 		bad = append(bad, eperrors.ErrorPayload{ID: fe.Field, ErrorMsg: fieldLabels[fe.Field] + " " + fe.Message})
 	}

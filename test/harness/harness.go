@@ -1,0 +1,270 @@
+// Package harness runs the real p2p binary for cross-process tests: each server gets its own
+// database, Redis key prefix, asynq queue, SMTP sink and port, and is stopped with SIGTERM when
+// the test ends.
+package harness
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/p2psandbox/hub/platform/mail/mailtest"
+	"github.com/p2psandbox/hub/platform/postgres/pgtest"
+	"github.com/p2psandbox/hub/platform/redis/redistest"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	binDir    string
+)
+
+// Main runs a package's tests, then removes the binary and the template databases.
+func Main(m *testing.M) {
+	defer func() {
+		if binDir != "" {
+			os.RemoveAll(binDir)
+		}
+	}()
+	pgtest.Main(m)
+}
+
+// Binary builds cmd/p2p once per test binary and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		binDir, buildErr = os.MkdirTemp("", "p2p-harness")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "p2p")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/p2p")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building p2p: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// Env is the shared state several servers of one test use: one database, one Redis prefix, one
+// SMTP sink, as nodes of one deployment would.
+type Env struct {
+	DatabaseURL string
+	RedisPrefix string
+	Mail        *mailtest.Server
+	OutboxDir   string
+	// Extra variables for every server of this environment (P2P_...=...).
+	Vars []string
+}
+
+// NewEnv makes a fresh deployment environment.
+func NewEnv(t testing.TB) *Env {
+	t.Helper()
+	_, prefix := redistest.New(t)
+	return &Env{
+		DatabaseURL: pgtest.Empty(t),
+		RedisPrefix: prefix,
+		Mail:        mailtest.Start(t),
+		OutboxDir:   t.TempDir(),
+	}
+}
+
+// Server is one running p2p process.
+type Server struct {
+	URL  string
+	Addr string
+	cmd  *exec.Cmd
+	logs *lockedBuffer
+	done chan error
+}
+
+// Start runs `p2p serve` in env with extra variables and waits until it is ready.
+func (e *Env) Start(t testing.TB, vars ...string) *Server {
+	t.Helper()
+	return e.Run(t, []string{"serve"}, "/health/ready", vars...)
+}
+
+// Run runs the binary with args in env and waits until readyPath answers 200 ("" waits for
+// nothing). The process is stopped with SIGTERM at the end of the test.
+func (e *Env) Run(t testing.TB, args []string, readyPath string, vars ...string) *Server {
+	t.Helper()
+	addr := FreeAddr(t)
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+		"P2P_ENV=test",
+		"P2P_LOG_LEVEL=info",
+		"P2P_HTTP_ADDR=" + addr,
+		"P2P_POSTGRES_URL=" + e.DatabaseURL,
+		"P2P_POSTGRES_MAX_CONNS=8",
+		"P2P_REDIS_URL=" + redistest.URL(),
+		"P2P_REDIS_PREFIX=" + e.RedisPrefix,
+		"P2P_WORKER_QUEUE=" + e.RedisPrefix + "queue",
+		"P2P_WORKER_ADDR=" + FreeAddr(t),
+		"P2P_AUTH_BCRYPT_COST=4",
+		"P2P_MAIL_SMTP_HOST=" + e.Mail.Host,
+		fmt.Sprintf("P2P_MAIL_SMTP_PORT=%d", e.Mail.Port),
+		"P2P_MAIL_OUTBOX_DIR=" + e.OutboxDir,
+	}
+	env = append(env, e.Vars...)
+	env = append(env, vars...)
+	s := &Server{URL: "http://" + addr, Addr: addr, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	s.cmd = exec.Command(Binary(t), args...)
+	s.cmd.Env = env
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("harness: starting p2p: %v", err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		s.Stop(t)
+		if t.Failed() {
+			t.Logf("logs of %s:\n%s", s.Addr, s.logs.String())
+		}
+	})
+	if readyPath != "" {
+		s.WaitReady(t, readyPath, 60*time.Second)
+	}
+	return s
+}
+
+// WaitReady polls path until it answers 200.
+func (s *Server) WaitReady(t testing.TB, path string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.done:
+			s.done <- err
+			t.Fatalf("harness: p2p exited before it was ready (%v); logs:\n%s", err, s.logs.String())
+		default:
+		}
+		res, err := client.Get(s.URL + path)
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("harness: %s%s not ready after %s; logs:\n%s", s.URL, path, timeout, s.logs.String())
+}
+
+// Stop sends SIGTERM and waits for the exit.
+func (s *Server) Stop(t testing.TB) {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		s.done <- err
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		t.Errorf("harness: p2p did not stop after SIGTERM")
+	}
+}
+
+// Kill stops the process with SIGKILL, as a crash would.
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	err := <-s.done
+	s.done <- err
+}
+
+// Logs returns what the process printed so far.
+func (s *Server) Logs() string { return s.logs.String() }
+
+// FreeAddr returns a loopback address nothing listens on.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("harness: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Clone(l.b.String())
+}
+
+// Core is a standalone `p2p authcore` shared by the servers of an environment.
+type Core struct {
+	URL    string
+	APIKey string
+	proc   *Server
+}
+
+// StartCore runs `p2p authcore` and makes every server started afterwards in e use it.
+func (e *Env) StartCore(t testing.TB) *Core {
+	t.Helper()
+	addr := FreeAddr(t)
+	key := "harness-core-key-0123456789abcdef"
+	proc := e.Run(t, []string{"authcore"}, "", "P2P_AUTH_CORE_ADDR="+addr, "P2P_SUPERTOKENS_API_KEY="+key)
+	proc.URL = "http://" + addr
+	proc.WaitReady(t, "/hello", 60*time.Second)
+	e.Vars = append(e.Vars, "P2P_SUPERTOKENS_CONNECTION_URI="+proc.URL, "P2P_SUPERTOKENS_API_KEY="+key)
+	return &Core{URL: proc.URL, APIKey: key, proc: proc}
+}
+
+// Call sends one CDI request to the core, as the SDK would.
+func (c *Core) Call(t testing.TB, method, path, rid string, body any) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.URL+path, rd)
+	req.Header.Set("api-key", c.APIKey)
+	req.Header.Set("cdi-version", "3.1")
+	req.Header.Set("rid", rid)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("harness: core %s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || json.Unmarshal(b, &out) != nil {
+		t.Fatalf("harness: core %s %s: %d %s", method, path, res.StatusCode, b)
+	}
+	return out
+}
