@@ -1,0 +1,33 @@
+package realtime
+
+import (
+	"context"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/p2psandbox/hub/realtime/sio"
+)
+
+// Broadcaster reaches the sockets in a room, on whichever node they are. REST handlers, domain
+// event subscribers and workers depend on it; *Hub (on a serving node) and *Emitter (anywhere with
+// Redis) implement it.
+type Broadcaster interface {
+	Emit(ctx context.Context, room, event string, payload any) error
+}
+
+// Emitter publishes room broadcasts through Redis for processes that hold no sockets.
+type Emitter struct {
+	e *sio.Emitter
+}
+
+// NewEmitter returns an emitter for the deployment whose application keys start with keyPrefix
+// (config redis.prefix).
+func NewEmitter(ctx context.Context, rdb goredis.UniversalClient, keyPrefix string) *Emitter {
+	return &Emitter{e: sio.NewEmitter(ctx, rdb, AdapterChannel(keyPrefix))}
+}
+
+// Emit publishes event with payload to room. Payloads are JSON-like values or structs with json
+// tags; []byte values inside maps travel as binary.
+func (e *Emitter) Emit(_ context.Context, room, event string, payload any) error {
+	return e.e.Emit(room, event, payload)
+}
