@@ -80,6 +80,9 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/metrics", gin.WrapH(metrics.Handler(d.Registry)))
 
 	if d.Auth != nil {
+		if err := mountOpenAPI(r); err != nil {
+			panic(err) // the document is embedded: a broken one never passes the tests
+		}
 		api := r.Group("/api/v1")
 		mountAuth(r, api, d)
 	}

@@ -101,7 +101,13 @@ func (c *Client) Do(method, path string, body any, headers ...string) *Response 
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	c.keepTokens(res.Header)
-	return &Response{Status: res.StatusCode, Header: res.Header, Body: b}
+	out := &Response{Status: res.StatusCode, Header: res.Header, Body: b}
+	contract, err := loadContract()
+	if err != nil {
+		c.t.Fatalf("harness: loading the OpenAPI document: %v", err)
+	}
+	contract.check(c.t, method, path, out)
+	return out
 }
 
 func (c *Client) keepTokens(h http.Header) {
