@@ -451,8 +451,8 @@ func (h *Hub) presenceSet(ctx context.Context, c *sio.Conn, st *connState, args 
 	return ch.User, nil
 }
 
-// typingRoom checks a typing payload: a topic or conversation room the socket has joined.
-func typingRoom(c *sio.Conn, args []any) (string, error) {
+// typingRoom checks a typing payload: a room of a joinable kind that the socket has joined.
+func (h *Hub) typingRoom(c *sio.Conn, args []any) (string, error) {
 	var in roomPayload
 	if err := decode(args, &in); err != nil {
 		return "", err
@@ -461,8 +461,8 @@ func typingRoom(c *sio.Conn, args []any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if kind != KindTopic && kind != KindConversation {
-		return "", errs.Fields(errs.FieldError{Field: "room", Message: "typing is for topic and conversation rooms"})
+	if _, joinable := h.joins[kind]; !joinable {
+		return "", errs.Fields(errs.FieldError{Field: "room", Message: "typing is for rooms joined on request (topic, conversation)"})
 	}
 	if !c.In(in.Room) {
 		return "", errs.E(errs.Forbidden, "join %s before typing in it", in.Room)
@@ -471,7 +471,7 @@ func typingRoom(c *sio.Conn, args []any) (string, error) {
 }
 
 func (h *Hub) typingStart(_ context.Context, c *sio.Conn, st *connState, args []any) (any, error) {
-	room, err := typingRoom(c, args)
+	room, err := h.typingRoom(c, args)
 	if err != nil {
 		return nil, err
 	}
@@ -483,7 +483,7 @@ func (h *Hub) typingStart(_ context.Context, c *sio.Conn, st *connState, args []
 }
 
 func (h *Hub) typingStop(_ context.Context, c *sio.Conn, st *connState, args []any) (any, error) {
-	room, err := typingRoom(c, args)
+	room, err := h.typingRoom(c, args)
 	if err != nil {
 		return nil, err
 	}

@@ -286,6 +286,9 @@ func TestPresenceAcrossNodes(t *testing.T) {
 	tab1 := dial(t, b, "ok:u1:o1")
 	assert.Equal(t, "online", next(t, watcher, realtime.EventPresenceUpdate)["status"])
 	tab2 := dial(t, a, "ok:u1:o1")
+	// A socket's first event is handled after its connect work (presence included): wait for it,
+	// or tab1 could go away before tab2 counts and the watcher would see away, online, away.
+	call(t, tab2, realtime.EventEcho, nil)
 	require.Equal(t, true, call(t, tab1, realtime.EventPresenceSet, map[string]any{"status": "away"})["ok"])
 	require.Equal(t, true, call(t, tab2, realtime.EventPresenceSet, map[string]any{"status": "away"})["ok"])
 	assert.Equal(t, "away", next(t, watcher, realtime.EventPresenceUpdate)["status"], "away once every tab is away")

@@ -134,8 +134,14 @@ func (a *app) serve(ctx context.Context) error {
 		stopCore()
 		return errors.Join(fmt.Errorf("listening on %s: %w", a.cfg.HTTP.Addr, err), g.Wait())
 	}
+	hub, err := a.newHub(ctx, d, ids.auth, registry)
+	if err != nil {
+		ln.Close()
+		stopCore()
+		return errors.Join(err, g.Wait())
+	}
 	srv := &http.Server{
-		Handler:           router,
+		Handler:           withHub(hub, router),
 		ReadHeaderTimeout: a.cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       a.cfg.HTTP.ReadTimeout,
 		IdleTimeout:       a.cfg.HTTP.IdleTimeout,
@@ -144,7 +150,7 @@ func (a *app) serve(ctx context.Context) error {
 	g.Go(func() error {
 		defer stopCore()
 		a.log.Info("serving", "addr", ln.Addr().String(), "version", a.build.Version)
-		return httpserver.Serve(gctx, srv, ln, a.cfg.HTTP.ShutdownTimeout)
+		return a.serveWithHub(gctx, hub, srv, ln)
 	})
 	if a.cfg.RunWorker {
 		w, err := a.newWorker(d)

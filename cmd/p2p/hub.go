@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/platform/config"
+	"github.com/p2psandbox/hub/platform/httpserver"
+	"github.com/p2psandbox/hub/realtime"
+)
+
+// newHub starts this node of the realtime hub. Join authorizers are registered here as the
+// domain areas that own topic and conversation rooms arrive.
+func (a *app) newHub(ctx context.Context, d deps, auth realtime.Authenticator, reg prometheus.Registerer) (*realtime.Hub, error) {
+	h := a.cfg.Hub
+	return realtime.New(ctx, realtime.Config{
+		PingInterval:   h.PingInterval,
+		PingTimeout:    h.PingTimeout,
+		MaxPayload:     h.MaxPayload,
+		ConnectTimeout: h.ConnectTimeout,
+		CORSOrigins:    a.cfg.HTTP.CORSOrigins,
+		EventRate:      h.EventRate,
+		EventBurst:     h.EventBurst,
+		TypingTTL:      h.TypingTTL,
+		PresenceTTL:    h.PresenceTTL,
+		DrainBatch:     h.DrainBatch,
+		DrainInterval:  h.DrainInterval,
+	}, realtime.Deps{
+		Log:       a.log,
+		Redis:     d.rdb,
+		KeyPrefix: a.cfg.Redis.Prefix,
+		Auth:      auth,
+		Joins:     a.joinAuthorizers(),
+		Registry:  reg,
+	})
+}
+
+// joinAuthorizers maps the joinable room kinds to the domain's checks. In the test environment a
+// "test" kind stands in for the topic and conversation rooms whose areas are not built yet, so
+// that the socket.io-client suite can exercise joins, typing and room broadcasts end to end:
+// test:<id> is open to any signed-in user, except ids starting with "deny" (forbidden) and
+// "missing" (not found).
+func (a *app) joinAuthorizers() map[string]realtime.JoinAuthorizer {
+	joins := map[string]realtime.JoinAuthorizer{}
+	if a.cfg.Env == config.EnvTest {
+		joins["test"] = realtime.JoinFunc(func(_ context.Context, _ identity.Principal, id string) error {
+			switch {
+			case strings.HasPrefix(id, "deny"):
+				return errs.E(errs.Forbidden, "this test room refuses everyone")
+			case strings.HasPrefix(id, "missing"):
+				return errs.E(errs.NotFound, "no such test room")
+			}
+			return nil
+		})
+	}
+	return joins
+}
+
+// withHub routes /socket.io/ to the hub and everything else to the REST router, so that no Gin
+// middleware wraps the long-lived websocket and polling connections.
+func withHub(hub *realtime.Hub, rest http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", hub.Handler())
+	mux.Handle("/", rest)
+	return mux
+}
+
+// serveWithHub serves srv until ctx ends; then it drains the hub (its sockets reconnect to other
+// nodes in batches) before the HTTP server shuts down, and closes the hub last.
+func (a *app) serveWithHub(ctx context.Context, hub *realtime.Hub, srv *http.Server, ln net.Listener) error {
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHTTP()
+	done := make(chan error, 1)
+	go func() { done <- httpserver.Serve(httpCtx, srv, ln, a.cfg.HTTP.ShutdownTimeout) }()
+	select {
+	case err := <-done:
+		hub.Close()
+		return err
+	case <-ctx.Done():
+	}
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.HTTP.ShutdownTimeout)
+	if err := hub.Drain(drainCtx); err != nil {
+		a.log.Warn("hub drain incomplete", "err", err)
+	}
+	cancel()
+	hub.Close()
+	stopHTTP()
+	return <-done
+}
