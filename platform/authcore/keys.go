@@ -24,6 +24,11 @@ const keysLockID int64 = 0x7032700012
 // rsaBits is the size of the core's signing keys, as in the real core.
 const rsaBits = 2048
 
+// keyReload bounds how long a node signs with a key after another node made a newer one
+// (RotateSigningKey there): the signer re-reads the table this often. The JWKS keeps a replaced
+// key this much longer than the access-token validity to cover those late tokens.
+const keyReload = time.Minute
+
 type signingKey struct {
 	kid       string // "d-<uuid>" or "s-<uuid>"
 	static    bool
@@ -39,10 +44,11 @@ type keyring struct {
 	rotation time.Duration
 	atValid  time.Duration
 
-	mu      sync.Mutex
-	byKID   map[string]*signingKey
-	dynamic []*signingKey // oldest first
-	static  *signingKey
+	mu       sync.Mutex
+	byKID    map[string]*signingKey
+	dynamic  []*signingKey // oldest first
+	static   *signingKey
+	loadedAt time.Time // by the injected clock
 }
 
 func newKeyring(pool *pgxpool.Pool, cfg Config) *keyring {
@@ -84,8 +90,10 @@ func (k *keyring) reload(ctx context.Context) error {
 		return fmt.Errorf("loading signing keys: %w", err)
 	}
 
+	now := k.now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.loadedAt = now
 	for _, r := range list {
 		if _, ok := k.byKID[r.kid]; ok {
 			continue
@@ -164,6 +172,14 @@ func (k *keyring) create(ctx context.Context, force bool) error {
 // key, replacing it first when it is older than the rotation period.
 func (k *keyring) current(ctx context.Context, static bool) (*signingKey, error) {
 	k.mu.Lock()
+	stale := k.now().Sub(k.loadedAt) >= keyReload
+	k.mu.Unlock()
+	if stale {
+		if err := k.reload(ctx); err != nil {
+			return nil, err
+		}
+	}
+	k.mu.Lock()
 	var key *signingKey
 	if static {
 		key = k.static
@@ -214,7 +230,7 @@ type jwk struct {
 
 // jwks lists the keys that may have signed a live access token: the static key, the newest
 // dynamic key, and each older dynamic key until its successor is older than the access-token
-// validity (the last token it signed has expired by then).
+// validity plus keyReload (the last token it signed has expired by then).
 func (k *keyring) jwks(ctx context.Context) ([]jwk, error) {
 	if err := k.reload(ctx); err != nil {
 		return nil, err
@@ -225,7 +241,7 @@ func (k *keyring) jwks(ctx context.Context) ([]jwk, error) {
 	out := []jwk{}
 	// Newest first: readers that try keys in order find the likely one first.
 	for i := len(k.dynamic) - 1; i >= 0; i-- {
-		if i == len(k.dynamic)-1 || now.Before(k.dynamic[i+1].createdAt.Add(k.atValid)) {
+		if i == len(k.dynamic)-1 || now.Before(k.dynamic[i+1].createdAt.Add(k.atValid+keyReload)) {
 			out = append(out, k.dynamic[i].jwk())
 		}
 	}
