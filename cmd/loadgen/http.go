@@ -20,7 +20,9 @@ func (h *headers) Set(v string) error { *h = append(*h, v); return nil }
 
 func runHTTP(args []string) error {
 	fs := flag.NewFlagSet("http", flag.ExitOnError)
-	url := fs.String("url", "http://127.0.0.1:8080/health/ready", "URL to GET")
+	url := fs.String("url", "http://127.0.0.1:8080/health/ready", "URL to request")
+	method := fs.String("method", http.MethodGet, "HTTP method")
+	body := fs.String("body", "", "request body (sent with Content-Type: application/json)")
 	rate := fs.Int("rate", 1000, "requests per second")
 	duration := fs.Duration("duration", 30*time.Second, "how long to send (measured part)")
 	warmup := fs.Duration("warmup", 3*time.Second, "load sent first and not measured")
@@ -44,9 +46,16 @@ func runHTTP(args []string) error {
 		},
 	}
 	do := func(ctx context.Context) string {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+		var rd io.Reader
+		if *body != "" {
+			rd = strings.NewReader(*body)
+		}
+		req, err := http.NewRequestWithContext(ctx, *method, *url, rd)
 		if err != nil {
 			return "error"
+		}
+		if *body != "" {
+			req.Header.Set("Content-Type", "application/json")
 		}
 		for _, h := range hdrs {
 			if k, v, ok := strings.Cut(h, ":"); ok {
@@ -70,7 +79,7 @@ func runHTTP(args []string) error {
 		outcome := do(context.Background())
 		rec.add(time.Since(due), outcome)
 	})
-	rec.report("GET "+*url, *rate, elapsed).print(os.Stdout, *asJSON)
+	rec.report(*method+" "+*url, *rate, elapsed).print(os.Stdout, *asJSON)
 	return nil
 }
 

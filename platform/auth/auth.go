@@ -64,6 +64,7 @@ type Auth struct {
 	accounts Accounts
 	mailer   Mailer
 	log      *slog.Logger
+	verified *verified
 }
 
 // BasePath is where the SDK's frontend API is served.
@@ -71,7 +72,7 @@ const BasePath = "/auth"
 
 // Init initialises the SDK for the process.
 func Init(cfg Config, accounts Accounts, mailer Mailer) (*Auth, error) {
-	a := &Auth{cfg: cfg, accounts: accounts, mailer: mailer, log: cfg.Log}
+	a := &Auth{cfg: cfg, accounts: accounts, mailer: mailer, log: cfg.Log, verified: newVerified(50000)}
 	basePath := BasePath
 	sameSite := cfg.CookieSameSite
 	antiCSRF := cfg.AntiCSRF

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/supertokens/supertokens-golang/recipe/emailverification"
 	"github.com/supertokens/supertokens-golang/recipe/emailverification/evclaims"
@@ -52,6 +53,12 @@ func Permission(p string) Requirement {
 // or re-claimed access token is written to w, as the SDK's frontend expects. Failures are
 // identity.ErrTokenExpired, identity.ErrUnauthenticated or a forbidden *errs.Error.
 func (a *Auth) Verify(w http.ResponseWriter, r *http.Request, reqs ...Requirement) (identity.Principal, error) {
+	bearer, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if bearer != "" && len(reqs) == 0 {
+		if p, ok := a.verified.get(bearer); ok {
+			return p, nil
+		}
+	}
 	required := true
 	s, err := session.GetSession(r, w, &sessmodels.VerifySessionOptions{SessionRequired: &required})
 	if err != nil {
@@ -66,7 +73,11 @@ func (a *Auth) Verify(w http.ResponseWriter, r *http.Request, reqs ...Requiremen
 			return identity.Principal{}, sessionError(err)
 		}
 	}
-	return principalOf(s)
+	p, err := principalOf(s)
+	if err == nil && bearer != "" && len(reqs) == 0 {
+		a.verified.remember(bearer, s, p)
+	}
+	return p, err
 }
 
 // PrincipalFromToken verifies an access token on its own: the realtime hub's handshake, which
@@ -75,13 +86,20 @@ func (a *Auth) PrincipalFromToken(_ context.Context, accessToken string) (identi
 	if accessToken == "" {
 		return identity.Principal{}, identity.ErrUnauthenticated
 	}
+	if p, ok := a.verified.get(accessToken); ok {
+		return p, nil
+	}
 	required, antiCSRF := true, false
 	s, err := session.GetSessionWithoutRequestResponse(accessToken, nil,
 		&sessmodels.VerifySessionOptions{SessionRequired: &required, AntiCsrfCheck: &antiCSRF})
 	if err != nil {
 		return identity.Principal{}, sessionError(err)
 	}
-	return principalOf(s)
+	p, err := principalOf(s)
+	if err == nil {
+		a.verified.remember(accessToken, s, p)
+	}
+	return p, err
 }
 
 func sessionError(err error) error {
