@@ -96,6 +96,9 @@ func newEnv(t *testing.T, adjust ...func(*authcore.Config)) *env {
 	return &env{core: core, pool: pool, clock: clk, url: "http://" + ln.Addr().String(), cfg: cfg}
 }
 
+// testClient bounds every request, so that a core that hangs fails its test instead of the run.
+var testClient = &http.Client{Timeout: 30 * time.Second}
+
 // reply is a core response: the HTTP status, the raw body and, when it is JSON, the object.
 type reply struct {
 	status int
@@ -130,7 +133,7 @@ func (e *env) callWith(t *testing.T, method, path string, body any, headers map[
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)

@@ -168,37 +168,48 @@ func (k *keyring) create(ctx context.Context, force bool) error {
 	return k.reload(ctx)
 }
 
-// current returns the key that signs new access tokens: the static key, or the newest dynamic
-// key, replacing it first when it is older than the rotation period.
-func (k *keyring) current(ctx context.Context, static bool) (*signingKey, error) {
+// signers are the keys that sign new access tokens, one per kind.
+type signers struct{ dynamic, static *signingKey }
+
+func (s signers) pick(static bool) *signingKey {
+	if static {
+		return s.static
+	}
+	return s.dynamic
+}
+
+// current returns the signing keys, replacing the dynamic key first when it is older than the
+// rotation period. It may read and write the database, so callers take the keys before they open
+// a transaction: a transaction waiting for a second pooled connection can starve the pool.
+func (k *keyring) current(ctx context.Context) (signers, error) {
 	k.mu.Lock()
 	stale := k.now().Sub(k.loadedAt) >= keyReload
 	k.mu.Unlock()
 	if stale {
 		if err := k.reload(ctx); err != nil {
-			return nil, err
+			return signers{}, err
 		}
 	}
-	k.mu.Lock()
-	var key *signingKey
-	if static {
-		key = k.static
-	} else if n := len(k.dynamic); n > 0 {
-		key = k.dynamic[n-1]
+	get := func() signers {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		s := signers{static: k.static}
+		if n := len(k.dynamic); n > 0 {
+			s.dynamic = k.dynamic[n-1]
+		}
+		return s
 	}
-	k.mu.Unlock()
-	if key == nil {
-		return nil, errors.New("no signing key loaded")
+	s := get()
+	if s.dynamic == nil || s.static == nil {
+		return signers{}, errors.New("no signing key loaded")
 	}
-	if static || k.now().Sub(key.createdAt) < k.rotation {
-		return key, nil
+	if k.now().Sub(s.dynamic.createdAt) < k.rotation {
+		return s, nil
 	}
 	if err := k.create(ctx, false); err != nil {
-		return nil, err
+		return signers{}, err
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.dynamic[len(k.dynamic)-1], nil
+	return get(), nil
 }
 
 // lookup finds the key kid, reading the table again when this node does not know it (another

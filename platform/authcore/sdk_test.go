@@ -168,7 +168,7 @@ type frontend struct {
 func (a *app) frontend(t *testing.T, mode string) *frontend {
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
-	return &frontend{t: t, app: a, mode: mode, client: &http.Client{Jar: jar}}
+	return &frontend{t: t, app: a, mode: mode, client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 }
 
 type answer struct {

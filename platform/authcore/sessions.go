@@ -64,16 +64,12 @@ func (c *Core) loadSession(ctx context.Context, q queryRower, handle string, loc
 	return &s, nil
 }
 
-// issueAccessToken completes t with the current times and signs it with the session's key kind.
-func (c *Core) issueAccessToken(ctx context.Context, t *accessToken, static bool, now time.Time) (tokenInfo, error) {
+// issueAccessToken completes t with the current times (keeping a set expiry) and signs it.
+func (c *Core) issueAccessToken(t *accessToken, key *signingKey, now time.Time) (tokenInfo, error) {
 	if t.exp == 0 {
 		t.exp = now.Add(c.cfg.AccessTokenValidity).Unix()
 	}
 	t.iat = now.Unix()
-	key, err := c.keys.current(ctx, static)
-	if err != nil {
-		return tokenInfo{}, err
-	}
 	signed, err := t.sign(key)
 	if err != nil {
 		return tokenInfo{}, err
@@ -110,6 +106,10 @@ func (c *Core) createSession(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := c.keys.current(ctx)
+	if err != nil {
+		return nil, err
+	}
 	now := c.now()
 	handle := uuid.NewString()
 	anti := newAntiCSRF(enableAntiCSRF)
@@ -117,8 +117,8 @@ func (c *Core) createSession(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	at, err := c.issueAccessToken(ctx, &accessToken{userID: userID, tenant: r.tenant, sessionHandle: handle,
-		rtHash1: hash(rt.Token), antiCSRF: anti, custom: custom}, !dynamic, now)
+	at, err := c.issueAccessToken(&accessToken{userID: userID, tenant: r.tenant, sessionHandle: handle,
+		rtHash1: hash(rt.Token), antiCSRF: anti, custom: custom}, keys.pick(!dynamic), now)
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +194,10 @@ func (c *Core) verifySession(ctx context.Context, r *request) (any, error) {
 	if t.parentRTHash1 == nil && !checkDB {
 		return ok("session", fromToken), nil
 	}
+	keys, err := c.keys.current(ctx)
+	if err != nil {
+		return nil, err
+	}
 
 	var resp map[string]any
 	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
@@ -227,8 +231,8 @@ func (c *Core) verifySession(ctx context.Context, r *request) (any, error) {
 		if err != nil {
 			return err
 		}
-		at, err := c.issueAccessToken(ctx, &accessToken{userID: s.userID, tenant: s.tenant, sessionHandle: s.handle,
-			rtHash1: t.rtHash1, antiCSRF: t.antiCSRF, custom: custom}, s.useStaticKey, now)
+		at, err := c.issueAccessToken(&accessToken{userID: s.userID, tenant: s.tenant, sessionHandle: s.handle,
+			rtHash1: t.rtHash1, antiCSRF: t.antiCSRF, custom: custom}, keys.pick(s.useStaticKey), now)
 		if err != nil {
 			return err
 		}
@@ -259,6 +263,10 @@ func (c *Core) refreshSession(ctx context.Context, r *request) (any, error) {
 	}
 	if enableAntiCSRF && claims.AntiCSRF != nil && (anti == nil || *anti != *claims.AntiCSRF) {
 		return status("UNAUTHORISED", "message", "Anti CSRF token missing, or not matching"), nil
+	}
+	keys, err := c.keys.current(ctx)
+	if err != nil {
+		return nil, err
 	}
 
 	var resp map[string]any
@@ -298,8 +306,8 @@ func (c *Core) refreshSession(ctx context.Context, r *request) (any, error) {
 		if err != nil {
 			return err
 		}
-		at, err := c.issueAccessToken(ctx, &accessToken{userID: s.userID, tenant: s.tenant, sessionHandle: s.handle,
-			rtHash1: hash(child.Token), parentRTHash1: &rtHash1, antiCSRF: anti2, custom: custom}, s.useStaticKey, now)
+		at, err := c.issueAccessToken(&accessToken{userID: s.userID, tenant: s.tenant, sessionHandle: s.handle,
+			rtHash1: hash(child.Token), parentRTHash1: &rtHash1, antiCSRF: anti2, custom: custom}, keys.pick(s.useStaticKey), now)
 		if err != nil {
 			return err
 		}
@@ -347,8 +355,12 @@ func (c *Core) regenerateSession(ctx context.Context, r *request) (any, error) {
 	if t.exp*1000 <= now.UnixMilli() {
 		return ok("session", s), nil
 	}
+	keys, err := c.keys.current(ctx)
+	if err != nil {
+		return nil, err
+	}
 	t.custom = custom
-	at, err := c.issueAccessToken(ctx, t, useStatic, now)
+	at, err := c.issueAccessToken(t, keys.pick(useStatic), now)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/platform/authcore"
+	"github.com/p2psandbox/hub/platform/postgres"
+	"github.com/p2psandbox/hub/platform/postgres/pgtest"
 )
 
 func sha(s string) string {
@@ -407,4 +409,25 @@ func TestConcurrentRefresh(t *testing.T) {
 	for s := range statuses {
 		assert.Equal(t, "OK", s)
 	}
+}
+
+// TestSingleConnectionPool runs every session operation on a pool of one connection, with the
+// keys due for a re-read and a rotation: no transaction may wait for a second connection.
+func TestSingleConnectionPool(t *testing.T) {
+	_, url := pgtest.NewWith(t, authcore.Migrations())
+	pool, err := postgres.Connect(context.Background(), url, 1)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	clk := &clock{}
+	core, err := authcore.New(context.Background(), pool, testConfig(clk))
+	require.NoError(t, err)
+	e := &env{core: core, pool: pool, clock: clk, url: serveHandler(t, core)}
+
+	res := e.session(t, "u", nil, false)
+	clk.Advance(authcore.DefaultSigningKeyRotation)
+	r := e.refresh(t, tokenOf(t, res, "refreshToken"), nil).ok(t)
+	clk.Advance(2 * time.Minute)
+	e.verify(t, tokenOf(t, r, "accessToken"), true).ok(t)
+	clk.Advance(authcore.DefaultSigningKeyRotation)
+	e.refresh(t, tokenOf(t, r, "refreshToken"), nil).ok(t)
 }
