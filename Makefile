@@ -9,7 +9,7 @@ GOTOOL  := go tool -modfile=tools/go.mod
 # Two cores here: a bounded test run, never an endless one.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run test lint build services db clean perf-health
+.PHONY: run test lint build services clean perf-health perf-auth
 
 ## run: make sure PostgreSQL and Redis are up, migrate, and serve on :8080 with the in-process worker
 run: services build
@@ -39,6 +39,10 @@ services:
 ## perf-health: the readiness probe under a fixed 1,000 requests/s (see docs/perf.md)
 perf-health: build
 	./scripts/perf-health.sh
+
+## perf-auth: authenticated GET /api/v1/me at 500/s and sign-in at 5/s (see docs/perf.md)
+perf-auth: build
+	./scripts/perf-auth.sh
 
 clean:
 	rm -rf bin
