@@ -20,4 +20,16 @@
 //
 // Every time comes from Config.Now, so tests expire tokens by moving a clock. The package has no
 // global state; several Cores may share a database (several nodes), and they coordinate through it.
+//
+// Use: apply Migrations (postgres.NewMigrator), then
+//
+//	core, err := authcore.New(ctx, pool, authcore.Config{APIKeys: []string{key}})
+//	go core.Serve(ctx, ln) // or mount core.Handler()
+//
+// and give the SDK ConnectionURI "http://"+ln.Addr().String() and the same APIKey. Run Cleanup
+// now and then to drop expired sessions and tokens.
+//
+// Where this core differs from the real one: only the tenant "public" exists (no multitenancy
+// API); only cdi-version 3.1 is spoken; request bodies with fields the endpoint does not read are
+// refused (400) rather than ignored; regenerate checks the token's signature.
 package authcore

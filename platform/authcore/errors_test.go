@@ -84,3 +84,23 @@ func TestSeveralAPIKeys(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusUnauthorized, e.callWith(t, "GET", "/recipe/roles", nil, map[string]string{"api-key": "first-key"}).status)
 }
+
+// TestStorageFailureIs500 pins pitfall 2 of the spec: a failure is an HTTP error, never a business
+// status that the SDK would read as "wrong credentials" or "token theft".
+func TestStorageFailureIs500(t *testing.T) {
+	e := newEnv(t)
+	res := e.session(t, "u", nil, false)
+	e.pool.Close()
+	for name, r := range map[string]reply{
+		"signin":  e.call(t, "POST", "/public/recipe/signin", map[string]any{"email": "a@b.c", "password": "p"}),
+		"signup":  e.call(t, "POST", "/public/recipe/signup", map[string]any{"email": "a@b.c", "password": "p"}),
+		"refresh": e.refresh(t, tokenOf(t, res, "refreshToken"), nil),
+	} {
+		assert.Equal(t, http.StatusInternalServerError, r.status, name)
+		assert.Equal(t, "Internal Error", r.raw, name)
+	}
+	// The JWKS answers from the keys in memory: without it every SDK request would fail.
+	r := e.callWith(t, "GET", "/.well-known/jwks.json", nil, nil)
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.Len(t, r.obj["keys"], 2)
+}

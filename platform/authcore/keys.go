@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"slices"
 	"sync"
@@ -40,6 +41,7 @@ type signingKey struct {
 // share it, so a kid this node has not seen yet is looked up there before it is refused.
 type keyring struct {
 	pool     *pgxpool.Pool
+	log      *slog.Logger
 	now      func() time.Time
 	rotation time.Duration
 	atValid  time.Duration
@@ -52,7 +54,7 @@ type keyring struct {
 }
 
 func newKeyring(pool *pgxpool.Pool, cfg Config) *keyring {
-	return &keyring{pool: pool, now: cfg.Now, rotation: cfg.SigningKeyRotation,
+	return &keyring{pool: pool, log: cfg.Log, now: cfg.Now, rotation: cfg.SigningKeyRotation,
 		atValid: cfg.AccessTokenValidity, byKID: map[string]*signingKey{}}
 }
 
@@ -242,13 +244,20 @@ type jwk struct {
 // jwks lists the keys that may have signed a live access token: the static key, the newest
 // dynamic key, and each older dynamic key until its successor is older than the access-token
 // validity plus keyReload (the last token it signed has expired by then).
+//
+// A failed read of the table serves the cached keys: a JWKS that fails turns every SDK request
+// that needs it into a 500, while the cache misses only keys made on other nodes since.
 func (k *keyring) jwks(ctx context.Context) ([]jwk, error) {
-	if err := k.reload(ctx); err != nil {
-		return nil, err
-	}
+	reloadErr := k.reload(ctx)
 	now := k.now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if reloadErr != nil {
+		if len(k.byKID) == 0 {
+			return nil, reloadErr
+		}
+		k.log.WarnContext(ctx, "authcore: serving cached signing keys", "err", reloadErr)
+	}
 	out := []jwk{}
 	// Newest first: readers that try keys in order find the likely one first.
 	for i := len(k.dynamic) - 1; i >= 0; i-- {

@@ -529,6 +529,16 @@ func TestSDKSigningKeyRotation(t *testing.T) {
 	keys := a.jwks(t)
 	assert.Contains(t, keys, before["kid"])
 	assert.Contains(t, keys, after["kid"])
+
+	// The SDK republishes the core's keys (through its querier, which reads all six fields).
+	r := f.call("GET", "/auth/jwt/jwks.json", nil)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	var kids []any
+	for _, k := range r.obj["keys"].([]any) {
+		kids = append(kids, k.(map[string]any)["kid"])
+	}
+	assert.Contains(t, kids, before["kid"])
+	assert.Contains(t, kids, after["kid"])
 }
 
 func TestSDKAPIKey(t *testing.T) {
