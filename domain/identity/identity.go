@@ -56,6 +56,9 @@ type Store interface {
 	Account(ctx context.Context, userID string) (Account, error)
 	OrganizationOf(ctx context.Context, userID string) (orgID string, active bool, err error)
 	RecordSignIn(ctx context.Context, userID string, at time.Time) error
+	// SetAvatar and SetLogo record the URL of a processed image (nil removes it).
+	SetAvatar(ctx context.Context, userID string, url *string) error
+	SetLogo(ctx context.Context, orgID string, url *string) error
 	// ListMembers returns up to limit members in (createdAt, id) order, after the cursor if any.
 	ListMembers(ctx context.Context, orgID string, after *MemberCursor, limit int) ([]User, error)
 }

@@ -106,3 +106,13 @@ func (s *Service) Members(ctx context.Context, p Principal, limit int, cursor st
 	}
 	return page.Build(users, limit, func(u User) any { return MemberCursor{u.CreatedAt, u.ID} }), nil
 }
+
+// SetAvatar records the user's processed avatar (nil removes it).
+func (s *Service) SetAvatar(ctx context.Context, userID string, url *string) error {
+	return s.store.SetAvatar(ctx, userID, url)
+}
+
+// SetLogo records the organization's processed logo (nil removes it).
+func (s *Service) SetLogo(ctx context.Context, orgID string, url *string) error {
+	return s.store.SetLogo(ctx, orgID, url)
+}

@@ -152,3 +152,27 @@ func (s *Store) ListMembers(ctx context.Context, orgID string, after *identity.M
 	}
 	return out, rows.Err()
 }
+
+// SetAvatar records a user's avatar URL.
+func (s *Store) SetAvatar(ctx context.Context, userID string, url *string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET avatar_url = $2, updated_at = now() WHERE id = $1`, userID, url)
+	if err != nil {
+		return fmt.Errorf("setting avatar of %s: %w", userID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errs.E(errs.NotFound, "no such user")
+	}
+	return nil
+}
+
+// SetLogo records an organization's logo URL.
+func (s *Store) SetLogo(ctx context.Context, orgID string, url *string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE organizations SET logo_url = $2, updated_at = now() WHERE id = $1`, orgID, url)
+	if err != nil {
+		return fmt.Errorf("setting logo of %s: %w", orgID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errs.E(errs.NotFound, "no such organization")
+	}
+	return nil
+}
