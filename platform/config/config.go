@@ -40,6 +40,12 @@ type Config struct {
 	Auth     Auth
 	Mail     Mail
 	Hub      Hub
+	Blob     Blob
+}
+
+// Blob configures file storage.
+type Blob struct {
+	Dir string // local-disk storage root
 }
 
 // App names the public addresses of the product.
@@ -196,6 +202,7 @@ var Keys = []Key{
 	{"hub.presence_ttl", "60s", "a node's presence entries expire after this without a heartbeat"},
 	{"hub.drain_batch", "500", "sockets disconnected per batch on shutdown"},
 	{"hub.drain_interval", "200ms", "pause between drain batches"},
+	{"blob.dir", "var/blobs", "root directory of the local-disk file storage (uploads, avatars, logos)"},
 	{"worker.addr", ":9091", "health and metrics port of a standalone worker (p2p worker)"},
 	{"worker.concurrency", "10", "asynq handler concurrency"},
 	{"worker.queue", "default", "asynq queue the worker serves and enqueues to"},
@@ -314,6 +321,7 @@ func Load(file string, env []string) (Config, error) {
 		DrainBatch:     p.integer("hub.drain_batch", 1, 100000),
 		DrainInterval:  p.duration("hub.drain_interval", 0, time.Minute),
 	}
+	cfg.Blob = Blob{Dir: p.required("blob.dir")}
 	if cfg.Log.Format == "" {
 		cfg.Log.Format = "text"
 		if cfg.Production() {
