@@ -105,3 +105,15 @@ func TestCleanupReportsFailuresAndRunsTheRest(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM idempotency_keys`).Scan(&n))
 	assert.Zero(t, n, "the healthy sweeper still ran")
 }
+
+// TestSweepSchemaQualifiedTable covers the auth core's tables, which live in their own schema.
+func TestSweepSchemaQualifiedTable(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	_, err := pool.Exec(ctx, `CREATE SCHEMA other; CREATE TABLE other.tokens (expires_at timestamptz NOT NULL);
+		INSERT INTO other.tokens VALUES (now() - interval '1 minute'), (now() + interval '1 minute')`)
+	require.NoError(t, err)
+	n, err := postgres.ExpiredRows{Pool: pool, Table: "other.tokens", Column: "expires_at"}.Sweep(ctx, time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+}

@@ -81,20 +81,5 @@ func (c *Core) Serve(ctx context.Context, ln net.Listener) error {
 	return httpserver.Serve(ctx, srv, ln, 10*time.Second)
 }
 
-// Cleanup deletes expired sessions and mailed tokens. Expired rows are already refused; this only
-// keeps the tables small, so run it now and then (the worker's periodic cleanup).
-func (c *Core) Cleanup(ctx context.Context) (int64, error) {
-	now := c.cfg.Now()
-	var total int64
-	for _, table := range []string{"authcore.sessions", "authcore.ev_tokens", "authcore.reset_tokens"} {
-		tag, err := c.pool.Exec(ctx, `DELETE FROM `+table+` WHERE expires_at < $1`, now)
-		if err != nil {
-			return total, fmt.Errorf("authcore: cleaning %s: %w", table, err)
-		}
-		total += tag.RowsAffected()
-	}
-	return total, nil
-}
-
 // now is the core's clock in milliseconds, the unit of every time on the wire.
 func (c *Core) now() time.Time { return c.cfg.Now().Truncate(time.Millisecond) }
