@@ -342,9 +342,9 @@ func (s *Server) onConnection(args ...any) {
 	if !ok {
 		return
 	}
-	c := &Conn{so: so, srv: s}
+	c := &Conn{so: so, srv: s, id: string(so.Id())}
 	defer s.gate(so).release()
-	s.conns.Store(string(so.Id()), c)
+	s.conns.Store(c.id, c)
 	s.count.Add(1)
 	_ = so.On("disconnect", func(args ...any) {
 		reason, _ := first(args).(string)
@@ -396,6 +396,7 @@ func (s *Server) safely(what string, fn func(), onPanic func()) {
 
 // Conn is one connected socket.
 type Conn struct {
+	id    string
 	so    *socket.Socket
 	srv   *Server
 	once  sync.Once
@@ -403,7 +404,7 @@ type Conn struct {
 }
 
 // ID is the socket id (public; not the Engine.IO session id).
-func (c *Conn) ID() string { return string(c.so.Id()) }
+func (c *Conn) ID() string { return c.id }
 
 // Data is what Authenticate returned.
 func (c *Conn) Data() any { return c.so.Data() }
