@@ -18,6 +18,8 @@ func main() {
 	switch os.Args[1] {
 	case "http":
 		err = runHTTP(os.Args[2:])
+	case "ws":
+		err = runWS(os.Args[2:])
 	default:
 		usage()
 	}

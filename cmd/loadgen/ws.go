@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/p2psandbox/hub/realtime/sioclient"
+)
+
+// runWS is `loadgen ws <signup|connect|bursts|broadcast>`: the hub's load, spoken as Engine.IO v4
+// / Socket.IO v5 over websocket and authenticated like the React app (a SuperTokens access token
+// from the real sign-up, sent as auth.token).
+func runWS(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: loadgen ws signup|connect|bursts|broadcast [flags]")
+	}
+	switch args[0] {
+	case "signup":
+		return wsSignup(args[1:])
+	case "connect":
+		return wsConnect(args[1:])
+	case "bursts":
+		return wsBursts(args[1:])
+	case "broadcast":
+		return wsBroadcast(args[1:])
+	}
+	return fmt.Errorf("loadgen ws: unknown mode %q", args[0])
+}
+
+// wsSignup signs n users up through POST /auth/signup (header mode) and writes one access token
+// per line.
+func wsSignup(args []string) error {
+	fs := flag.NewFlagSet("ws signup", flag.ExitOnError)
+	url := fs.String("url", "http://127.0.0.1:8080", "server base URL")
+	n := fs.Int("n", 1000, "users to sign up")
+	out := fs.String("out", "tokens.txt", "file to write the tokens to")
+	conc := fs.Int("concurrency", 16, "parallel sign-ups")
+	_ = fs.Parse(args)
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
+	run := time.Now().UnixNano()
+	var mu sync.Mutex
+	var done, failed atomic.Int64
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range *conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				tok, err := signUp(client, *url, fmt.Sprintf("load.%d.%d@example.com", run, i))
+				if err != nil {
+					if failed.Add(1) <= 3 {
+						fmt.Fprintln(os.Stderr, "sign-up:", err)
+					}
+					continue
+				}
+				mu.Lock()
+				fmt.Fprintln(f, tok)
+				mu.Unlock()
+				done.Add(1)
+			}
+		}()
+	}
+	start := time.Now()
+	for i := range *n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	fmt.Printf("signed up %d users (%d failed) in %s\n", done.Load(), failed.Load(), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func signUp(c *http.Client, base, email string) (string, error) {
+	field := func(id, v string) map[string]string { return map[string]string{"id": id, "value": v} }
+	body, _ := json.Marshal(map[string]any{"formFields": []any{
+		field("email", email), field("password", "Str0ng-pass"), field("firstName", "Load"),
+		field("lastName", "Test"), field("organizationName", "Load Co "+email), field("industry", "Electronics Manufacturing"),
+		field("organizationSize", "small"), field("country", "Saudi Arabia"), field("city", "Riyadh"),
+	}})
+	req, _ := http.NewRequest(http.MethodPost, base+"/auth/signup", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("st-auth-mode", "header")
+	res, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	tok := res.Header.Get("st-access-token")
+	if res.StatusCode != http.StatusOK || tok == "" {
+		return "", fmt.Errorf("%d %s", res.StatusCode, b)
+	}
+	return tok, nil
+}
+
+func readTokens(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if t := strings.TrimSpace(sc.Text()); t != "" {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no tokens in %s", path)
+	}
+	return out, sc.Err()
+}
+
+// dialer is shared by all clients: small buffers, as a browser's are irrelevant here.
+var dialer = &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+
+// dialOne connects one authenticated client, retrying as socket.io-client does when the
+// connection drops before the namespace handshake completes.
+func dialOne(ctx context.Context, url, token string, onEvent func(string, []any)) (*sioclient.Client, error) {
+	var last error
+	for attempt := 0; attempt < 3; attempt++ {
+		c, err := sioclient.Dial(ctx, url, sioclient.Options{Auth: map[string]any{"token": token}, OnEvent: onEvent, Dialer: dialer})
+		if err == nil {
+			return c, nil
+		}
+		var ce *sioclient.ConnectError
+		if errors.As(err, &ce) || ctx.Err() != nil {
+			return nil, err
+		}
+		last = err
+	}
+	return nil, last
+}
+
+// wsConnect holds many idle authenticated clients and reports the server's memory and
+// goroutines per connection.
+func wsConnect(args []string) error {
+	fs := flag.NewFlagSet("ws connect", flag.ExitOnError)
+	urls := fs.String("url", "http://127.0.0.1:8080", "server base URL(s), comma-separated; clients are spread over them")
+	tokens := fs.String("tokens", "tokens.txt", "access tokens, one per line (reused round-robin)")
+	n := fs.Int("conns", 1000, "clients")
+	rate := fs.Int("rate", 1000, "new connections per second")
+	hold := fs.Duration("hold", 10*time.Second, "how long to keep them connected")
+	pid := fs.Int("pid", 0, "server process to sample (RSS, CPU)")
+	metricsURL := fs.String("metrics", "", "server /metrics URL for go_goroutines (Go servers)")
+	_ = fs.Parse(args)
+	toks, err := readTokens(*tokens)
+	if err != nil {
+		return err
+	}
+	targets := strings.Split(*urls, ",")
+	ctx := context.Background()
+
+	baseRSS, baseG := rssKiB(*pid), goroutines(*metricsURL)
+	clients := make([]*sioclient.Client, *n)
+	lat := make([]time.Duration, *n)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	tick := time.Second / time.Duration(max(*rate, 1))
+	for i := range *n {
+		due := start.Add(time.Duration(i) * tick)
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			c, err := dialOne(ctx, targets[i%len(targets)], toks[i%len(toks)], func(string, []any) {})
+			lat[i] = time.Since(t0)
+			if err != nil {
+				if failed.Add(1) <= 3 {
+					fmt.Fprintln(os.Stderr, "connect:", err)
+				}
+				return
+			}
+			clients[i] = c
+		}()
+	}
+	wg.Wait()
+	connected := time.Since(start)
+	settle(2 * time.Second)
+	peakRSS, peakG := rssKiB(*pid), goroutines(*metricsURL)
+	time.Sleep(*hold)
+	holdRSS := rssKiB(*pid)
+	for _, c := range clients {
+		if c != nil {
+			_ = c.Close()
+		}
+	}
+	afterG := waitGoroutines(*metricsURL, baseG, 60*time.Second)
+	ok := int64(*n) - failed.Load()
+	fmt.Printf("connected %d of %d clients in %s (%d failed)\n", ok, *n, connected.Round(time.Millisecond), failed.Load())
+	printLatency("handshake", lat)
+	if *pid != 0 {
+		per := float64(peakRSS-baseRSS) / float64(max(ok, 1))
+		fmt.Printf("server RSS: %d KiB before, %d KiB connected, %d KiB after %s held: %.1f KiB per connection\n",
+			baseRSS, peakRSS, holdRSS, *hold, per)
+	}
+	if *metricsURL != "" {
+		fmt.Printf("server goroutines: %d before, %d connected (%.2f per connection), %d after all disconnected\n",
+			baseG, peakG, float64(peakG-baseG)/float64(max(ok, 1)), afterG)
+	}
+	return nil
+}
+
+// wsBursts opens bursts of connections at once and counts handshakes that take more than 5 s.
+func wsBursts(args []string) error {
+	fs := flag.NewFlagSet("ws bursts", flag.ExitOnError)
+	url := fs.String("url", "http://127.0.0.1:8080", "server base URL")
+	tokens := fs.String("tokens", "tokens.txt", "access tokens, one per line")
+	bursts := fs.Int("bursts", 10, "bursts")
+	size := fs.Int("size", 5000, "connections per burst, all started at once")
+	spread := fs.Duration("spread", 0, "start a burst's connections over this long instead of at once")
+	stuck := fs.Duration("stuck", 5*time.Second, "a handshake slower than this counts as stuck")
+	_ = fs.Parse(args)
+	toks, err := readTokens(*tokens)
+	if err != nil {
+		return err
+	}
+	var all []time.Duration
+	var stuckTotal, failedTotal int
+	for b := range *bursts {
+		lat := make([]time.Duration, *size)
+		clients := make([]*sioclient.Client, *size)
+		var failed atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i := range *size {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if *spread > 0 {
+					time.Sleep(time.Duration(i) * *spread / time.Duration(*size))
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				defer cancel()
+				t0 := time.Now()
+				c, err := dialOne(ctx, *url, toks[(b**size+i)%len(toks)], func(string, []any) {})
+				lat[i] = time.Since(t0)
+				if err != nil {
+					failed.Add(1)
+					return
+				}
+				clients[i] = c
+			}()
+		}
+		wg.Wait()
+		n := 0
+		for _, d := range lat {
+			if d > *stuck {
+				n++
+			}
+		}
+		slices.Sort(lat)
+		fmt.Printf("burst %2d: %d connections in %s, failed %d, over %s: %d, p50 %s p99 %s max %s\n", b+1, *size,
+			time.Since(start).Round(time.Millisecond), failed.Load(), *stuck, n, pct(lat, .5), pct(lat, .99), lat[len(lat)-1].Round(time.Millisecond))
+		stuckTotal += n
+		failedTotal += int(failed.Load())
+		all = append(all, lat...)
+		for _, c := range clients {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+		settle(3 * time.Second)
+	}
+	fmt.Printf("total: %d handshakes, %d failed, %d over %s\n", len(all), failedTotal, stuckTotal, *stuck)
+	printLatency("handshake", all)
+	return nil
+}
+
+func printLatency(what string, lat []time.Duration) {
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return
+	}
+	fmt.Printf("%s: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", what, pct(s, .5), pct(s, .9), pct(s, .99), pct(s, .999), s[len(s)-1].Round(10*time.Microsecond))
+}
+
+// pct reads a percentile of sorted durations.
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := max(0, min(int(float64(len(sorted))*p+0.5)-1, len(sorted)-1))
+	return sorted[i].Round(10 * time.Microsecond)
+}
+
+// settle lets the server finish what the last step started (GC, closes) before sampling.
+func settle(d time.Duration) { time.Sleep(d) }
+
+// rssKiB reads a process's resident set size.
+func rssKiB(pid int) int64 {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// cpuSeconds reads a process's user+system CPU time.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100 // USER_HZ
+}
+
+func goroutines(metricsURL string) int64 {
+	if metricsURL == "" {
+		return 0
+	}
+	res, err := http.Get(metricsURL)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+			n, _ := strconv.ParseFloat(rest, 64)
+			return int64(n)
+		}
+	}
+	return 0
+}
+
+// waitGoroutines polls until the server's goroutines are back to base (a few of slack for the
+// scrape itself and timers) or the timeout passes, and returns the last count.
+func waitGoroutines(metricsURL string, base int64, timeout time.Duration) int64 {
+	if metricsURL == "" {
+		return 0
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		g := goroutines(metricsURL)
+		if g <= base+5 || time.Now().After(deadline) {
+			return g
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The realtime hub's figures in docs/perf.md ("## Realtime hub"), each run against p2p serve and
+# against the minimal Node socket.io server beside it (test/load/server.mjs), on the local
+# PostgreSQL and Redis. Every process it starts is stopped by PID; its database and Redis keys are
+# removed at the end.
+#
+#   test/load/hub-perf.sh [conns|bursts|broadcast|broadcast3|all]
+#
+# The hard limit on open files here is 20,000 per process, which a 20,000-socket server exceeds
+# by its few other descriptors: CONNS defaults to 19,900.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WHAT=${1:-all}
+CONNS=${CONNS:-19900} USERS=${USERS:-20000} MEMBERS=${MEMBERS:-2000} ROUNDS=${ROUNDS:-200}
+BURSTS=${BURSTS:-10} BURST=${BURST:-5000}
+PG=${PG:-postgres://postgres@127.0.0.1:5432} REDIS=${REDIS:-redis://127.0.0.1:6379/0}
+DB=p2p_perf_$$ PREFIX="perf$$:" OUT=${OUT:-/tmp/hub-perf}
+mkdir -p "$OUT"
+ulimit -n "$(ulimit -Hn)"
+
+go build -o "$OUT/p2p" ./cmd/p2p
+go build -o "$OUT/loadgen" ./cmd/loadgen
+[ -d test/load/node_modules ] || (cd test/load && npm ci --no-audit --no-fund >/dev/null)
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  redis-cli -u "$REDIS" --scan --pattern "$PREFIX*" | xargs -r redis-cli -u "$REDIS" del >/dev/null || true
+}
+trap cleanup EXIT
+
+wait_up() { for _ in $(seq 1 300); do curl -fs "$1" >/dev/null 2>&1 && return; sleep 0.1; done; echo "$1 not up" >&2; exit 1; }
+
+common=(P2P_ENV=test P2P_LOG_LEVEL=warn P2P_RUN_WORKER=false P2P_AUTH_BCRYPT_COST=4
+  P2P_POSTGRES_URL="$PG/$DB?sslmode=disable" P2P_REDIS_URL="$REDIS" P2P_REDIS_PREFIX="$PREFIX"
+  P2P_SUPERTOKENS_CONNECTION_URI=http://127.0.0.1:18110 P2P_SUPERTOKENS_API_KEY=perf-core-key-0123456789abcdef
+  P2P_AUTH_CORE_ADDR=127.0.0.1:18110)
+
+env "${common[@]}" "$OUT/p2p" authcore >"$OUT/core.log" 2>&1 & pids+=($!)
+wait_up http://127.0.0.1:18110/hello
+hub_pids=()
+start_hub() { # port
+  env "${common[@]}" P2P_HTTP_ADDR="127.0.0.1:$1" ${HUB_GOGC:+GOGC=$HUB_GOGC} "$OUT/p2p" serve >"$OUT/hub-$1.log" 2>&1 & pids+=($!); hub_pids+=($!)
+  wait_up "http://127.0.0.1:$1/health/ready"
+}
+node_pids=()
+start_node() { # port [redis]
+  env PORT="$1" ${2:+REDIS_URL=$REDIS REDIS_KEY=${PREFIX}node.socket.io} node test/load/server.mjs >"$OUT/node-$1.log" 2>&1 & pids+=($!); node_pids+=($!)
+  wait_up "http://127.0.0.1:$1/socket.io/?EIO=4&transport=polling"
+}
+start_hub 18100
+[ -s "$OUT/tokens.txt" ] || "$OUT/loadgen" ws signup -url http://127.0.0.1:18100 -n "$USERS" -out "$OUT/tokens.txt"
+start_node 18090
+
+lg() { echo "\$ loadgen $*"; "$OUT/loadgen" "$@"; echo; }
+
+if [[ $WHAT == conns || $WHAT == all ]]; then
+  echo "== $CONNS idle authenticated websocket clients on one node"
+  lg ws connect -url http://127.0.0.1:18100 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -pid "${hub_pids[0]}" -metrics http://127.0.0.1:18100/metrics
+  lg ws connect -url http://127.0.0.1:18090 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -pid "${node_pids[0]}"
+fi
+if [[ $WHAT == bursts || $WHAT == all ]]; then
+  echo "== $BURSTS bursts of $BURST connections"
+  lg ws bursts -url http://127.0.0.1:18100 -tokens "$OUT/tokens.txt" -bursts "$BURSTS" -size "$BURST"
+  lg ws bursts -url http://127.0.0.1:18090 -tokens "$OUT/tokens.txt" -bursts "$BURSTS" -size "$BURST"
+fi
+if [[ $WHAT == broadcast || $WHAT == all ]]; then
+  echo "== broadcast to a $MEMBERS-member room, one node"
+  lg ws broadcast -url http://127.0.0.1:18100 -tokens "$OUT/tokens.txt" -members "$MEMBERS" -count "$ROUNDS" -pid "${hub_pids[0]}"
+  lg ws broadcast -url http://127.0.0.1:18090 -tokens "$OUT/tokens.txt" -members "$MEMBERS" -count "$ROUNDS" -pid "${node_pids[0]}"
+fi
+if [[ $WHAT == broadcast3 || $WHAT == all ]]; then
+  echo "== broadcast to a $MEMBERS-member room over three nodes through Redis"
+  kill "${node_pids[0]}"; wait "${node_pids[0]}" 2>/dev/null || true; node_pids=()
+  start_hub 18101; start_hub 18102
+  start_node 18091 redis; start_node 18092 redis; start_node 18093 redis
+  lg ws broadcast -url http://127.0.0.1:18100,http://127.0.0.1:18101,http://127.0.0.1:18102 -tokens "$OUT/tokens.txt" \
+    -members "$MEMBERS" -count "$ROUNDS" -pid "$(IFS=,; echo "${hub_pids[*]}")"
+  lg ws broadcast -url http://127.0.0.1:18091,http://127.0.0.1:18092,http://127.0.0.1:18093 -tokens "$OUT/tokens.txt" \
+    -members "$MEMBERS" -count "$ROUNDS" -pid "$(IFS=,; echo "${node_pids[*]}")"
+fi
