@@ -11,7 +11,7 @@ ALTER TABLE users ADD COLUMN search_text text
 CREATE INDEX users_search ON users USING gin (search_text gin_trgm_ops);
 CREATE INDEX users_org_name ON users (organization_id, lower(last_name), lower(first_name), id);
 CREATE INDEX users_org_email ON users (organization_id, lower(email), id);
-CREATE INDEX users_org_login ON users (organization_id, last_login_at, id);
+CREATE INDEX users_org_login ON users (organization_id, (COALESCE(last_login_at, to_timestamp(0))), id);
 
 CREATE TABLE invitations (
     id              uuid PRIMARY KEY,

@@ -15,7 +15,6 @@ import (
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
-	"github.com/p2psandbox/hub/domain/page"
 	"github.com/p2psandbox/hub/platform/auth"
 	"github.com/p2psandbox/hub/platform/ratelimit"
 )
@@ -25,12 +24,6 @@ type Authenticator interface {
 	Middleware(next http.Handler) http.Handler
 	Verify(w http.ResponseWriter, r *http.Request, reqs ...auth.Requirement) (identity.Principal, error)
 	EmailVerified(ctx context.Context, userID, email string) (bool, error)
-}
-
-// Accounts is what the REST layer needs from the identity service.
-type Accounts interface {
-	Account(ctx context.Context, userID string) (identity.Account, error)
-	Members(ctx context.Context, p identity.Principal, limit int, cursor string) (page.Page[identity.User], error)
 }
 
 // Limiter counts events per key across nodes.
@@ -52,23 +45,20 @@ type AuthLimits struct {
 type authRoutes struct {
 	log      *slog.Logger
 	auth     Authenticator
-	accounts Accounts
+	accounts Identity
 	limiter  Limiter
 	limits   AuthLimits
 	sdk      http.Handler
 }
 
 func mountAuth(r *gin.Engine, api *gin.RouterGroup, d Deps) *authRoutes {
-	h := &authRoutes{log: d.Log, auth: d.Auth, accounts: d.Accounts, limiter: d.Limiter, limits: d.AuthLimits}
+	h := &authRoutes{log: d.Log, auth: d.Auth, accounts: d.Identity, limiter: d.Limiter, limits: d.AuthLimits}
 	// Requests under /auth the SDK does not handle fall through to a 404 problem.
 	h.sdk = d.Auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		writeProblemTo(w, req.URL.Path, w.Header().Get(requestIDHeader),
 			routerProblem(http.StatusNotFound, "no resource at "+req.URL.Path))
 	}))
 	r.Any(auth.BasePath+"/*path", h.serveSDK)
-
-	api.GET("/me", h.require(), h.me)
-	api.GET("/organizations/current/users", h.require(auth.Permission(auth.PermMembersRead)), h.members)
 	return h
 }
 
@@ -79,6 +69,9 @@ func (h *authRoutes) require(reqs ...auth.Requirement) gin.HandlerFunc {
 		if err != nil {
 			Fail(c, h.log, err)
 			return
+		}
+		if err := h.accounts.Touch(c.Request.Context(), p.UserID); err != nil {
+			h.log.WarnContext(c.Request.Context(), "recording activity", "user", p.UserID, "err", err)
 		}
 		c.Set(principalKey, p)
 		c.Next()
@@ -92,30 +85,6 @@ func principal(c *gin.Context) identity.Principal {
 	p, _ := c.Get(principalKey)
 	pr, _ := p.(identity.Principal)
 	return pr
-}
-
-func (h *authRoutes) me(c *gin.Context) {
-	p := principal(c)
-	acc, err := h.accounts.Account(c.Request.Context(), p.UserID)
-	if err != nil {
-		Fail(c, h.log, err)
-		return
-	}
-	acc.User.EmailVerified = p.EmailVerified
-	c.JSON(http.StatusOK, acc)
-}
-
-func (h *authRoutes) members(c *gin.Context) {
-	limit, ok := queryInt(c, h.log, "limit")
-	if !ok {
-		return
-	}
-	pg, err := h.accounts.Members(c.Request.Context(), principal(c), limit, c.Query("cursor"))
-	if err != nil {
-		Fail(c, h.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, pg)
 }
 
 // queryInt reads an optional integer query parameter; a malformed one answers 422 and false.

@@ -15,14 +15,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/ids"
 	"github.com/p2psandbox/hub/platform/metrics"
 )
 
 const requestIDHeader = "X-Request-ID"
-
-type ctxKey int
-
-const requestIDKey ctxKey = iota
 
 // validRequestID accepts the ids that proxies and clients commonly send, and nothing that could
 // smuggle content into logs or headers.
@@ -37,7 +34,7 @@ func requestID() gin.HandlerFunc {
 			id = uuid.Must(uuid.NewV7()).String()
 		}
 		c.Set("requestId", id)
-		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey, id))
+		c.Request = c.Request.WithContext(ids.WithRequestID(c.Request.Context(), id))
 		c.Header(requestIDHeader, id)
 		c.Next()
 	}
@@ -49,10 +46,7 @@ func RequestID(c *gin.Context) string {
 }
 
 // RequestIDFrom returns the request id carried by ctx, or "".
-func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func RequestIDFrom(ctx context.Context) string { return ids.RequestID(ctx) }
 
 // accessLog writes one line per request.
 func accessLog(log *slog.Logger) gin.HandlerFunc {

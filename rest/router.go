@@ -32,7 +32,7 @@ type Deps struct {
 	// The API. Without Auth only the operational endpoints are served (the worker's port).
 	Auth       Authenticator
 	CORSAuth   []string // request headers the auth SDK's frontend sends
-	Accounts   Accounts
+	Identity   Identity
 	Limiter    Limiter
 	AuthLimits AuthLimits
 	// OutboxDir, when set, serves the development mail outbox at /dev/outbox.
@@ -84,7 +84,8 @@ func NewRouter(d Deps) *gin.Engine {
 			panic(err) // the document is embedded: a broken one never passes the tests
 		}
 		api := r.Group("/api/v1")
-		mountAuth(r, api, d)
+		h := mountAuth(r, api, d)
+		mountIdentity(api, h, d)
 	}
 	if d.OutboxDir != "" {
 		r.GET("/dev/outbox", devOutbox(d.OutboxDir, d.Log))

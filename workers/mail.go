@@ -52,3 +52,9 @@ func (h SendMail) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	return h.Sender.Send(ctx, m)
 }
+
+// Template queues the named template: the form the domain packages use, which know nothing of
+// the mail package.
+func (q MailQueue) Template(ctx context.Context, template, lang, to string, data map[string]string) error {
+	return q.Send(ctx, mail.Request{Template: template, Lang: lang, To: to, Data: data})
+}

@@ -63,8 +63,13 @@ type identityStack struct {
 
 // initAuth initialises the SDK against the core at uri and makes sure the roles exist there.
 func (a *app) initAuth(d deps, uri, key string) (*identityStack, error) {
-	accounts := identity.NewService(identitydb.New(d.pool))
 	mailer := workers.MailQueue{Client: asynq.NewClientFromRedisClient(d.rdb), Queue: a.cfg.Worker.Queue}
+	accounts := identity.NewService(identity.Deps{
+		Store:       identitydb.New(d.pool),
+		Credentials: auth.Credentials{},
+		Mailer:      mailer,
+		WebsiteURL:  a.cfg.App.WebsiteDomain,
+	})
 	au, err := auth.Init(auth.Config{
 		AppName:        a.cfg.App.Name,
 		APIDomain:      a.cfg.App.APIDomain,

@@ -120,7 +120,7 @@ func (a *app) serve(ctx context.Context) error {
 		Registry:     registry,
 		Auth:         ids.auth,
 		CORSAuth:     ids.auth.CORSHeaders(),
-		Accounts:     ids.accounts,
+		Identity:     ids.accounts,
 		Limiter:      ratelimit.New(d.rdb, a.cfg.Redis.Prefix),
 		AuthLimits:   a.authLimits(),
 	}

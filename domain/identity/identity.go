@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -38,8 +39,28 @@ type User struct {
 	LanguagePreference string     `json:"languagePreference"`
 	ProfileVisibility  string     `json:"profileVisibility"`
 	LastLogin          *time.Time `json:"lastLogin"`
+	LastSeen           *time.Time `json:"lastSeen"`
+	DeletedAt          *time.Time `json:"deletedAt,omitempty"`
 	CreatedAt          time.Time  `json:"createdAt"`
 }
+
+// Status is how the member list names a user's state.
+func (u User) Status() string {
+	switch {
+	case u.DeletedAt != nil:
+		return StatusDeleted
+	case !u.IsActive:
+		return StatusInactive
+	}
+	return StatusActive
+}
+
+// Member states.
+const (
+	StatusActive   = "active"
+	StatusInactive = "inactive"
+	StatusDeleted  = "deleted"
+)
 
 // Account is a user with their organization: what sign-in and GET /me return.
 type Account struct {
@@ -47,18 +68,99 @@ type Account struct {
 	Organization Organization `json:"organization"`
 }
 
-// Store keeps users and organizations. Implementations live in identitydb.
+// AuditEntry is one admin action: who did what to what, when, and the state before and after.
+type AuditEntry struct {
+	ID             string          `json:"id"`
+	OrganizationID string          `json:"-"`
+	ActorID        string          `json:"actorId"`
+	ActorName      string          `json:"actorName"`
+	Action         string          `json:"action"`
+	TargetType     string          `json:"targetType"`
+	TargetID       string          `json:"targetId"`
+	Before         json.RawMessage `json:"before"`
+	After          json.RawMessage `json:"after"`
+	RequestID      string          `json:"requestId"`
+	CreatedAt      time.Time       `json:"createdAt"`
+}
+
+// Store keeps users, organizations, invitations and the audit log. The implementation lives in
+// identitydb.
 type Store interface {
 	// CreateOrganizationWithOwner writes the organization and its first user in one transaction.
 	CreateOrganizationWithOwner(ctx context.Context, org Organization, owner User) error
-	// DeleteUserAndOwnedOrganization undoes CreateOrganizationWithOwner (a failed sign-up).
+	// DeleteUserAndOwnedOrganization undoes CreateOrganizationWithOwner or AcceptInvitation (a
+	// sign-up that failed later).
 	DeleteUserAndOwnedOrganization(ctx context.Context, userID string) error
 	Account(ctx context.Context, userID string) (Account, error)
+	User(ctx context.Context, userID string) (User, error)
+	Organization(ctx context.Context, orgID string) (Organization, error)
 	OrganizationOf(ctx context.Context, userID string) (orgID string, active bool, err error)
 	RecordSignIn(ctx context.Context, userID string, at time.Time) error
+	Touch(ctx context.Context, userID string, at time.Time) error
+	UpdateProfile(ctx context.Context, u User) error
 	// SetAvatar and SetLogo record the URL of a processed image (nil removes it).
 	SetAvatar(ctx context.Context, userID string, url *string) error
 	SetLogo(ctx context.Context, orgID string, url *string) error
-	// ListMembers returns up to limit members in (createdAt, id) order, after the cursor if any.
-	ListMembers(ctx context.Context, orgID string, after *MemberCursor, limit int) ([]User, error)
+
+	// ListMembers returns up to limit members matching q, in q's order, after q.After.
+	ListMembers(ctx context.Context, orgID string, q MemberQuery, limit int) ([]User, error)
+	CountMembers(ctx context.Context, orgID string, q MemberQuery) (int, error)
+	MemberTotals(ctx context.Context, orgID string) (MemberTotals, error)
+	Stats(ctx context.Context, orgID string, now time.Time) (OrganizationStats, error)
+
+	ListInvitations(ctx context.Context, orgID string, q InvitationQuery, now time.Time, limit int) ([]Invitation, error)
+	InvitationByToken(ctx context.Context, tokenHash []byte) (Invitation, Organization, error)
+	ListAudit(ctx context.Context, orgID string, after *AuditCursor, limit int) ([]AuditEntry, error)
+
+	// InOrganization runs fn in a transaction holding the organization's row lock, so admin
+	// changes of one organization happen one at a time (two admins cannot each demote the other,
+	// leaving none).
+	InOrganization(ctx context.Context, orgID string, fn func(tx OrgTx) error) error
+	// AcceptInvitation runs fn in a transaction holding the invitation's row lock.
+	AcceptInvitation(ctx context.Context, tokenHash []byte, fn func(tx InvitationTx) error) error
 }
+
+// OrgTx is what may happen to an organization inside its lock.
+type OrgTx interface {
+	Organization() Organization
+	Member(ctx context.Context, userID string) (User, error)
+	ActiveAdmins(ctx context.Context) (int, error)
+	UpdateMember(ctx context.Context, u User) error
+	UpdateOrganization(ctx context.Context, o Organization) error
+	Invitation(ctx context.Context, id string) (Invitation, error)
+	OpenInvitation(ctx context.Context, email string) (Invitation, bool, error)
+	UserByEmail(ctx context.Context, email string) (User, bool, error)
+	SaveInvitation(ctx context.Context, inv Invitation, tokenHash []byte) error
+	DeleteInvitation(ctx context.Context, id string) error
+	Audit(ctx context.Context, e AuditEntry) error
+}
+
+// InvitationTx accepts one invitation.
+type InvitationTx interface {
+	Invitation() Invitation
+	Organization() Organization
+	CreateUser(ctx context.Context, u User) error
+	MarkAccepted(ctx context.Context, userID string, at time.Time) error
+	Audit(ctx context.Context, e AuditEntry) error
+}
+
+// Credentials is what the domain needs from the auth core for the copies it keeps there.
+type Credentials interface {
+	// ChangeEmail moves the user's credentials to a new address; errs.Conflict when it is taken.
+	ChangeEmail(ctx context.Context, userID, email string) error
+	// SendVerification mails a verification link for the user's current address.
+	SendVerification(ctx context.Context, userID, email string) error
+	// SetRole makes role the user's only organization role.
+	SetRole(ctx context.Context, userID, role string) error
+	// RevokeSessions ends every session of the user.
+	RevokeSessions(ctx context.Context, userID string) error
+}
+
+// Mailer queues a templated mail.
+type Mailer interface {
+	Template(ctx context.Context, template, lang, to string, data map[string]string) error
+}
+
+// ContentCounter counts one kind of an organization's content for its stats (files, forum
+// posts, use cases: each area that has content registers one).
+type ContentCounter func(ctx context.Context, orgID string) (int64, error)

@@ -2,25 +2,50 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/ids"
-	"github.com/p2psandbox/hub/domain/page"
 )
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Store       Store
+	Credentials Credentials
+	Mailer      Mailer
+	// WebsiteURL is where the React app runs; invitation links point there.
+	WebsiteURL string
+	// StorageUsed reports the bytes an organization stores (the media area).
+	StorageUsed func(ctx context.Context, orgID string) (int64, error)
+	// Content counts an organization's content by kind, for its stats.
+	Content map[string]ContentCounter
+	Now     func() time.Time
+}
 
 // Service holds the identity rules.
 type Service struct {
-	store Store
-	now   func() time.Time
+	d Deps
+	// touched throttles last-seen writes: at most one per user per touchEvery on this node.
+	touched *lru.Cache[string, time.Time]
 }
 
-// NewService returns a service on store.
-func NewService(store Store) *Service {
-	return &Service{store: store, now: time.Now}
+const touchEvery = 10 * time.Minute
+
+// NewService returns a service on d.
+func NewService(d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	touched, _ := lru.New[string, time.Time](100_000)
+	return &Service{d: d, touched: touched}
 }
+
+func (s *Service) now() time.Time { return s.d.Now().UTC() }
 
 // Register creates an organization and its owner (role admin) from a sign-up whose credentials the
 // auth core already holds. Both rows are written in one transaction.
@@ -29,7 +54,7 @@ func (s *Service) Register(ctx context.Context, in SignUp) (Account, error) {
 	if fields := in.Validate(); len(fields) > 0 {
 		return Account{}, errs.Fields(fields...)
 	}
-	now := s.now().UTC()
+	now := s.now()
 	org := Organization{
 		ID:          ids.New(),
 		Name:        in.OrganizationName,
@@ -42,77 +67,98 @@ func (s *Service) Register(ctx context.Context, in SignUp) (Account, error) {
 		AdminUserID: in.UserID,
 		CreatedAt:   now,
 	}
-	owner := User{
-		ID:                 in.UserID,
-		Email:              in.Email,
-		FirstName:          in.FirstName,
-		LastName:           in.LastName,
-		Role:               RoleAdmin,
-		OrganizationID:     org.ID,
-		IsActive:           true,
-		ExpertiseTags:      []string{},
-		LanguagePreference: in.LanguagePreference,
-		ProfileVisibility:  "public",
-		CreatedAt:          now,
-	}
-	if err := s.store.CreateOrganizationWithOwner(ctx, org, owner); err != nil {
+	owner := newUser(in, org.ID, RoleAdmin, now)
+	if err := s.d.Store.CreateOrganizationWithOwner(ctx, org, owner); err != nil {
 		return Account{}, fmt.Errorf("registering %s: %w", in.Email, err)
 	}
 	return Account{User: owner, Organization: org}, nil
 }
 
-// Unregister removes what Register wrote, for a sign-up that failed after it.
+func newUser(in SignUp, orgID, role string, now time.Time) User {
+	return User{
+		ID:                 in.UserID,
+		Email:              in.Email,
+		FirstName:          in.FirstName,
+		LastName:           in.LastName,
+		Role:               role,
+		OrganizationID:     orgID,
+		IsActive:           true,
+		ExpertiseTags:      []string{},
+		LanguagePreference: in.LanguagePreference,
+		ProfileVisibility:  VisibilityPublic,
+		CreatedAt:          now,
+	}
+}
+
+// Unregister removes what Register or AcceptInvitation wrote, for a sign-up that failed after it.
 func (s *Service) Unregister(ctx context.Context, userID string) error {
-	return s.store.DeleteUserAndOwnedOrganization(ctx, userID)
+	return s.d.Store.DeleteUserAndOwnedOrganization(ctx, userID)
 }
 
 // Account returns the user and their organization.
 func (s *Service) Account(ctx context.Context, userID string) (Account, error) {
-	return s.store.Account(ctx, userID)
+	return s.d.Store.Account(ctx, userID)
 }
 
 // OrganizationOf returns the organization a user belongs to and whether the user may sign in.
 func (s *Service) OrganizationOf(ctx context.Context, userID string) (string, bool, error) {
-	return s.store.OrganizationOf(ctx, userID)
+	return s.d.Store.OrganizationOf(ctx, userID)
 }
 
 // RecordSignIn stamps the user's last sign-in.
 func (s *Service) RecordSignIn(ctx context.Context, userID string) error {
-	return s.store.RecordSignIn(ctx, userID, s.now().UTC())
+	return s.d.Store.RecordSignIn(ctx, userID, s.now())
 }
 
-// MemberCursor is the keyset of the member list.
-type MemberCursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        string    `json:"i"`
-}
-
-// Members lists the principal's organization, oldest first.
-func (s *Service) Members(ctx context.Context, p Principal, limit int, cursor string) (page.Page[User], error) {
-	limit, err := page.Limit(limit)
-	if err != nil {
-		return page.Page[User]{}, err
+// Touch records that the user is active now, at most once per ten minutes per node; the
+// organization's "active in the last 7 and 30 days" comes from it.
+func (s *Service) Touch(ctx context.Context, userID string) error {
+	now := s.now()
+	if last, ok := s.touched.Get(userID); ok && now.Sub(last) < touchEvery {
+		return nil
 	}
-	var after *MemberCursor
-	if cursor != "" {
-		after = &MemberCursor{}
-		if err := page.Decode(cursor, after); err != nil {
-			return page.Page[User]{}, err
-		}
-	}
-	users, err := s.store.ListMembers(ctx, p.OrganizationID, after, limit+1)
-	if err != nil {
-		return page.Page[User]{}, err
-	}
-	return page.Build(users, limit, func(u User) any { return MemberCursor{u.CreatedAt, u.ID} }), nil
+	s.touched.Add(userID, now)
+	return s.d.Store.Touch(ctx, userID, now)
 }
 
 // SetAvatar records the user's processed avatar (nil removes it).
 func (s *Service) SetAvatar(ctx context.Context, userID string, url *string) error {
-	return s.store.SetAvatar(ctx, userID, url)
+	return s.d.Store.SetAvatar(ctx, userID, url)
 }
 
 // SetLogo records the organization's processed logo (nil removes it).
 func (s *Service) SetLogo(ctx context.Context, orgID string, url *string) error {
-	return s.store.SetLogo(ctx, orgID, url)
+	return s.d.Store.SetLogo(ctx, orgID, url)
+}
+
+// audit builds an audit entry of the principal's action on a target, with the states as JSON.
+func audit(ctx context.Context, p Principal, action, targetType, targetID string, before, after any, at time.Time) AuditEntry {
+	enc := func(v any) json.RawMessage {
+		if v == nil {
+			return nil
+		}
+		b, _ := json.Marshal(v)
+		return b
+	}
+	return AuditEntry{
+		ID:             ids.New(),
+		OrganizationID: p.OrganizationID,
+		ActorID:        p.UserID,
+		Action:         action,
+		TargetType:     targetType,
+		TargetID:       targetID,
+		Before:         enc(before),
+		After:          enc(after),
+		RequestID:      ids.RequestID(ctx),
+		CreatedAt:      at,
+	}
+}
+
+// notFoundUnlessID turns a malformed id into the same 404 an unknown one gets, before it reaches
+// the database.
+func notFoundUnlessID(id, what string) error {
+	if !ids.Valid(id) {
+		return errs.E(errs.NotFound, "no such %s", what)
+	}
+	return nil
 }

@@ -41,12 +41,15 @@ type SignUp struct {
 	Country            string
 	City               string
 	LanguagePreference string
+	// InvitationToken, when set, joins the inviting organization instead of founding one; the
+	// organization fields are then ignored.
+	InvitationToken string
 }
 
 // Normalize trims every field and fills defaults.
 func (s *SignUp) Normalize() {
 	for _, f := range []*string{&s.Email, &s.FirstName, &s.LastName, &s.OrganizationName, &s.Industry,
-		&s.OrganizationSize, &s.Country, &s.City, &s.LanguagePreference} {
+		&s.OrganizationSize, &s.Country, &s.City, &s.LanguagePreference, &s.InvitationToken} {
 		*f = strings.TrimSpace(*f)
 	}
 	s.Email = strings.ToLower(s.Email)
@@ -59,7 +62,7 @@ func (s *SignUp) Normalize() {
 }
 
 // Validate checks every field and returns one error per bad field (the password is checked by
-// ValidatePassword, before the core sees it).
+// ValidatePassword, before the core sees it). An invited sign-up has no organization fields.
 func (s SignUp) Validate() []errs.FieldError {
 	var out []errs.FieldError
 	add := func(field, msg string) { out = append(out, errs.FieldError{Field: field, Message: msg}) }
@@ -71,6 +74,12 @@ func (s SignUp) Validate() []errs.FieldError {
 	}
 	if msg := ValidateName(s.LastName, 1, 50); msg != "" {
 		add("lastName", msg)
+	}
+	if msg := OneOf(s.LanguagePreference, Languages); msg != "" {
+		add("languagePreference", msg)
+	}
+	if s.InvitationToken != "" {
+		return out
 	}
 	if msg := ValidateName(s.OrganizationName, 2, 100); msg != "" {
 		add("organizationName", msg)
@@ -86,9 +95,6 @@ func (s SignUp) Validate() []errs.FieldError {
 	}
 	if msg := ValidateCity(s.Country, s.City); msg != "" {
 		add("city", msg)
-	}
-	if msg := OneOf(s.LanguagePreference, Languages); msg != "" {
-		add("languagePreference", msg)
 	}
 	return out
 }

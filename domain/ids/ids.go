@@ -1,7 +1,11 @@
 // Package ids makes and checks the ids of every entity: UUIDv7 strings.
 package ids
 
-import "github.com/google/uuid"
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
 
 // New returns a UUIDv7: time-ordered, so keyset pages and indexes stay compact.
 func New() string { return uuid.Must(uuid.NewV7()).String() }
@@ -14,4 +18,18 @@ func Valid(s string) bool {
 	}
 	_, err := uuid.Parse(s)
 	return err == nil
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the id of the request being served, so that what the domain
+// records (the audit log) can point back to the request's logs.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id ctx carries, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }

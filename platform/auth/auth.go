@@ -47,6 +47,8 @@ type Config struct {
 // Accounts is what auth needs from the identity domain.
 type Accounts interface {
 	Register(ctx context.Context, in identity.SignUp) (identity.Account, error)
+	LookupInvitation(ctx context.Context, token string) (identity.InvitationPreview, error)
+	AcceptInvitation(ctx context.Context, token string, in identity.SignUp) (identity.Account, error)
 	Unregister(ctx context.Context, userID string) error
 	Account(ctx context.Context, userID string) (identity.Account, error)
 	OrganizationOf(ctx context.Context, userID string) (orgID string, active bool, err error)

@@ -43,12 +43,13 @@ func setup(b *testing.B) (*auth.Auth, string) {
 	coreSrv := httptest.NewServer(core.Handler())
 	b.Cleanup(coreSrv.Close)
 
-	accounts := identity.NewService(identitydb.New(pool))
+	mailer := workers.MailQueue{Client: asynq.NewClientFromRedisClient(rdb), Queue: prefix + "q"}
+	accounts := identity.NewService(identity.Deps{Store: identitydb.New(pool), Credentials: auth.Credentials{}, Mailer: mailer})
 	a, err := auth.Init(auth.Config{
 		AppName: "bench", APIDomain: "http://localhost:8080", WebsiteDomain: "http://localhost:5173",
 		ConnectionURI: coreSrv.URL, APIKey: "bench-key-0123456789abcdef",
 		CookieSameSite: "lax", AntiCSRF: "NONE", Log: logging.Discard(),
-	}, accounts, workers.MailQueue{Client: asynq.NewClientFromRedisClient(rdb), Queue: prefix + "q"})
+	}, accounts, mailer)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func setup(b *testing.B) (*auth.Auth, string) {
 	}
 	router := rest.NewRouter(rest.Deps{
 		Log: logging.Discard(), HTTP: cfg.HTTP, Registry: metrics.NewRegistry(),
-		Auth: a, CORSAuth: a.CORSHeaders(), Accounts: accounts, Limiter: ratelimit.New(rdb, prefix),
+		Auth: a, CORSAuth: a.CORSHeaders(), Identity: accounts, Limiter: ratelimit.New(rdb, prefix),
 		AuthLimits: rest.AuthLimits{
 			SignInPerAccount: ratelimit.Policy{Events: 5, Per: time.Minute},
 			SignInPerIP:      ratelimit.Policy{Events: 20, Per: time.Minute},

@@ -30,7 +30,7 @@ const (
 var fieldLabels = map[string]string{
 	"email": "Email", "password": "Password", "firstName": "First name", "lastName": "Last name",
 	"organizationName": "Organization name", "industry": "Industry", "organizationSize": "Organization size",
-	"country": "Country", "city": "City", "languagePreference": "Language",
+	"country": "Country", "city": "City", "languagePreference": "Language", "invitationToken": "Invitation",
 }
 
 // signUpFormFields declares the fields to the SDK with the identity domain's rule for each, so the
@@ -63,17 +63,20 @@ func signUpFormFields() []epmodels.TypeInputFormField {
 	oneOf := func(list []string) func(string) string {
 		return func(s string) string { return identity.OneOf(s, list) }
 	}
+	// The organization's fields are optional here because an invited sign-up has none; the
+	// override requires them of everyone else.
 	return []epmodels.TypeInputFormField{
 		field("email", func(s string) string { return identity.ValidateEmail(strings.ToLower(s)) }, false),
 		field("password", func(s string) string { return identity.ValidatePassword(s, "") }, false),
 		field("firstName", name(1, 50), false),
 		field("lastName", name(1, 50), false),
-		field("organizationName", name(2, 100), false),
-		field("industry", oneOf(identity.Industries), false),
-		field("organizationSize", oneOf(identity.OrganizationSizes), false),
-		field("city", name(2, 50), false),
+		field("organizationName", name(2, 100), true),
+		field("industry", oneOf(identity.Industries), true),
+		field("organizationSize", oneOf(identity.OrganizationSizes), true),
+		field("city", name(2, 50), true),
 		field("country", name(2, 56), true),
 		field("languagePreference", oneOf(identity.Languages), true),
+		field("invitationToken", func(string) string { return "" }, true),
 	}
 }
 
@@ -94,6 +97,7 @@ func parseSignUp(fields []epmodels.TypeFormField) (identity.SignUp, error) {
 		Country:            values["country"],
 		City:               values["city"],
 		LanguagePreference: values["languagePreference"],
+		InvitationToken:    values["invitationToken"],
 	}
 	su.Normalize()
 	var bad []eperrors.ErrorPayload
@@ -119,10 +123,27 @@ func (a *Auth) overrideEmailPasswordAPIs(orig epmodels.APIInterface) epmodels.AP
 		}
 		ctx := opts.Req.Context()
 		withContext(uc, ctx)
+		if su.InvitationToken != "" {
+			// Check the invitation before the core creates credentials that would have to go again.
+			inv, err := a.accounts.LookupInvitation(ctx, su.InvitationToken)
+			if err != nil {
+				return domainAnswer(err)
+			}
+			if inv.Email != su.Email {
+				return epmodels.SignUpPOSTResponse{}, eperrors.FieldError{Msg: "Error in input formFields", Payload: []eperrors.ErrorPayload{
+					{ID: "email", ErrorMsg: "Email must be the invited address, " + inv.Email}}}
+			}
+		}
 		(*uc)[signUpKey] = su
 		res, err := origSignUp(fields, tenantID, opts, uc)
-		if err != nil || res.OK == nil {
+		if err != nil {
+			if _, ok := errs.As(err); ok {
+				return domainAnswer(err)
+			}
 			return res, err
+		}
+		if res.OK == nil || su.InvitationToken != "" {
+			return res, nil // invitees proved their address by opening the link
 		}
 		// The account exists now; a verification mail that fails to queue can be re-sent.
 		user := res.OK.User
@@ -196,16 +217,31 @@ func (a *Auth) overrideEmailPasswordFunctions(orig epmodels.RecipeInterface) epm
 			}
 			return epmodels.SignUpResponse{}, cause
 		}
-		if _, err := a.accounts.Register(ctx, su); err != nil {
-			if e, ok := errs.As(err); ok && e.Code == errs.Validation {
+		var acc identity.Account
+		if su.InvitationToken != "" {
+			acc, err = a.accounts.AcceptInvitation(ctx, su.InvitationToken, su)
+		} else {
+			acc, err = a.accounts.Register(ctx, su)
+		}
+		if err != nil {
+			if e, ok := errs.As(err); ok && e.Code == errs.Validation && len(e.Fields) == 1 && e.Fields[0].Field == "email" &&
+				e.Fields[0].Message == "is already registered" {
 				// Our copy still holds the address (a user removed from the core only).
 				_, cause := undo(nil)
 				return epmodels.SignUpResponse{EmailAlreadyExistsError: &struct{}{}}, cause
 			}
-			return undo(fmt.Errorf("auth: creating the organization: %w", err))
+			if _, ok := errs.As(err); ok {
+				return undo(err) // the API override turns it into an answer
+			}
+			return undo(fmt.Errorf("auth: creating the account: %w", err))
 		}
-		if _, err := userroles.AddRoleToUser(tenantID, su.UserID, identity.RoleAdmin, uc); err != nil {
-			return undo(fmt.Errorf("auth: giving the owner the admin role: %w", err))
+		if _, err := userroles.AddRoleToUser(tenantID, su.UserID, acc.User.Role, uc); err != nil {
+			return undo(fmt.Errorf("auth: giving the user the %s role: %w", acc.User.Role, err))
+		}
+		if su.InvitationToken != "" {
+			if err := markVerified(tenantID, su.UserID, su.Email, uc); err != nil {
+				return undo(err)
+			}
 		}
 		return res, nil
 	}
@@ -230,6 +266,39 @@ func (a *Auth) overrideEmailPasswordFunctions(orig epmodels.RecipeInterface) epm
 
 	orig.SignUp, orig.SignIn = &signUp, &signIn
 	return orig
+}
+
+// domainAnswer turns a domain error from a sign-up into the SDK's answer: field errors under the
+// fields, anything else as a general error the form shows.
+func domainAnswer(err error) (epmodels.SignUpPOSTResponse, error) {
+	e, _ := errs.As(err)
+	if e.Code == errs.Validation && len(e.Fields) > 0 {
+		var payload []eperrors.ErrorPayload
+		for _, f := range e.Fields {
+			payload = append(payload, eperrors.ErrorPayload{ID: f.Field, ErrorMsg: fieldLabels[f.Field] + " " + f.Message})
+		}
+		return epmodels.SignUpPOSTResponse{}, eperrors.FieldError{Msg: "Error in input formFields", Payload: payload}
+	}
+	msg := e.Message
+	if len(msg) > 0 {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return epmodels.SignUpPOSTResponse{GeneralError: &supertokens.GeneralErrorResponse{Message: msg}}, nil
+}
+
+// markVerified confirms an invitee's address in the core: the invitation link reached them there.
+func markVerified(tenantID, userID, email string, uc supertokens.UserContext) error {
+	res, err := emailverification.CreateEmailVerificationToken(tenantID, userID, &email, uc)
+	if err != nil {
+		return fmt.Errorf("auth: verifying the invitee's email: %w", err)
+	}
+	if res.OK == nil {
+		return nil // already verified
+	}
+	if _, err := emailverification.VerifyEmailUsingToken(tenantID, res.OK.Token, uc); err != nil {
+		return fmt.Errorf("auth: verifying the invitee's email: %w", err)
+	}
+	return nil
 }
 
 // orgClaim carries the organization id in the access token, so that every request knows its

@@ -26,6 +26,8 @@ func TestRenderEveryTemplateInBothLanguages(t *testing.T) {
 		{"reset_password", "en", "Reset your"},
 		{"reset_password", "ar", "إعادة تعيين كلمة المرور"},
 		{"reset_password", "fr", "Reset your"}, // unknown languages fall back to English
+		{"invitation", "en", "invited you to"},
+		{"invitation", "ar", "دعاك"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.template+"/"+tt.lang, func(t *testing.T) {

@@ -259,7 +259,7 @@ func TestInvalidSignUpFields(t *testing.T) {
 
 	t.Run("every mistake at once", func(t *testing.T) {
 		fields := harness.SignUpFields("bad")
-		fields["industry"], fields["city"] = "", ""
+		fields["industry"], fields["city"] = "Mining", "X"
 		delete(fields, "lastName")
 		res := srv.Client(t).Do(http.MethodPost, "/auth/signup", harness.Form(fields))
 		body := res.JSON()
@@ -269,6 +269,20 @@ func TestInvalidSignUpFields(t *testing.T) {
 			ids = append(ids, e.(map[string]any)["id"].(string))
 		}
 		assert.ElementsMatch(t, []string{"email", "lastName", "industry", "city"}, ids)
+	})
+
+	t.Run("the organization's fields are required without an invitation", func(t *testing.T) {
+		fields := harness.SignUpFields(harness.UniqueEmail("noorg"))
+		delete(fields, "organizationName")
+		delete(fields, "industry")
+		res := srv.Client(t).Do(http.MethodPost, "/auth/signup", harness.Form(fields))
+		body := res.JSON()
+		require.Equal(t, "FIELD_ERROR", body["status"], res.String())
+		var ids []string
+		for _, e := range body["formFields"].([]any) {
+			ids = append(ids, e.(map[string]any)["id"].(string))
+		}
+		assert.ElementsMatch(t, []string{"organizationName", "industry"}, ids)
 	})
 
 	t.Run("malformed bodies", func(t *testing.T) {

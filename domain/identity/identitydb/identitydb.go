@@ -1,4 +1,5 @@
-// Package identitydb is the PostgreSQL store of users and organizations.
+// Package identitydb is the PostgreSQL store of users, organizations, invitations and the audit
+// log.
 package identitydb
 
 import (
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/p2psandbox/hub/domain/errs"
@@ -25,6 +27,13 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 var _ identity.Store = (*Store)(nil)
 
+// querier is what both the pool and a transaction offer.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 // CreateOrganizationWithOwner writes both rows in one transaction; the owner foreign key is
 // deferred so either order works.
 func (s *Store) CreateOrganizationWithOwner(ctx context.Context, org identity.Organization, owner identity.User) error {
@@ -36,26 +45,38 @@ func (s *Store) CreateOrganizationWithOwner(ctx context.Context, org identity.Or
 		); err != nil {
 			return fmt.Errorf("inserting organization: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO users (id, organization_id, email, first_name, last_name, role, is_active,
-			                   language_preference, profile_visibility, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
-			owner.ID, owner.OrganizationID, owner.Email, owner.FirstName, owner.LastName, owner.Role, owner.IsActive,
-			owner.LanguagePreference, owner.ProfileVisibility, owner.CreatedAt,
-		); err != nil {
-			if postgres.IsUniqueViolation(err, "users_email") {
-				return errs.Fields(errs.FieldError{Field: "email", Message: "is already registered"})
-			}
-			return fmt.Errorf("inserting owner: %w", err)
-		}
-		return nil
+		return insertUser(ctx, tx, owner)
 	})
 }
 
-// DeleteUserAndOwnedOrganization removes a user and the organization they own, if they are its
-// only member.
+func insertUser(ctx context.Context, q querier, u identity.User) error {
+	_, err := q.Exec(ctx, `
+		INSERT INTO users (id, organization_id, email, first_name, last_name, role, is_active,
+		                   language_preference, profile_visibility, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+		u.ID, u.OrganizationID, u.Email, u.FirstName, u.LastName, u.Role, u.IsActive,
+		u.LanguagePreference, u.ProfileVisibility, u.CreatedAt,
+	)
+	if postgres.IsUniqueViolation(err, "users_email") {
+		return errs.Fields(errs.FieldError{Field: "email", Message: "is already registered"})
+	}
+	if err != nil {
+		return fmt.Errorf("inserting user: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserAndOwnedOrganization removes a user who never got going (a sign-up that failed after
+// its rows were written): the invitation they used opens again, the organization they founded
+// goes if they were its only member.
 func (s *Store) DeleteUserAndOwnedOrganization(ctx context.Context, userID string) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE invitations SET accepted_at = NULL, accepted_user = NULL WHERE accepted_user = $1`, userID); err != nil {
+			return fmt.Errorf("reopening invitation: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM audit_log WHERE actor_id = $1`, userID); err != nil {
+			return fmt.Errorf("deleting audit entries: %w", err)
+		}
 		var orgID string
 		err := tx.QueryRow(ctx, `DELETE FROM users WHERE id = $1 RETURNING organization_id`, userID).Scan(&orgID)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -75,33 +96,76 @@ func (s *Store) DeleteUserAndOwnedOrganization(ctx context.Context, userID strin
 }
 
 const userColumns = `u.id, u.email, u.first_name, u.last_name, u.role, u.organization_id, u.avatar_url, u.is_active,
-	u.job_title, u.city, u.bio, u.expertise_tags, u.language_preference, u.profile_visibility, u.last_login_at, u.created_at`
+	u.job_title, u.city, u.bio, u.expertise_tags, u.language_preference, u.profile_visibility, u.last_login_at,
+	u.last_seen_at, u.deleted_at, u.created_at`
 
 func scanUser(row pgx.Row, extra ...any) (identity.User, error) {
 	var u identity.User
 	dest := append([]any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Role, &u.OrganizationID, &u.Avatar, &u.IsActive,
-		&u.JobTitle, &u.City, &u.Bio, &u.ExpertiseTags, &u.LanguagePreference, &u.ProfileVisibility, &u.LastLogin, &u.CreatedAt}, extra...)
+		&u.JobTitle, &u.City, &u.Bio, &u.ExpertiseTags, &u.LanguagePreference, &u.ProfileVisibility, &u.LastLogin,
+		&u.LastSeen, &u.DeletedAt, &u.CreatedAt}, extra...)
 	err := row.Scan(dest...)
 	return u, err
+}
+
+const orgColumns = `o.id, o.name, o.domain, o.industry, o.size, o.country, o.city, o.logo_url, o.is_active, o.admin_user_id, o.created_at`
+
+func orgDest(o *identity.Organization) []any {
+	return []any{&o.ID, &o.Name, &o.Domain, &o.Industry, &o.Size, &o.Country, &o.City, &o.Logo, &o.IsActive, &o.AdminUserID, &o.CreatedAt}
+}
+
+func collectUsers(rows pgx.Rows, err error) ([]identity.User, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []identity.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errs.E(errs.NotFound, "no such %s", what)
+	}
+	return err
 }
 
 // Account returns a user with their organization.
 func (s *Store) Account(ctx context.Context, userID string) (identity.Account, error) {
 	var a identity.Account
-	o := &a.Organization
-	row := s.pool.QueryRow(ctx, `SELECT `+userColumns+`,
-			o.id, o.name, o.domain, o.industry, o.size, o.country, o.city, o.logo_url, o.is_active, o.admin_user_id, o.created_at
-		FROM users u JOIN organizations o ON o.id = u.organization_id
-		WHERE u.id = $1`, userID)
-	u, err := scanUser(row, &o.ID, &o.Name, &o.Domain, &o.Industry, &o.Size, &o.Country, &o.City, &o.Logo, &o.IsActive, &o.AdminUserID, &o.CreatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return a, errs.E(errs.NotFound, "no such user")
-	}
+	row := s.pool.QueryRow(ctx, `SELECT `+userColumns+`, `+orgColumns+`
+		FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1`, userID)
+	u, err := scanUser(row, orgDest(&a.Organization)...)
 	if err != nil {
-		return a, fmt.Errorf("loading account %s: %w", userID, err)
+		return a, fmt.Errorf("loading account %s: %w", userID, notFound(err, "user"))
 	}
 	a.User = u
 	return a, nil
+}
+
+// User returns one user.
+func (s *Store) User(ctx context.Context, userID string) (identity.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, userID))
+	if err != nil {
+		return u, fmt.Errorf("loading user %s: %w", userID, notFound(err, "user"))
+	}
+	return u, nil
+}
+
+// Organization returns one organization.
+func (s *Store) Organization(ctx context.Context, orgID string) (identity.Organization, error) {
+	var o identity.Organization
+	if err := s.pool.QueryRow(ctx, `SELECT `+orgColumns+` FROM organizations o WHERE o.id = $1`, orgID).Scan(orgDest(&o)...); err != nil {
+		return o, fmt.Errorf("loading organization %s: %w", orgID, notFound(err, "organization"))
+	}
+	return o, nil
 }
 
 // OrganizationOf returns the user's organization and whether both are active.
@@ -109,48 +173,44 @@ func (s *Store) OrganizationOf(ctx context.Context, userID string) (string, bool
 	var orgID string
 	var active bool
 	err := s.pool.QueryRow(ctx, `
-		SELECT u.organization_id, u.is_active AND o.is_active
+		SELECT u.organization_id, u.is_active AND u.deleted_at IS NULL AND o.is_active
 		FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1`, userID).Scan(&orgID, &active)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, errs.E(errs.NotFound, "no such user")
-	}
 	if err != nil {
-		return "", false, fmt.Errorf("loading organization of %s: %w", userID, err)
+		return "", false, fmt.Errorf("loading organization of %s: %w", userID, notFound(err, "user"))
 	}
 	return orgID, active, nil
 }
 
-// RecordSignIn stamps last_login_at.
+// RecordSignIn stamps last_login_at (and last_seen_at).
 func (s *Store) RecordSignIn(ctx context.Context, userID string, at time.Time) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE users SET last_login_at = $2 WHERE id = $1`, userID, at); err != nil {
+	if _, err := s.pool.Exec(ctx, `UPDATE users SET last_login_at = $2, last_seen_at = $2 WHERE id = $1`, userID, at); err != nil {
 		return fmt.Errorf("recording sign-in of %s: %w", userID, err)
 	}
 	return nil
 }
 
-// ListMembers pages an organization's users by (created_at, id).
-func (s *Store) ListMembers(ctx context.Context, orgID string, after *identity.MemberCursor, limit int) ([]identity.User, error) {
-	q := `SELECT ` + userColumns + ` FROM users u WHERE u.organization_id = $1`
-	args := []any{orgID, limit}
-	if after != nil {
-		q += ` AND (u.created_at, u.id) > ($3, $4)`
-		args = append(args, after.CreatedAt, after.ID)
+// Touch stamps last_seen_at.
+func (s *Store) Touch(ctx context.Context, userID string, at time.Time) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE users SET last_seen_at = $2 WHERE id = $1`, userID, at); err != nil {
+		return fmt.Errorf("recording activity of %s: %w", userID, err)
 	}
-	q += ` ORDER BY u.created_at, u.id LIMIT $2`
-	rows, err := s.pool.Query(ctx, q, args...)
+	return nil
+}
+
+// UpdateProfile writes the fields a user edits about themselves.
+func (s *Store) UpdateProfile(ctx context.Context, u identity.User) error {
+	_, err := s.pool.Exec(ctx, `
+		UPDATE users SET first_name = $2, last_name = $3, email = $4, job_title = $5, city = $6, bio = $7,
+			expertise_tags = $8, language_preference = $9, profile_visibility = $10, updated_at = now()
+		WHERE id = $1`,
+		u.ID, u.FirstName, u.LastName, u.Email, u.JobTitle, u.City, u.Bio, u.ExpertiseTags, u.LanguagePreference, u.ProfileVisibility)
+	if postgres.IsUniqueViolation(err, "users_email") {
+		return errs.Fields(errs.FieldError{Field: "email", Message: "is already registered"})
+	}
 	if err != nil {
-		return nil, fmt.Errorf("listing members: %w", err)
+		return fmt.Errorf("updating profile of %s: %w", u.ID, err)
 	}
-	defer rows.Close()
-	var out []identity.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing members: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return nil
 }
 
 // SetAvatar records a user's avatar URL.
@@ -175,4 +235,77 @@ func (s *Store) SetLogo(ctx context.Context, orgID string, url *string) error {
 		return errs.E(errs.NotFound, "no such organization")
 	}
 	return nil
+}
+
+// Stats counts an organization's members and pending invitations.
+func (s *Store) Stats(ctx context.Context, orgID string, now time.Time) (identity.OrganizationStats, error) {
+	var st identity.OrganizationStats
+	var admins, members, active, inactive, deleted int
+	err := s.pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE deleted_at IS NULL),
+		       count(*) FILTER (WHERE deleted_at IS NULL AND role = 'admin'),
+		       count(*) FILTER (WHERE deleted_at IS NULL AND role = 'member'),
+		       count(*) FILTER (WHERE deleted_at IS NULL AND is_active),
+		       count(*) FILTER (WHERE deleted_at IS NULL AND NOT is_active),
+		       count(*) FILTER (WHERE deleted_at IS NOT NULL),
+		       count(*) FILTER (WHERE deleted_at IS NULL AND greatest(last_seen_at, last_login_at) >= $2),
+		       count(*) FILTER (WHERE deleted_at IS NULL AND greatest(last_seen_at, last_login_at) >= $3),
+		       (SELECT count(*) FROM invitations i WHERE i.organization_id = $1 AND i.accepted_at IS NULL AND i.expires_at > $4)
+		FROM users WHERE organization_id = $1`,
+		orgID, now.Add(-7*24*time.Hour), now.Add(-30*24*time.Hour), now,
+	).Scan(&st.Members.Total, &admins, &members, &active, &inactive, &deleted,
+		&st.ActiveLast7Days, &st.ActiveLast30Days, &st.PendingInvitations)
+	if err != nil {
+		return st, fmt.Errorf("counting members: %w", err)
+	}
+	st.Members.ByRole = map[string]int{identity.RoleAdmin: admins, identity.RoleMember: members}
+	st.Members.ByStatus = map[string]int{identity.StatusActive: active, identity.StatusInactive: inactive, identity.StatusDeleted: deleted}
+	return st, nil
+}
+
+// ListAudit pages the audit log, newest first, with the actors' names.
+func (s *Store) ListAudit(ctx context.Context, orgID string, after *identity.AuditCursor, limit int) ([]identity.AuditEntry, error) {
+	q := `SELECT a.id, a.actor_id, coalesce(u.first_name || ' ' || u.last_name, ''), a.action, a.target_type, a.target_id,
+			a.before, a.after, a.request_id, a.created_at
+		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+		WHERE a.organization_id = $1`
+	args := []any{orgID, limit}
+	if after != nil {
+		q += ` AND (a.created_at, a.id) < ($3, $4)`
+		args = append(args, after.CreatedAt, after.ID)
+	}
+	q += ` ORDER BY a.created_at DESC, a.id DESC LIMIT $2`
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []identity.AuditEntry
+	for rows.Next() {
+		var e identity.AuditEntry
+		if err := rows.Scan(&e.ID, &e.ActorID, &e.ActorName, &e.Action, &e.TargetType, &e.TargetID,
+			&e.Before, &e.After, &e.RequestID, &e.CreatedAt); err != nil {
+			return nil, fmt.Errorf("listing audit log: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func insertAudit(ctx context.Context, q querier, e identity.AuditEntry) error {
+	_, err := q.Exec(ctx, `
+		INSERT INTO audit_log (id, organization_id, actor_id, action, target_type, target_id, before, after, request_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.ID, e.OrganizationID, e.ActorID, e.Action, e.TargetType, e.TargetID, nullJSON(e.Before), nullJSON(e.After), e.RequestID, e.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("writing audit entry %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+func nullJSON(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
 }

@@ -1,0 +1,69 @@
+package rest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/p2psandbox/hub/domain/errs"
+)
+
+// bindJSON decodes the request body into dst strictly: one JSON object, no unknown fields, the
+// right types. A bad body answers 400 (or 413) and false.
+func bindJSON(c *gin.Context, log *slog.Logger, dst any) bool {
+	if ct := c.ContentType(); ct != "application/json" {
+		Fail(c, log, errs.E(errs.Unsupported, "send the body as application/json"))
+		return false
+	}
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = errors.New("the body holds more than one JSON value")
+		}
+	}
+	if err == nil {
+		return true
+	}
+	var (
+		syntax   *json.SyntaxError
+		typeErr  *json.UnmarshalTypeError
+		tooLarge *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		Fail(c, log, err)
+	case errors.As(err, &typeErr):
+		Fail(c, log, errs.Fields(errs.FieldError{Field: typeErr.Field, Message: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}))
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		Fail(c, log, errs.E(errs.Invalid, "the body is not valid JSON"))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		Fail(c, log, errs.E(errs.Invalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field ")))
+	default:
+		Fail(c, log, errs.E(errs.Invalid, "the body cannot be read: %v", err))
+	}
+	return false
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "int", "int64", "int32", "float64", "uint", "uint64":
+		return "a number"
+	}
+	return "another type"
+}
