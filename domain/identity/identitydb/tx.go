@@ -138,7 +138,9 @@ func (o *orgTx) DeleteInvitation(ctx context.Context, id string) error {
 	return nil
 }
 
-func (o *orgTx) Audit(ctx context.Context, e identity.AuditEntry) error { return insertAudit(ctx, o.tx, e) }
+func (o *orgTx) Audit(ctx context.Context, e identity.AuditEntry) error {
+	return insertAudit(ctx, o.tx, e)
+}
 
 // ListInvitations pages an organization's invitations, newest first.
 func (s *Store) ListInvitations(ctx context.Context, orgID string, q identity.InvitationQuery, now time.Time, limit int) ([]identity.Invitation, error) {
