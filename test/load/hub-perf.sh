@@ -14,7 +14,9 @@ WHAT=${1:-all}
 CONNS=${CONNS:-19900} USERS=${USERS:-20000} MEMBERS=${MEMBERS:-2000} ROUNDS=${ROUNDS:-200}
 BURSTS=${BURSTS:-10} BURST=${BURST:-5000}
 PG=${PG:-postgres://postgres@127.0.0.1:5432} REDIS=${REDIS:-redis://127.0.0.1:6379/0}
-DB=p2p_perf_$$ PREFIX="perf$$:" OUT=${OUT:-/tmp/hub-perf}
+DB=${DB:-p2p_perf_$$} PREFIX=${PREFIX:-"perf$$:"} OUT=${OUT:-/tmp/hub-perf}
+# KEEP=1 keeps the database (and so the signed-up users and their tokens in $OUT/tokens.txt) for
+# another run with the same DB and PREFIX; the last run drops it.
 mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)"
 
@@ -26,6 +28,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ "${KEEP:-}" = 1 ] && return
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
   redis-cli -u "$REDIS" --scan --pattern "$PREFIX*" | xargs -r redis-cli -u "$REDIS" del >/dev/null || true
 }
@@ -37,6 +40,7 @@ common=(P2P_ENV=test P2P_LOG_LEVEL=warn P2P_RUN_WORKER=false P2P_AUTH_BCRYPT_COS
   P2P_POSTGRES_URL="$PG/$DB?sslmode=disable" P2P_REDIS_URL="$REDIS" P2P_REDIS_PREFIX="$PREFIX"
   P2P_SUPERTOKENS_CONNECTION_URI=http://127.0.0.1:18110 P2P_SUPERTOKENS_API_KEY=perf-core-key-0123456789abcdef
   P2P_AUTH_CORE_ADDR=127.0.0.1:18110)
+# HUB_GOGC sets GOGC for the hub nodes (the memory/CPU lever of docs/perf.md).
 
 env "${common[@]}" "$OUT/p2p" authcore >"$OUT/core.log" 2>&1 & pids+=($!)
 wait_up http://127.0.0.1:18110/hello
