@@ -16,7 +16,7 @@ func TestBucket(t *testing.T) {
 		wait    time.Duration
 	}{
 		{0, true, 0}, {0, true, 0}, {0, true, 0}, // the burst
-		{0, false, 500 * time.Millisecond},        // empty: one token every 500 ms
+		{0, false, 500 * time.Millisecond}, // empty: one token every 500 ms
 		{250 * time.Millisecond, false, 250 * time.Millisecond},
 		{250 * time.Millisecond, true, 0},
 		{10 * time.Second, true, 0}, {0, true, 0}, {0, true, 0}, // refilled to the burst, not beyond
