@@ -37,6 +37,9 @@ type Deps struct {
 	AuthLimits AuthLimits
 	// OutboxDir, when set, serves the development mail outbox at /dev/outbox.
 	OutboxDir string
+	// Media serves the image uploads, and Blobs the processed images at /media/.
+	Media Media
+	Blobs Blobs
 }
 
 // NewRouter builds the engine with the global middleware and the operational endpoints. Areas add
@@ -86,6 +89,7 @@ func NewRouter(d Deps) *gin.Engine {
 		api := r.Group("/api/v1")
 		h := mountAuth(r, api, d)
 		mountIdentity(api, h, d)
+		mountMedia(r, api, h, d)
 	}
 	if d.OutboxDir != "" {
 		r.GET("/dev/outbox", devOutbox(d.OutboxDir, d.Log))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/identity/identitydb"
+	"github.com/p2psandbox/hub/domain/media/mediadb"
 	"github.com/p2psandbox/hub/platform/auth"
 	"github.com/p2psandbox/hub/platform/authcore"
 	"github.com/p2psandbox/hub/platform/ratelimit"
@@ -69,6 +70,7 @@ func (a *app) initAuth(d deps, uri, key string) (*identityStack, error) {
 		Credentials: auth.Credentials{},
 		Mailer:      mailer,
 		WebsiteURL:  a.cfg.App.WebsiteDomain,
+		StorageUsed: mediadb.New(d.pool).StorageUsed,
 	})
 	au, err := auth.Init(auth.Config{
 		AppName:        a.cfg.App.Name,

@@ -17,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/identity/identitydb"
 	"github.com/p2psandbox/hub/migrations"
 	"github.com/p2psandbox/hub/platform/authcore"
 	"github.com/p2psandbox/hub/platform/httpserver"
@@ -108,6 +110,12 @@ func (a *app) serve(ctx context.Context) error {
 		stopCore()
 		return errors.Join(err, g.Wait())
 	}
+	images, blobs, err := a.newMedia(d, ids.accounts)
+	if err != nil {
+		stopCore()
+		return errors.Join(err, g.Wait())
+	}
+	defer blobs.Close()
 
 	registry := metrics.NewRegistry()
 	deps := rest.Deps{
@@ -123,6 +131,9 @@ func (a *app) serve(ctx context.Context) error {
 		Identity:     ids.accounts,
 		Limiter:      ratelimit.New(d.rdb, a.cfg.Redis.Prefix),
 		AuthLimits:   a.authLimits(),
+		Media:        images,
+		Blobs:        blobs,
+		BodyLimits:   rest.MediaBodyLimits(),
 	}
 	if !a.cfg.Production() {
 		deps.OutboxDir = a.cfg.Mail.OutboxDir
@@ -211,6 +222,13 @@ func (a *app) newWorker(d deps) (*workers.Worker, error) {
 		}))
 	}
 	w.Handle(workers.TypeSendMail, workers.SendMail{Renderer: renderer, Sender: senders})
+
+	// The worker's storage stays open for the life of the process.
+	images, _, err := a.newMedia(d, identity.NewService(identity.Deps{Store: identitydb.New(d.pool)}))
+	if err != nil {
+		return nil, err
+	}
+	w.Handle(workers.TypeProcessImage, workers.ProcessImage{Images: images, Log: a.log})
 	return w, nil
 }
 
