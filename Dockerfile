@@ -10,10 +10,13 @@ ARG COMMIT=unknown
 RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" \
       -o /out/p2p ./cmd/p2p
+# The blob directory, owned by nonroot, so that a fresh named volume mounted on it is writable.
+RUN mkdir -p /out/blobs
 
 # Run: distroless static, non-root. The binary holds its migrations, templates and OpenAPI document.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/p2p /usr/local/bin/p2p
+COPY --from=build --chown=nonroot:nonroot /out/blobs /var/lib/p2p/blobs
 USER nonroot:nonroot
 EXPOSE 8080 9091
 ENV P2P_ENV=production
