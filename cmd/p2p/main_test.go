@@ -75,6 +75,7 @@ func baseEnv(t *testing.T, dbURL string) []string {
 		"P2P_REDIS_PREFIX=" + prefix,
 		"P2P_WORKER_QUEUE=" + prefix + "q",
 		"P2P_HTTP_ADDR=" + freeAddr(t),
+		"P2P_BLOB_DIR=" + t.TempDir(),
 	}
 }
 

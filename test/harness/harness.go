@@ -72,6 +72,8 @@ type Env struct {
 	RedisPrefix string
 	Mail        *mailtest.Server
 	OutboxDir   string
+	// BlobDir is the servers' file storage, so that no test writes under the working tree.
+	BlobDir string
 	// Extra variables for every server of this environment (P2P_...=...).
 	Vars []string
 }
@@ -85,6 +87,7 @@ func NewEnv(t testing.TB) *Env {
 		RedisPrefix: prefix,
 		Mail:        mailtest.Start(t),
 		OutboxDir:   t.TempDir(),
+		BlobDir:     t.TempDir(),
 	}
 }
 
@@ -124,6 +127,7 @@ func (e *Env) Run(t testing.TB, args []string, readyPath string, vars ...string)
 		"P2P_MAIL_SMTP_HOST=" + e.Mail.Host,
 		fmt.Sprintf("P2P_MAIL_SMTP_PORT=%d", e.Mail.Port),
 		"P2P_MAIL_OUTBOX_DIR=" + e.OutboxDir,
+		"P2P_BLOB_DIR=" + e.BlobDir,
 	}
 	env = append(env, e.Vars...)
 	env = append(env, vars...)
