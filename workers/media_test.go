@@ -1,0 +1,113 @@
+package workers_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/p2psandbox/hub/platform/logging"
+	"github.com/p2psandbox/hub/platform/redis/redistest"
+	"github.com/p2psandbox/hub/workers"
+)
+
+// images records the calls the handler makes; Process fails while failing is set.
+type images struct {
+	mu        sync.Mutex
+	failing   bool
+	processed []string
+	abandoned chan string
+}
+
+func (i *images) Process(_ context.Context, id string) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.processed = append(i.processed, id)
+	if i.failing {
+		return errors.New("storage unavailable")
+	}
+	return nil
+}
+
+func (i *images) Abandon(_ context.Context, id string) error {
+	i.abandoned <- id
+	return nil
+}
+
+// runWorker serves queue with the image handler until the test ends.
+func runWorker(t *testing.T, queue string, h workers.ProcessImage, done chan<- string) *asynq.Client {
+	t.Helper()
+	rdb, _ := redistest.New(t)
+	w, err := workers.New(rdb, workers.Config{Concurrency: 1, Queue: queue, CleanupInterval: time.Hour,
+		ShutdownTimeout: 5 * time.Second}, logging.Discard())
+	require.NoError(t, err)
+	w.Handle(workers.TypeProcessImage, asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
+		err := h.ProcessTask(ctx, task)
+		done <- string(task.Payload())
+		return err
+	}))
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		<-stopped
+		_ = asynq.NewInspectorFromRedisClient(rdb).DeleteQueue(queue, true)
+		if keys, _ := rdb.Keys(context.Background(), "asynq:{"+queue+"}*").Result(); len(keys) > 0 {
+			rdb.Del(context.Background(), keys...)
+		}
+	})
+	return asynq.NewClientFromRedisClient(rdb)
+}
+
+func TestImageTaskRunsTheProcessing(t *testing.T) {
+	_, prefix := redistest.New(t)
+	queue := prefix + "images"
+	imgs := &images{abandoned: make(chan string, 1)}
+	done := make(chan string, 4)
+	client := runWorker(t, queue, workers.ProcessImage{Images: imgs, Log: logging.Discard()}, done)
+
+	q := workers.ImageQueue{Client: client, Queue: queue}
+	require.NoError(t, q.EnqueueImage(context.Background(), "file-1"))
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the image task never ran")
+	}
+	imgs.mu.Lock()
+	assert.Equal(t, []string{"file-1"}, imgs.processed)
+	imgs.mu.Unlock()
+	assert.Empty(t, imgs.abandoned)
+}
+
+// TestImageTaskAbandonsAfterTheLastAttempt: when the last attempt fails, the file is abandoned
+// so that its status stops saying pending.
+func TestImageTaskAbandonsAfterTheLastAttempt(t *testing.T) {
+	_, prefix := redistest.New(t)
+	queue := prefix + "images"
+	imgs := &images{failing: true, abandoned: make(chan string, 1)}
+	done := make(chan string, 4)
+	client := runWorker(t, queue, workers.ProcessImage{Images: imgs, Log: logging.Discard()}, done)
+
+	// One attempt only, so that the test does not wait for the retry backoff.
+	_, err := client.Enqueue(asynq.NewTask(workers.TypeProcessImage, []byte(`{"fileId":"file-2"}`)),
+		asynq.Queue(queue), asynq.MaxRetry(0))
+	require.NoError(t, err)
+	select {
+	case id := <-imgs.abandoned:
+		assert.Equal(t, "file-2", id)
+	case <-time.After(15 * time.Second):
+		t.Fatal("the failing image was never abandoned")
+	}
+}
+
+func TestImageTaskRefusesABadPayload(t *testing.T) {
+	err := workers.ProcessImage{Images: &images{}, Log: logging.Discard()}.
+		ProcessTask(context.Background(), asynq.NewTask(workers.TypeProcessImage, []byte("{")))
+	assert.ErrorIs(t, err, asynq.SkipRetry)
+}
