@@ -34,12 +34,11 @@ var (
 
 // Main runs a package's tests, then removes the binary and the template databases.
 func Main(m *testing.M) {
-	defer func() {
-		if binDir != "" {
-			os.RemoveAll(binDir)
-		}
-	}()
-	pgtest.Main(m)
+	code := pgtest.Run(m)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 // Binary builds cmd/p2p once per test binary and returns its path.

@@ -166,7 +166,11 @@ func buildTemplate(ctx context.Context, sets []postgres.MigrationSet) (string, e
 
 // Main runs a package's tests and then drops the templates this binary made. Call it from
 // TestMain in every package that uses New.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain that has cleaning of its own to do afterwards
+// (deferred calls do not survive os.Exit). It returns the tests' exit code.
+func Run(m *testing.M) int {
 	code := m.Run()
 	ctx := context.Background()
 	if conn, err := pgx.Connect(ctx, ServerURL()); err == nil {
@@ -178,7 +182,7 @@ func Main(m *testing.M) {
 		})
 		conn.Close(ctx)
 	}
-	os.Exit(code)
+	return code
 }
 
 // sweepStale drops templates and test databases left behind by killed test binaries more than
