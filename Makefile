@@ -16,8 +16,10 @@ run: services build
 	./bin/p2p migrate up
 	exec ./bin/p2p serve
 
-## test: make sure the services are up, then run every test (race detector on)
-test: services
+## test: make sure the services (and Node, for the socket.io-client suite) are up, then run every
+## test with the race detector on
+test:
+	./scripts/services.sh --with-node
 	go test -race -timeout $(TEST_TIMEOUT) ./...
 
 ## lint: formatting, go vet and staticcheck

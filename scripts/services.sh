@@ -78,6 +78,13 @@ ensure_redis() {
   wait_for Redis redis_up
 }
 
+# Node runs the socket.io-client suite (test/socketio); only `make test` asks for it.
+ensure_node() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then return 0; fi
+  apt_install nodejs npm
+}
+
 ensure_postgres
 ensure_redis
+[ "${1:-}" = "--with-node" ] && ensure_node
 say "PostgreSQL on $PG_HOST:$PG_PORT and Redis on 127.0.0.1:$REDIS_PORT are up"
