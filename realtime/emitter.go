@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -30,4 +31,19 @@ func NewEmitter(ctx context.Context, rdb goredis.UniversalClient, keyPrefix stri
 // tags; []byte values inside maps travel as binary.
 func (e *Emitter) Emit(_ context.Context, room, event string, payload any) error {
 	return e.e.Emit(room, event, payload)
+}
+
+// ToUsers reaches every socket of some users through a Broadcaster: what domain services that
+// address people, not rooms, depend on.
+type ToUsers struct{ B Broadcaster }
+
+// EmitToUsers emits event to the user room of each user.
+func (t ToUsers) EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error {
+	var errs []error
+	for _, id := range userIDs {
+		if err := t.B.Emit(ctx, UserRoom(id), event, payload); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -72,8 +72,10 @@ type Deps struct {
 	KeyPrefix string // the application's Redis key prefix (config redis.prefix)
 	Auth      Authenticator
 	// Joins authorizes joins per room kind; kinds without an entry cannot be joined.
-	Joins    map[string]JoinAuthorizer
-	Registry prometheus.Registerer
+	Joins map[string]JoinAuthorizer
+	// Messaging serves the message:* events; without it they are unknown events.
+	Messaging Messaging
+	Registry  prometheus.Registerer
 	// Now is the clock of presence, typing and rate limits (time.Now when nil).
 	Now func() time.Time
 }
@@ -141,6 +143,11 @@ func New(ctx context.Context, cfg Config, d Deps) (*Hub, error) {
 		typing:   typing.New(cfg.TypingTTL, cfg.TypingTTL/3, d.Now),
 	}
 	h.handlers = h.routes()
+	if d.Messaging != nil {
+		for name, hd := range messagingRoutes(d.Messaging) {
+			h.handlers[name] = hd
+		}
+	}
 	var err error
 	h.srv, err = sio.New(ctx, sio.Options{
 		PingInterval:   cfg.PingInterval,

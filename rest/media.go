@@ -45,9 +45,14 @@ const (
 	mediaCacheHeader = "public, max-age=31536000, immutable"
 )
 
-// MediaBodyLimits are the per-route body limits the upload routes need (Deps.BodyLimits).
-func MediaBodyLimits() map[string]int64 {
-	return map[string]int64{"/api/v1" + avatarPath: uploadBodyLimit, "/api/v1" + logoPath: uploadBodyLimit}
+// UploadBodyLimits are the per-route body limits of the upload routes (Deps.BodyLimits): images
+// and message attachments.
+func UploadBodyLimits() map[string]int64 {
+	return map[string]int64{
+		"/api/v1" + avatarPath:                  uploadBodyLimit,
+		"/api/v1" + logoPath:                    uploadBodyLimit,
+		"/api/v1/conversations/:id/attachments": AttachmentBodyLimit,
+	}
 }
 
 type mediaRoutes struct {
@@ -93,7 +98,7 @@ func (m *mediaRoutes) upload(kind media.Kind) gin.HandlerFunc {
 func filePart(r *http.Request) (*multipart.Part, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return nil, errs.E(errs.Unsupported, `send the image as multipart/form-data, in the field "file"`)
+		return nil, errs.E(errs.Unsupported, `send the file as multipart/form-data, in the field "file"`)
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -102,7 +107,7 @@ func filePart(r *http.Request) (*multipart.Part, error) {
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return nil, &errs.Error{Code: errs.Validation, Message: `the image is missing: send it in the field "file"`,
+			return nil, &errs.Error{Code: errs.Validation, Message: `the file is missing: send it in the field "file"`,
 				Fields: []errs.FieldError{{Field: "file", Message: "is required"}}}
 		}
 		if err != nil {

@@ -40,6 +40,8 @@ type Deps struct {
 	// Media serves the image uploads, and Blobs the processed images at /media/.
 	Media Media
 	Blobs Blobs
+	// Messaging serves conversations and messages.
+	Messaging Messaging
 }
 
 // NewRouter builds the engine with the global middleware and the operational endpoints. Areas add
@@ -90,6 +92,9 @@ func NewRouter(d Deps) *gin.Engine {
 		h := mountAuth(r, api, d)
 		mountIdentity(api, h, d)
 		mountMedia(r, api, h, d)
+		if d.Messaging != nil {
+			mountMessaging(api, h, d)
+		}
 	}
 	if d.OutboxDir != "" {
 		r.GET("/dev/outbox", devOutbox(d.OutboxDir, d.Log))

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/messaging"
 	"github.com/p2psandbox/hub/platform/auth"
 	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/platform/logging"
@@ -34,7 +35,8 @@ func (refuseAll) EmailVerified(context.Context, string, string) (bool, error) { 
 func TestEveryRouteIsDocumented(t *testing.T) {
 	cfg, err := config.Load("", nil)
 	require.NoError(t, err)
-	r := rest.NewRouter(rest.Deps{Log: logging.Discard(), HTTP: cfg.HTTP, Registry: metrics.NewRegistry(), Auth: refuseAll{}})
+	r := rest.NewRouter(rest.Deps{Log: logging.Discard(), HTTP: cfg.HTTP, Registry: metrics.NewRegistry(), Auth: refuseAll{},
+		Messaging: (*messaging.Service)(nil)})
 
 	spec, err := rest.OpenAPIJSON()
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/messaging"
 	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/platform/httpserver"
 	"github.com/p2psandbox/hub/realtime"
@@ -17,7 +18,7 @@ import (
 
 // newHub starts this node of the realtime hub. Join authorizers are registered here as the
 // domain areas that own topic and conversation rooms arrive.
-func (a *app) newHub(ctx context.Context, d deps, auth realtime.Authenticator, reg prometheus.Registerer) (*realtime.Hub, error) {
+func (a *app) newHub(ctx context.Context, d deps, auth realtime.Authenticator, msgs *messaging.Service, reg prometheus.Registerer) (*realtime.Hub, error) {
 	h := a.cfg.Hub
 	return realtime.New(ctx, realtime.Config{
 		PingInterval:   h.PingInterval,
@@ -36,7 +37,8 @@ func (a *app) newHub(ctx context.Context, d deps, auth realtime.Authenticator, r
 		Redis:     d.rdb,
 		KeyPrefix: a.cfg.Redis.Prefix,
 		Auth:      auth,
-		Joins:     a.joinAuthorizers(),
+		Joins:     a.joinAuthorizers(msgs),
+		Messaging: msgs,
 		Registry:  reg,
 	})
 }
@@ -46,8 +48,8 @@ func (a *app) newHub(ctx context.Context, d deps, auth realtime.Authenticator, r
 // that the socket.io-client suite can exercise joins, typing and room broadcasts end to end:
 // test:<id> is open to any signed-in user, except ids starting with "deny" (forbidden) and
 // "missing" (not found).
-func (a *app) joinAuthorizers() map[string]realtime.JoinAuthorizer {
-	joins := map[string]realtime.JoinAuthorizer{}
+func (a *app) joinAuthorizers(msgs *messaging.Service) map[string]realtime.JoinAuthorizer {
+	joins := map[string]realtime.JoinAuthorizer{realtime.KindConversation: msgs}
 	if a.cfg.Env == config.EnvTest {
 		joins["test"] = realtime.JoinFunc(func(_ context.Context, _ identity.Principal, id string) error {
 			switch {

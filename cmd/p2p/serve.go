@@ -116,6 +116,8 @@ func (a *app) serve(ctx context.Context) error {
 		return errors.Join(err, g.Wait())
 	}
 	defer blobs.Close()
+	events := &lateBroadcaster{}
+	msgs := a.newMessaging(d, ids.accounts, blobs, events)
 
 	registry := metrics.NewRegistry()
 	deps := rest.Deps{
@@ -133,7 +135,8 @@ func (a *app) serve(ctx context.Context) error {
 		AuthLimits:   a.authLimits(),
 		Media:        images,
 		Blobs:        blobs,
-		BodyLimits:   rest.MediaBodyLimits(),
+		BodyLimits:   rest.UploadBodyLimits(),
+		Messaging:    msgs,
 	}
 	if !a.cfg.Production() {
 		deps.OutboxDir = a.cfg.Mail.OutboxDir
@@ -145,12 +148,13 @@ func (a *app) serve(ctx context.Context) error {
 		stopCore()
 		return errors.Join(fmt.Errorf("listening on %s: %w", a.cfg.HTTP.Addr, err), g.Wait())
 	}
-	hub, err := a.newHub(ctx, d, ids.auth, registry)
+	hub, err := a.newHub(ctx, d, ids.auth, msgs, registry)
 	if err != nil {
 		ln.Close()
 		stopCore()
 		return errors.Join(err, g.Wait())
 	}
+	events.set(hub)
 	srv := &http.Server{
 		Handler:           withHub(hub, router),
 		ReadHeaderTimeout: a.cfg.HTTP.ReadHeaderTimeout,

@@ -62,6 +62,19 @@ const (
 	StatusDeleted  = "deleted"
 )
 
+// Card is how a user appears next to their words elsewhere (messages, posts): name, picture and
+// organization, no contact details.
+type Card struct {
+	ID               string  `json:"id"`
+	FirstName        string  `json:"firstName"`
+	LastName         string  `json:"lastName"`
+	Avatar           *string `json:"avatar"`
+	JobTitle         string  `json:"jobTitle"`
+	OrganizationID   string  `json:"organizationId"`
+	OrganizationName string  `json:"organizationName"`
+	Active           bool    `json:"isActive"`
+}
+
 // Account is a user with their organization: what sign-in and GET /me return.
 type Account struct {
 	User         User         `json:"user"`
@@ -93,6 +106,7 @@ type Store interface {
 	DeleteUserAndOwnedOrganization(ctx context.Context, userID string) error
 	Account(ctx context.Context, userID string) (Account, error)
 	User(ctx context.Context, userID string) (User, error)
+	Cards(ctx context.Context, userIDs []string) ([]Card, error)
 	Organization(ctx context.Context, orgID string) (Organization, error)
 	OrganizationOf(ctx context.Context, userID string) (orgID string, active bool, err error)
 	RecordSignIn(ctx context.Context, userID string, at time.Time) error

@@ -100,6 +100,19 @@ func (s *Service) Account(ctx context.Context, userID string) (Account, error) {
 	return s.d.Store.Account(ctx, userID)
 }
 
+// Cards describes users by id; unknown ids are missing from the map.
+func (s *Service) Cards(ctx context.Context, userIDs []string) (map[string]Card, error) {
+	cards, err := s.d.Store.Cards(ctx, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Card, len(cards))
+	for _, c := range cards {
+		out[c.ID] = c
+	}
+	return out, nil
+}
+
 // OrganizationOf returns the organization a user belongs to and whether the user may sign in.
 func (s *Service) OrganizationOf(ctx context.Context, userID string) (string, bool, error) {
 	return s.d.Store.OrganizationOf(ctx, userID)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/ids"
 	"github.com/p2psandbox/hub/platform/postgres"
 )
 
@@ -157,6 +158,33 @@ func (s *Store) User(ctx context.Context, userID string) (identity.User, error) 
 		return u, fmt.Errorf("loading user %s: %w", userID, notFound(err, "user"))
 	}
 	return u, nil
+}
+
+// Cards returns the cards of the given users; unknown or malformed ids are skipped.
+func (s *Store) Cards(ctx context.Context, userIDs []string) ([]identity.Card, error) {
+	var valid []string
+	for _, id := range userIDs {
+		if ids.Valid(id) {
+			valid = append(valid, id)
+		}
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT u.id, u.first_name, u.last_name, u.avatar_url, u.job_title, o.id, o.name,
+		       u.is_active AND u.deleted_at IS NULL AND o.is_active
+		FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.id = ANY($1::uuid[])`, valid)
+	if err != nil {
+		return nil, fmt.Errorf("loading users: %w", err)
+	}
+	defer rows.Close()
+	var out []identity.Card
+	for rows.Next() {
+		var c identity.Card
+		if err := rows.Scan(&c.ID, &c.FirstName, &c.LastName, &c.Avatar, &c.JobTitle, &c.OrganizationID, &c.OrganizationName, &c.Active); err != nil {
+			return nil, fmt.Errorf("loading users: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // Organization returns one organization.
