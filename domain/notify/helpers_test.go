@@ -1,0 +1,154 @@
+package notify_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/identity/identitydb"
+	"github.com/p2psandbox/hub/domain/notify"
+	"github.com/p2psandbox/hub/domain/notify/notifydb"
+	"github.com/p2psandbox/hub/platform/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// pushed is one event the service pushed.
+type pushed struct {
+	user    string
+	event   string
+	payload any
+}
+
+// sockets records what the service pushes, as the user rooms would receive it.
+type sockets struct {
+	mu  sync.Mutex
+	got []pushed
+}
+
+func (s *sockets) EmitToUsers(_ context.Context, userIDs []string, event string, payload any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range userIDs {
+		s.got = append(s.got, pushed{id, event, payload})
+	}
+	return nil
+}
+
+// of returns the payloads of event pushed to user, in order.
+func (s *sockets) of(user, event string) []any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []any
+	for _, p := range s.got {
+		if p.user == user && p.event == event {
+			out = append(out, p.payload)
+		}
+	}
+	return out
+}
+
+func (s *sockets) counts(user string) []notify.Unread {
+	var out []notify.Unread
+	for _, p := range s.of(user, notify.EventCount) {
+		out = append(out, p.(notify.Unread))
+	}
+	return out
+}
+
+// schedules records the digests the service asks for.
+type schedules struct {
+	mu  sync.Mutex
+	got map[string][]string // recipient → windows
+}
+
+func (s *schedules) ScheduleDigest(_ context.Context, recipientID, window string, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.got == nil {
+		s.got = map[string][]string{}
+	}
+	s.got[recipientID] = append(s.got[recipientID], window)
+	return nil
+}
+
+func (s *schedules) of(user string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got[user]...)
+}
+
+// clock advances a millisecond at every reading, so that events are ordered and distinct.
+type clock struct{ ms atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ms.Store(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC).UnixMilli())
+	return c
+}
+
+func (c *clock) Now() time.Time { return time.UnixMilli(c.ms.Add(1)).UTC() }
+
+type fixture struct {
+	pool      *pgxpool.Pool
+	svc       *notify.Service
+	sockets   *sockets
+	schedules *schedules
+	accounts  *identity.Service
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	pool, _ := pgtest.New(t)
+	f := &fixture{pool: pool, sockets: &sockets{}, schedules: &schedules{},
+		accounts: identity.NewService(identity.Deps{Store: identitydb.New(pool)})}
+	f.svc = notify.NewService(notify.Deps{
+		Store: notifydb.New(pool), Pusher: f.sockets, Scheduler: f.schedules,
+		Config: notify.Config{EmailDelay: time.Minute, WebsiteURL: "http://app.example"},
+		Now:    newClock().Now,
+	})
+	return f
+}
+
+// user signs someone up (with an organization of their own) and returns their id.
+func (f *fixture) user(t *testing.T, first string) string {
+	t.Helper()
+	id := uuid.NewString()
+	_, err := f.accounts.Register(context.Background(), identity.SignUp{UserID: id, Email: id + "@x.example",
+		FirstName: first, LastName: "Tester", OrganizationName: first + " Org", Industry: "Other",
+		OrganizationSize: "small", City: "Riyadh"})
+	require.NoError(t, err)
+	return id
+}
+
+func (f *fixture) notify(t *testing.T, e notify.Event) {
+	t.Helper()
+	if e.TargetType == "" {
+		e.TargetType, e.TargetID = "post", uuid.NewString()
+	}
+	if e.Type == "" {
+		e.Type = notify.TypeReply
+	}
+	require.NoError(t, f.svc.Notify(context.Background(), e))
+}
+
+func (f *fixture) list(t *testing.T, user string, unread bool, limit int, cursor string) notify.List {
+	t.Helper()
+	l, err := f.svc.List(context.Background(), user, unread, limit, cursor)
+	require.NoError(t, err)
+	return l
+}
+
+func (f *fixture) unread(t *testing.T, user string) int {
+	t.Helper()
+	u, err := f.svc.UnreadCount(context.Background(), user)
+	require.NoError(t, err)
+	return u.Unread
+}

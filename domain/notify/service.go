@@ -1,0 +1,312 @@
+package notify
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/ids"
+	"github.com/p2psandbox/hub/domain/page"
+)
+
+// Config tunes the service.
+type Config struct {
+	// EmailDelay is how long a notification must stay unread, with its recipient not online,
+	// before the digest mails it (config notify.email_delay).
+	EmailDelay time.Duration
+	// WebsiteURL is where the React app runs; the digest links to its notifications page.
+	WebsiteURL string
+}
+
+// Deps are the service's collaborators. A process that only reads and writes notifications
+// (serve) needs Store, Pusher and Scheduler; the one that sends digests (the worker) also needs
+// Presence, Accounts and Mailer.
+type Deps struct {
+	Store     Store
+	Pusher    Pusher
+	Scheduler Scheduler
+	Presence  Presence
+	Accounts  Accounts
+	Mailer    Mailer
+	Config    Config
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// Service holds the notification rules.
+type Service struct {
+	d Deps
+}
+
+// NewService returns a service on d.
+func NewService(d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Config.EmailDelay <= 0 {
+		d.Config.EmailDelay = 10 * time.Minute
+	}
+	return &Service{d: d}
+}
+
+func (s *Service) now() time.Time { return s.d.Now().UTC() }
+
+// Notify stores e for its recipient as their preferences allow and pushes it to their sockets.
+// Nothing is stored when the recipient turned both channels of the type off, or caused the
+// event themselves. With email on, the digest of the current window is scheduled.
+//
+// Only storing can fail Notify: a push or a schedule that fails is logged, because the
+// notification is already stored (clients refetch on reconnect; the next event schedules again).
+func (s *Service) Notify(ctx context.Context, e Event) error {
+	if err := e.validate(); err != nil {
+		return err
+	}
+	if e.ActorID == e.RecipientID {
+		return nil
+	}
+	data, err := trimData(e.Data)
+	if err != nil {
+		return fmt.Errorf("notify: %s for %s: %w", e.Type, e.RecipientID, err)
+	}
+	ch, err := s.channels(ctx, e.RecipientID, e.Type)
+	if err != nil {
+		return err
+	}
+	if !ch.InApp && !ch.Email {
+		return nil
+	}
+	now := s.now()
+	n, u, err := s.d.Store.Upsert(ctx, Notification{
+		ID: ids.New(), Type: e.Type, RecipientID: e.RecipientID, ActorID: e.ActorID,
+		TargetType: e.TargetType, TargetID: e.TargetID, Data: data, GroupKey: e.GroupKey,
+		Count: 1, InApp: ch.InApp, Email: ch.Email, CreatedAt: now, UpdatedAt: now,
+	})
+	if err != nil {
+		return fmt.Errorf("notify: storing %s for %s: %w", e.Type, e.RecipientID, err)
+	}
+	if n.InApp {
+		s.push(ctx, n.RecipientID, EventNew, n)
+		s.push(ctx, n.RecipientID, EventCount, u)
+	}
+	if n.Email && n.EmailedAt == nil && s.d.Scheduler != nil {
+		window, at := s.window(now)
+		if err := s.d.Scheduler.ScheduleDigest(ctx, n.RecipientID, window, at); err != nil {
+			s.d.Log.ErrorContext(ctx, "scheduling a notification digest", "user", n.RecipientID, "err", err)
+		}
+	}
+	return nil
+}
+
+func (e Event) validate() error {
+	switch {
+	case !Known(e.Type):
+		return fmt.Errorf("notify: unknown notification type %q", e.Type)
+	case !ids.Valid(e.RecipientID):
+		return fmt.Errorf("notify: recipient %q is not an id", e.RecipientID)
+	case e.ActorID != "" && !ids.Valid(e.ActorID):
+		return fmt.Errorf("notify: actor %q is not an id", e.ActorID)
+	case e.TargetType == "" || e.TargetID == "":
+		return fmt.Errorf("notify: %s without a target", e.Type)
+	}
+	return nil
+}
+
+// trimData copies data with long strings cut, and refuses data too large to be a summary.
+func trimData(data map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(data))
+	for k, v := range data {
+		if str, ok := v.(string); ok && utf8.RuneCountInString(str) > MaxDataText {
+			r := []rune(str)
+			v = string(r[:MaxDataText-1]) + "…"
+		}
+		out[k] = v
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	if len(b) > maxDataBytes {
+		return nil, fmt.Errorf("data of %d bytes exceeds %d", len(b), maxDataBytes)
+	}
+	return out, nil
+}
+
+// window names the digest window that now falls in and when its digest runs. Windows are
+// EmailDelay long; a window's digest runs at the end of the next one, when everything created in
+// it is at least EmailDelay old. So a notification is mailed between one and two delays after it
+// arrived, and a recipient gets at most one digest per window however many events arrive.
+func (s *Service) window(now time.Time) (string, time.Time) {
+	start := now.Truncate(s.d.Config.EmailDelay)
+	return strconv.FormatInt(start.UnixMilli(), 10), start.Add(2 * s.d.Config.EmailDelay)
+}
+
+func (s *Service) push(ctx context.Context, userID, event string, payload any) {
+	if s.d.Pusher == nil {
+		return
+	}
+	if err := s.d.Pusher.EmitToUsers(ctx, []string{userID}, event, payload); err != nil {
+		s.d.Log.WarnContext(ctx, "pushing a notification event", "user", userID, "event", event, "err", err)
+	}
+}
+
+// pushCount sends the count after a change that made one.
+func (s *Service) pushCount(ctx context.Context, userID string, changed bool, u Unread) {
+	if changed {
+		s.push(ctx, userID, EventCount, u)
+	}
+}
+
+// List returns the user's notifications, newest activity first, with their unread count.
+func (s *Service) List(ctx context.Context, userID string, unreadOnly bool, limit int, cursor string) (List, error) {
+	limit, err := page.Limit(limit)
+	if err != nil {
+		return List{}, err
+	}
+	q := Query{UnreadOnly: unreadOnly}
+	if cursor != "" {
+		q.After = &Cursor{}
+		if err := page.Decode(cursor, q.After); err != nil {
+			return List{}, err
+		}
+		if !ids.Valid(q.After.ID) {
+			return List{}, errs.Fields(errs.FieldError{Field: "cursor", Message: "is not a cursor this list issued"})
+		}
+	}
+	items, err := s.d.Store.List(ctx, userID, q, limit+1)
+	if err != nil {
+		return List{}, err
+	}
+	u, err := s.d.Store.Unread(ctx, userID)
+	if err != nil {
+		return List{}, err
+	}
+	p := page.Build(items, limit, func(n Notification) any { return Cursor{n.UpdatedAt, n.ID} })
+	return List{Items: p.Items, NextCursor: p.NextCursor, UnreadCount: u.Unread}, nil
+}
+
+// UnreadCount returns the user's unread count.
+func (s *Service) UnreadCount(ctx context.Context, userID string) (Unread, error) {
+	return s.d.Store.Unread(ctx, userID)
+}
+
+// MarkRead marks one of the user's notifications read and returns the count. Another user's
+// notification is not found.
+func (s *Service) MarkRead(ctx context.Context, userID, id string) (Unread, error) {
+	if !ids.Valid(id) {
+		return Unread{}, errs.E(errs.NotFound, "no such notification")
+	}
+	changed, u, err := s.d.Store.MarkRead(ctx, userID, id, s.now())
+	if err != nil {
+		return Unread{}, err
+	}
+	s.pushCount(ctx, userID, changed, u)
+	return u, nil
+}
+
+// MarkAllRead marks every notification of the user read and returns the count.
+func (s *Service) MarkAllRead(ctx context.Context, userID string) (Unread, error) {
+	n, u, err := s.d.Store.MarkAllRead(ctx, userID, s.now())
+	if err != nil {
+		return Unread{}, err
+	}
+	s.pushCount(ctx, userID, n > 0, u)
+	return u, nil
+}
+
+// MarkTargetRead marks the recipient's notifications about one target read: the area that owns
+// the target calls it when the user has seen it (messaging, when a conversation is read).
+func (s *Service) MarkTargetRead(ctx context.Context, recipientID, targetType, targetID string) error {
+	n, u, err := s.d.Store.MarkTargetRead(ctx, recipientID, targetType, targetID, s.now())
+	if err != nil {
+		return fmt.Errorf("notify: reading %s %s for %s: %w", targetType, targetID, recipientID, err)
+	}
+	s.pushCount(ctx, recipientID, n > 0, u)
+	return nil
+}
+
+// Preferences returns the user's channels for every type.
+func (s *Service) Preferences(ctx context.Context, userID string) (Preferences, error) {
+	stored, err := s.d.Store.Preferences(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(Preferences, len(defaults))
+	for t, ch := range defaults {
+		if mine, ok := stored[t]; ok {
+			ch = mine
+		}
+		out[t] = ch
+	}
+	return out, nil
+}
+
+func (s *Service) channels(ctx context.Context, userID, typ string) (Channels, error) {
+	prefs, err := s.Preferences(ctx, userID)
+	if err != nil {
+		return Channels{}, fmt.Errorf("notify: preferences of %s: %w", userID, err)
+	}
+	return prefs[typ], nil
+}
+
+// SetPreferences sets the channels of the types listed; the others keep theirs. The change
+// applies to later events: notifications already stored stay where they are, except that the
+// digest mails nothing of a type whose email is off by the time it runs.
+func (s *Service) SetPreferences(ctx context.Context, userID string, in map[string]PreferenceUpdate) (Preferences, error) {
+	var bad []errs.FieldError
+	set := make(map[string]Channels, len(in))
+	for t, up := range in {
+		if !Known(t) {
+			bad = append(bad, errs.FieldError{Field: t, Message: "is not a notification type"})
+			continue
+		}
+		if up.InApp == nil {
+			bad = append(bad, errs.FieldError{Field: t + ".inApp", Message: "is required"})
+		}
+		if up.Email == nil {
+			bad = append(bad, errs.FieldError{Field: t + ".email", Message: "is required"})
+		}
+		if up.InApp != nil && up.Email != nil {
+			set[t] = Channels{InApp: *up.InApp, Email: *up.Email}
+		}
+	}
+	if len(bad) > 0 {
+		// Map order is random; the answer should not be.
+		slices.SortFunc(bad, func(a, b errs.FieldError) int { return cmp.Compare(a.Field, b.Field) })
+		return nil, errs.Fields(bad...)
+	}
+	if len(set) > 0 {
+		if err := s.d.Store.SetPreferences(ctx, userID, set, s.now()); err != nil {
+			return nil, err
+		}
+	}
+	return s.Preferences(ctx, userID)
+}
+
+// InvitationAccepted tells the inviter that their invitee joined (identity.Notifier). A failure
+// is logged: the sign-up that caused it has succeeded and must not fail for it.
+func (s *Service) InvitationAccepted(ctx context.Context, inv identity.Invitation, member identity.User) {
+	err := s.Notify(ctx, Event{
+		Type: TypeInvitationAccepted, RecipientID: inv.InvitedBy, ActorID: member.ID,
+		TargetType: "user", TargetID: member.ID,
+		Data: map[string]any{"title": member.FirstName + " " + member.LastName, "email": member.Email, "role": member.Role},
+	})
+	if err != nil {
+		s.d.Log.ErrorContext(ctx, "notifying an accepted invitation", "invitation", inv.ID, "err", err)
+	}
+}
+
+// ErrNoDigestDeps is returned by SendDigest in a process built without Presence, Accounts or
+// Mailer.
+var ErrNoDigestDeps = errors.New("notify: digests need Presence, Accounts and Mailer")
