@@ -23,6 +23,8 @@ type Request struct {
 	Lang     string            `json:"lang"`     // en | ar; anything else falls back to en
 	To       string            `json:"to"`
 	Data     map[string]string `json:"data"`
+	// Items are the rows of a mail that lists things (the notification digest), as .Items.
+	Items []map[string]string `json:"items,omitempty"`
 }
 
 // Message is a rendered mail.
@@ -82,6 +84,9 @@ func (r *Renderer) Render(req Request) (Message, error) {
 	data := map[string]any{"Product": r.Product, "Lang": lang}
 	for k, v := range req.Data {
 		data[k] = v
+	}
+	if req.Items != nil {
+		data["Items"] = req.Items
 	}
 	var subject, text, html bytes.Buffer
 	if err := r.text.ExecuteTemplate(&subject, name+"subject", data); err != nil {
