@@ -41,6 +41,12 @@ type Config struct {
 	Mail     Mail
 	Hub      Hub
 	Blob     Blob
+	Notify   Notify
+}
+
+// Notify configures notifications.
+type Notify struct {
+	EmailDelay time.Duration // unread this long while offline: mailed in the next digest
 }
 
 // Blob configures file storage.
@@ -207,6 +213,7 @@ var Keys = []Key{
 	{"worker.concurrency", "10", "asynq handler concurrency"},
 	{"worker.queue", "default", "asynq queue the worker serves and enqueues to"},
 	{"worker.cleanup_interval", "10m", "how often expired rows are removed"},
+	{"notify.email_delay", "10m", "a notification left unread this long by a user who is not online is mailed (batched per window)"},
 }
 
 // EnvName returns the environment variable that sets key.
@@ -322,6 +329,7 @@ func Load(file string, env []string) (Config, error) {
 		DrainInterval:  p.duration("hub.drain_interval", 0, time.Minute),
 	}
 	cfg.Blob = Blob{Dir: p.required("blob.dir")}
+	cfg.Notify = Notify{EmailDelay: p.duration("notify.email_delay", time.Second, 24*time.Hour)}
 	if cfg.Log.Format == "" {
 		cfg.Log.Format = "text"
 		if cfg.Production() {
