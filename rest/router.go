@@ -42,6 +42,8 @@ type Deps struct {
 	Blobs Blobs
 	// Messaging serves conversations and messages.
 	Messaging Messaging
+	// Notifications serves the signed-in user's notifications and preferences.
+	Notifications Notifications
 }
 
 // NewRouter builds the engine with the global middleware and the operational endpoints. Areas add
@@ -92,6 +94,7 @@ func NewRouter(d Deps) *gin.Engine {
 		h := mountAuth(r, api, d)
 		mountIdentity(api, h, d)
 		mountMedia(r, api, h, d)
+		mountNotifications(api, h, d)
 		if d.Messaging != nil {
 			mountMessaging(api, h, d)
 		}

@@ -1,0 +1,109 @@
+package rest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/notify"
+)
+
+// Notifications is what the REST layer needs from the notify service.
+type Notifications interface {
+	List(ctx context.Context, userID string, unreadOnly bool, limit int, cursor string) (notify.List, error)
+	UnreadCount(ctx context.Context, userID string) (notify.Unread, error)
+	MarkRead(ctx context.Context, userID, id string) (notify.Unread, error)
+	MarkAllRead(ctx context.Context, userID string) (notify.Unread, error)
+	Preferences(ctx context.Context, userID string) (notify.Preferences, error)
+	SetPreferences(ctx context.Context, userID string, in map[string]notify.PreferenceUpdate) (notify.Preferences, error)
+}
+
+type notificationRoutes struct {
+	log *slog.Logger
+	n   Notifications
+}
+
+// mountNotifications serves the signed-in user's own notifications: every route is about the
+// caller, so a session is the only requirement, and another user's notification is not found.
+func mountNotifications(api *gin.RouterGroup, h *authRoutes, d Deps) {
+	r := &notificationRoutes{log: d.Log, n: d.Notifications}
+	g := api.Group("/notifications", h.require())
+	g.GET("", r.list)
+	g.GET("/unread-count", r.unreadCount)
+	g.POST("/read-all", r.readAll)
+	g.POST("/:id/read", r.read)
+	g.GET("/preferences", r.preferences)
+	g.PUT("/preferences", r.setPreferences)
+}
+
+// list serves ?unread=true|false&limit=&cursor=.
+func (r *notificationRoutes) list(c *gin.Context) {
+	limit, ok := queryInt(c, r.log, "limit")
+	if !ok {
+		return
+	}
+	var unread bool
+	switch c.Query("unread") {
+	case "", "false":
+	case "true":
+		unread = true
+	default:
+		Fail(c, r.log, errs.Fields(errs.FieldError{Field: "unread", Message: "must be true or false"}))
+		return
+	}
+	l, err := r.n.List(c.Request.Context(), principal(c).UserID, unread, limit, c.Query("cursor"))
+	if err != nil {
+		Fail(c, r.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, l)
+}
+
+func (r *notificationRoutes) unreadCount(c *gin.Context) {
+	r.answerCount(c, func(ctx context.Context, userID string) (notify.Unread, error) { return r.n.UnreadCount(ctx, userID) })
+}
+
+func (r *notificationRoutes) read(c *gin.Context) {
+	r.answerCount(c, func(ctx context.Context, userID string) (notify.Unread, error) {
+		return r.n.MarkRead(ctx, userID, c.Param("id"))
+	})
+}
+
+func (r *notificationRoutes) readAll(c *gin.Context) {
+	r.answerCount(c, r.n.MarkAllRead)
+}
+
+// answerCount answers with the unread count fn leaves.
+func (r *notificationRoutes) answerCount(c *gin.Context, fn func(ctx context.Context, userID string) (notify.Unread, error)) {
+	u, err := fn(c.Request.Context(), principal(c).UserID)
+	if err != nil {
+		Fail(c, r.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+func (r *notificationRoutes) preferences(c *gin.Context) {
+	p, err := r.n.Preferences(c.Request.Context(), principal(c).UserID)
+	if err != nil {
+		Fail(c, r.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (r *notificationRoutes) setPreferences(c *gin.Context) {
+	var in map[string]notify.PreferenceUpdate
+	if !bindJSON(c, r.log, &in) {
+		return
+	}
+	p, err := r.n.SetPreferences(c.Request.Context(), principal(c).UserID, in)
+	if err != nil {
+		Fail(c, r.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
