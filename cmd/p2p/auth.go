@@ -63,7 +63,7 @@ type identityStack struct {
 }
 
 // initAuth initialises the SDK against the core at uri and makes sure the roles exist there.
-func (a *app) initAuth(d deps, uri, key string) (*identityStack, error) {
+func (a *app) initAuth(d deps, uri, key string, notifier identity.Notifier) (*identityStack, error) {
 	mailer := workers.MailQueue{Client: asynq.NewClientFromRedisClient(d.rdb), Queue: a.cfg.Worker.Queue}
 	accounts := identity.NewService(identity.Deps{
 		Store:       identitydb.New(d.pool),
@@ -71,6 +71,7 @@ func (a *app) initAuth(d deps, uri, key string) (*identityStack, error) {
 		Mailer:      mailer,
 		WebsiteURL:  a.cfg.App.WebsiteDomain,
 		StorageUsed: mediadb.New(d.pool).StorageUsed,
+		Notifier:    notifier,
 	})
 	au, err := auth.Init(auth.Config{
 		AppName:        a.cfg.App.Name,

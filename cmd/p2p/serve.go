@@ -27,6 +27,7 @@ import (
 	"github.com/p2psandbox/hub/platform/postgres"
 	"github.com/p2psandbox/hub/platform/ratelimit"
 	"github.com/p2psandbox/hub/platform/redis"
+	"github.com/p2psandbox/hub/realtime"
 	"github.com/p2psandbox/hub/rest"
 	"github.com/p2psandbox/hub/workers"
 )
@@ -105,7 +106,10 @@ func (a *app) serve(ctx context.Context) error {
 		coreURI, coreKey = uri, key
 		g.Go(func() error { return serveCore(coreCtx) })
 	}
-	ids, err := a.initAuth(d, coreURI, coreKey)
+	// Events reach sockets through the hub, which exists only after the services it serves.
+	events := &lateBroadcaster{}
+	notes := a.newNotify(d, events, nil)
+	ids, err := a.initAuth(d, coreURI, coreKey, notes)
 	if err != nil {
 		stopCore()
 		return errors.Join(err, g.Wait())
@@ -116,7 +120,6 @@ func (a *app) serve(ctx context.Context) error {
 		return errors.Join(err, g.Wait())
 	}
 	defer blobs.Close()
-	events := &lateBroadcaster{}
 	msgs := a.newMessaging(d, ids.accounts, blobs, events)
 
 	registry := metrics.NewRegistry()
@@ -137,6 +140,8 @@ func (a *app) serve(ctx context.Context) error {
 		Blobs:        blobs,
 		BodyLimits:   rest.UploadBodyLimits(),
 		Messaging:    msgs,
+
+		Notifications: notes,
 	}
 	if !a.cfg.Production() {
 		deps.OutboxDir = a.cfg.Mail.OutboxDir
@@ -233,6 +238,11 @@ func (a *app) newWorker(d deps) (*workers.Worker, error) {
 		return nil, err
 	}
 	w.Handle(workers.TypeProcessImage, workers.ProcessImage{Images: images, Log: a.log})
+
+	// The emitter outlives any request; its context only carries values.
+	notes := a.newNotify(d, realtime.NewEmitter(context.Background(), d.rdb, a.cfg.Redis.Prefix),
+		identity.NewService(identity.Deps{Store: identitydb.New(d.pool)}))
+	w.Handle(workers.TypeNotifyDigest, workers.NotifyDigest{Digests: notes})
 	return w, nil
 }
 

@@ -290,13 +290,25 @@ func (s *Service) LookupInvitation(ctx context.Context, token string) (Invitatio
 	}, nil
 }
 
+// Notifier tells people what the identity rules did that concerns them (the notify area). It
+// logs its own failures: what it reports has happened and stands.
+type Notifier interface {
+	// InvitationAccepted tells the inviter that their invitee joined as member.
+	InvitationAccepted(ctx context.Context, inv Invitation, member User)
+}
+
 // AcceptInvitation creates the invitee's user in the inviting organization with the invited role,
-// once the auth core holds their credentials. The invitation is used up in the same transaction.
+// once the auth core holds their credentials. The invitation is used up in the same transaction;
+// the inviter is notified once it is committed.
 func (s *Service) AcceptInvitation(ctx context.Context, token string, in SignUp) (Account, error) {
 	in.Normalize()
-	var acc Account
+	var (
+		acc Account
+		inv Invitation
+	)
 	err := s.d.Store.AcceptInvitation(ctx, HashToken(token), func(tx InvitationTx) error {
-		inv, org := tx.Invitation(), tx.Organization()
+		inv = tx.Invitation()
+		org := tx.Organization()
 		now := s.now()
 		switch inv.statusAt(now) {
 		case InvitationAccepted:
@@ -344,5 +356,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, in SignUp)
 		acc = Account{User: u, Organization: org}
 		return nil
 	})
+	if err == nil && s.d.Notifier != nil {
+		s.d.Notifier.InvitationAccepted(ctx, inv, acc.User)
+	}
 	return acc, err
 }

@@ -24,7 +24,9 @@ type Deps struct {
 	StorageUsed func(ctx context.Context, orgID string) (int64, error)
 	// Content counts an organization's content by kind, for its stats.
 	Content map[string]ContentCounter
-	Now     func() time.Time
+	// Notifier tells people what happened that concerns them (the notify area); nil tells no one.
+	Notifier Notifier
+	Now      func() time.Time
 }
 
 // Service holds the identity rules.

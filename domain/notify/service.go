@@ -310,3 +310,22 @@ func (s *Service) InvitationAccepted(ctx context.Context, inv identity.Invitatio
 // ErrNoDigestDeps is returned by SendDigest in a process built without Presence, Accounts or
 // Mailer.
 var ErrNoDigestDeps = errors.New("notify: digests need Presence, Accounts and Mailer")
+
+// MessageReceived notifies a participant of a new message (messaging.Notifier). The messages of
+// one conversation fold into one notification while it is unread.
+func (s *Service) MessageReceived(ctx context.Context, recipientID, senderID, conversationID, title, preview string) error {
+	data := map[string]any{"preview": preview}
+	if title != "" {
+		data["title"] = title
+	}
+	return s.Notify(ctx, Event{
+		Type: TypeMessage, RecipientID: recipientID, ActorID: senderID,
+		TargetType: "conversation", TargetID: conversationID, GroupKey: "conversation:" + conversationID, Data: data,
+	})
+}
+
+// ConversationRead reads the participant's notifications of a conversation they have read
+// (messaging.Notifier).
+func (s *Service) ConversationRead(ctx context.Context, userID, conversationID string) error {
+	return s.MarkTargetRead(ctx, userID, "conversation", conversationID)
+}
