@@ -221,6 +221,7 @@ func (c *control) routes(expURL string, expUser map[string]any) http.Handler {
 		}
 		return map[string]any{}, c.emitter.Emit(context.Background(), room, event, in["payload"])
 	})
+	c.notifyRoutes(handle)
 	return mux
 }
 
