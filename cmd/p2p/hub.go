@@ -4,14 +4,10 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/p2psandbox/hub/domain/errs"
-	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/messaging"
-	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/platform/httpserver"
 	"github.com/p2psandbox/hub/realtime"
 )
@@ -43,25 +39,10 @@ func (a *app) newHub(ctx context.Context, d deps, auth realtime.Authenticator, m
 	})
 }
 
-// joinAuthorizers maps the joinable room kinds to the domain's checks. In the test environment a
-// "test" kind stands in for the topic and conversation rooms whose areas are not built yet, so
-// that the socket.io-client suite can exercise joins, typing and room broadcasts end to end:
-// test:<id> is open to any signed-in user, except ids starting with "deny" (forbidden) and
-// "missing" (not found).
+// joinAuthorizers maps the joinable room kinds to the domain's checks. Topic rooms arrive with
+// the forum.
 func (a *app) joinAuthorizers(msgs *messaging.Service) map[string]realtime.JoinAuthorizer {
-	joins := map[string]realtime.JoinAuthorizer{realtime.KindConversation: msgs}
-	if a.cfg.Env == config.EnvTest {
-		joins["test"] = realtime.JoinFunc(func(_ context.Context, _ identity.Principal, id string) error {
-			switch {
-			case strings.HasPrefix(id, "deny"):
-				return errs.E(errs.Forbidden, "this test room refuses everyone")
-			case strings.HasPrefix(id, "missing"):
-				return errs.E(errs.NotFound, "no such test room")
-			}
-			return nil
-		})
-	}
-	return joins
+	return map[string]realtime.JoinAuthorizer{realtime.KindConversation: msgs}
 }
 
 // withHub routes /socket.io/ to the hub and everything else to the REST router, so that no Gin

@@ -1,12 +1,15 @@
 // One node: transports, the handshake, acks, binary, rooms and validation.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { config, control, signUp, client, connect, ask, next, closeAll } from "./lib.mjs";
+import { config, control, signUp, conversation, client, connect, ask, next, closeAll } from "./lib.mjs";
 
-let url, user;
+let url, user, mine, theirs;
 before(async () => {
   url = (await config()).nodes[0];
-  user = await signUp();
+  const [u, peer, a, b] = await Promise.all([signUp(), signUp(), signUp(), signUp()]);
+  user = u;
+  mine = await conversation(user, [peer]);
+  theirs = await conversation(a, [b]);
 });
 after(closeAll);
 
@@ -72,14 +75,15 @@ test("binary round trip", async () => {
 test("room joins: authorized, refused, invalid", async () => {
   const s = await connect(client(url, { transports: ["websocket"], auth: { token: user.token } }));
   const cases = [
-    [{ room: "test:open-1" }, null],
-    [{ room: "test:deny-1" }, "forbidden"],
-    [{ room: "test:missing-1" }, "not_found"],
+    [{ room: mine.room }, null],
+    [{ room: theirs.room }, "not_found"], // another pair's conversation: as if it did not exist
+    [{ room: "conversation:00000000-0000-7000-8000-000000000000" }, "not_found"],
+    [{ room: "conversation:not-a-uuid" }, "not_found"],
     [{ room: "topic:123" }, "validation_failed"],
     [{ room: "user:someone-else" }, "forbidden"],
-    [{ room: "test:bad id" }, "validation_failed"],
+    [{ room: "conversation:bad id" }, "validation_failed"],
     [{ room: 5 }, "invalid_request"],
-    ["test:open-1", "invalid_request"],
+    [mine.room, "invalid_request"],
   ];
   for (const [payload, code] of cases) {
     const ack = await ask(s, "room:join", payload);
@@ -90,7 +94,7 @@ test("room joins: authorized, refused, invalid", async () => {
       assert.equal(typeof ack.error.message, "string");
     }
   }
-  assert.deepEqual(await ask(s, "room:leave", { room: "test:open-1" }), { ok: true, data: { room: "test:open-1" } });
+  assert.deepEqual(await ask(s, "room:leave", { room: mine.room }), { ok: true, data: { room: mine.room } });
   const unknown = await ask(s, "made:up", {});
   assert.equal(unknown.error.code, "invalid_request");
   s.disconnect();

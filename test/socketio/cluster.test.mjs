@@ -2,12 +2,17 @@
 // node killed with SIGKILL and a node restarted. The tests of this file run in order.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { config, control, signUp, client, connect, ask, next, closeAll, absent } from "./lib.mjs";
+import { config, control, signUp, conversation, client, connect, ask, next, closeAll, absent } from "./lib.mjs";
 
-let cfg, alice, bob, carol;
+// Rooms are real conversations: a group of the three, and direct ones.
+let cfg, alice, bob, carol, lobby, chat, elsewhere, carolsOther;
 before(async () => {
   cfg = await config();
   [alice, bob, carol] = await Promise.all([signUp(), signUp(), signUp()]);
+  lobby = (await conversation(alice, [bob, carol], "Lobby")).room;
+  chat = (await conversation(alice, [bob])).room;
+  elsewhere = (await conversation(alice, [carol])).room;
+  carolsOther = (await conversation(carol, [bob])).room;
 });
 after(closeAll);
 
@@ -17,22 +22,22 @@ const ws = (token, { auth = {}, ...rest } = {}) => ({ transports: ["websocket"],
 test("clients spread over three nodes receive each other's room broadcasts", async () => {
   const users = [alice, bob, carol];
   const sockets = await Promise.all(cfg.nodes.map((url, i) => connect(client(url, ws(users[i].token)))));
-  for (const s of sockets) assert.equal((await ask(s, "room:join", { room: "test:lobby" })).ok, true);
+  for (const s of sockets) assert.equal((await ask(s, "room:join", { room: lobby })).ok, true);
 
   // A client's typing is a room broadcast from its node to the others.
   for (const [i, sender] of sockets.entries()) {
     const others = sockets.filter((_, j) => j !== i);
     const got = others.map((s) => next(s, "typing:start", { pred: (p) => p.userId === users[i].userId }));
     const own = absent(sender, "typing:start");
-    assert.equal((await ask(sender, "typing:start", { room: "test:lobby" })).ok, true);
-    for (const p of await Promise.all(got)) assert.deepEqual(p, { room: "test:lobby", userId: users[i].userId });
-    assert.equal((await ask(sender, "typing:stop", { room: "test:lobby" })).ok, true);
+    assert.equal((await ask(sender, "typing:start", { room: lobby })).ok, true);
+    for (const p of await Promise.all(got)) assert.deepEqual(p, { room: lobby, userId: users[i].userId });
+    assert.equal((await ask(sender, "typing:stop", { room: lobby })).ok, true);
     assert.ok(own(), "the sender does not hear its own typing");
   }
 
   // The Redis emitter (REST handlers, workers) reaches every node.
   const all = sockets.map((s) => next(s, "topic:post:new"));
-  await control("/emit", { room: "test:lobby", event: "topic:post:new", payload: { postId: "p1", body: "hi" } });
+  await control("/emit", { room: lobby, event: "topic:post:new", payload: { postId: "p1", body: "hi" } });
   for (const p of await Promise.all(all)) assert.deepEqual(p, { postId: "p1", body: "hi" });
   for (const s of sockets) s.disconnect();
 });
@@ -72,17 +77,17 @@ test("presence is the same seen from every node, with several tabs", async () =>
 test("typing between two users, with the server-side expiry", { timeout: 30_000 }, async () => {
   const a = await connect(client(cfg.nodes[0], ws(alice.token)));
   const b = await connect(client(cfg.nodes[1], ws(bob.token)));
-  for (const s of [a, b]) assert.equal((await ask(s, "room:join", { room: "test:chat" })).ok, true);
+  for (const s of [a, b]) assert.equal((await ask(s, "room:join", { room: chat })).ok, true);
   let got = next(b, "typing:start");
-  await ask(a, "typing:start", { room: "test:chat" });
-  assert.deepEqual(await got, { room: "test:chat", userId: alice.userId });
+  await ask(a, "typing:start", { room: chat });
+  assert.deepEqual(await got, { room: chat, userId: alice.userId });
   got = next(b, "typing:stop");
-  await ask(a, "typing:stop", { room: "test:chat" });
-  assert.deepEqual(await got, { room: "test:chat", userId: alice.userId, expired: false });
+  await ask(a, "typing:stop", { room: chat });
+  assert.deepEqual(await got, { room: chat, userId: alice.userId, expired: false });
 
   // No refresh: the server ends it after hub.typing_ttl (6 s).
   got = next(b, "typing:start");
-  await ask(a, "typing:start", { room: "test:chat" });
+  await ask(a, "typing:start", { room: chat });
   await got;
   const started = Date.now();
   const stop = await next(b, "typing:stop", { ms: 15_000 });
@@ -90,7 +95,7 @@ test("typing between two users, with the server-side expiry", { timeout: 30_000 
   assert.ok(Date.now() - started >= 5_000, "not before the TTL");
 
   // Typing needs the room; payloads are validated.
-  assert.equal((await ask(b, "typing:start", { room: "test:elsewhere" })).error.code, "forbidden");
+  assert.equal((await ask(b, "typing:start", { room: elsewhere })).error.code, "forbidden");
   assert.equal((await ask(b, "typing:start", {})).error.code, "validation_failed");
   a.disconnect();
   b.disconnect();
@@ -106,7 +111,7 @@ test("a node killed with SIGKILL: its users go offline within 60 s, its clients 
   // A client that will not come back (a closed laptop) and one that reconnects, both on node 1.
   const dead = await connect(client(cfg.balancer, ws(gone.token, { reconnection: false })));
   const live = await connect(client(cfg.balancer, ws(moving.token, { auth: { resume: "tab-sigkill-1" }, reconnectionDelay: 200, reconnectionDelayMax: 1000 })));
-  assert.equal((await ask(live, "room:join", { room: "test:k" })).ok, true);
+  assert.equal((await ask(live, "room:join", { room: lobby })).ok, true);
   await onlineSeen;
 
   await control("/route", { node: 2 });
@@ -115,9 +120,9 @@ test("a node killed with SIGKILL: its users go offline within 60 s, its clients 
   const killedAt = Date.now();
   await control("/kill", { node: 1 });
 
-  assert.deepEqual(await restored, { rooms: ["test:k"] }, "the reconnected client is back in its rooms");
+  assert.deepEqual(await restored, { rooms: [lobby] }, "the reconnected client is back in its rooms");
   const inRoom = next(live, "topic:post:new");
-  await control("/emit", { room: "test:k", event: "topic:post:new", payload: { n: 1 } });
+  await control("/emit", { room: lobby, event: "topic:post:new", payload: { n: 1 } });
   assert.deepEqual(await inRoom, { n: 1 });
 
   await offline;
@@ -134,17 +139,17 @@ test("a node killed with SIGKILL: its users go offline within 60 s, its clients 
 test("a restarted node: its clients get their rooms back after reconnecting", { timeout: 60_000 }, async () => {
   await control("/route", { node: 2, strict: true });
   const s = await connect(client(cfg.balancer, ws(carol.token, { auth: { resume: "tab-restart-1" }, reconnectionDelay: 200, reconnectionDelayMax: 1000 })));
-  for (const room of ["test:r1", "test:r2"]) assert.equal((await ask(s, "room:join", { room })).ok, true);
-  await ask(s, "room:leave", { room: "test:r2" });
+  for (const room of [lobby, carolsOther]) assert.equal((await ask(s, "room:join", { room })).ok, true);
+  await ask(s, "room:leave", { room: carolsOther });
 
   const dropped = new Promise((resolve) => s.once("disconnect", resolve));
   const restored = next(s, "room:restored", { ms: 45_000 });
   await control("/stop", { node: 2 }); // SIGTERM: the node drains, closing its sockets
   assert.equal(await dropped, "transport close", "a drained socket is told to reconnect, not sent away");
   await control("/start", { node: 2 });
-  assert.deepEqual(await restored, { rooms: ["test:r1"] });
+  assert.deepEqual(await restored, { rooms: [lobby] });
   const got = next(s, "topic:post:new");
-  await control("/emit", { room: "test:r1", event: "topic:post:new", payload: { n: 2 } });
+  await control("/emit", { room: lobby, event: "topic:post:new", payload: { n: 2 } });
   assert.deepEqual(await got, { n: 2 });
   s.disconnect();
   await control("/route", { node: 0, strict: false });

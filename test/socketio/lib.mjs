@@ -16,7 +16,12 @@ export async function control(path, body = {}) {
 }
 
 export const config = () => control("/config");
+// signUp makes a user with a confirmed address: { token, userId, organizationId }.
 export const signUp = () => control("/signup");
+// conversation starts a conversation as creator with others (a group when titled):
+// { id, room }.
+export const conversation = (creator, others, title) =>
+  control("/conversation", { token: creator.token, userIds: others.map((u) => u.userId), ...(title ? { title } : {}) });
 
 const open = new Set();
 

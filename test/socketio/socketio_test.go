@@ -10,9 +10,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,6 +116,25 @@ func signUp(t *testing.T, s *harness.Server) map[string]any {
 	return map[string]any{"token": c.AccessToken, "userId": user["id"], "organizationId": org["id"]}
 }
 
+// verifiedSignUp is signUp followed by the link of the verification mail, as messaging needs:
+// the verification answers with an access token that carries the confirmed address.
+func verifiedSignUp(t *testing.T, env *harness.Env, s *harness.Server) (map[string]any, error) {
+	c := s.Client(t)
+	email := harness.UniqueEmail("hub")
+	body := c.SignUp(harness.SignUpFields(email))
+	link, err := url.Parse(env.Mail.Wait(t, email, "Confirm your email", 30*time.Second).Links[0])
+	if err != nil {
+		return nil, err
+	}
+	res := c.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": link.Query().Get("token")})
+	if res.JSON()["status"] != "OK" {
+		return nil, fmt.Errorf("verifying %s: %s", email, res)
+	}
+	user, _ := body["user"].(map[string]any)
+	org, _ := body["organization"].(map[string]any)
+	return map[string]any{"token": c.AccessToken, "userId": user["id"], "organizationId": org["id"]}, nil
+}
+
 // control is the API the Node suite drives the cluster with.
 type control struct {
 	t       *testing.T
@@ -170,7 +191,27 @@ func (c *control) routes(expURL string, expUser map[string]any) http.Handler {
 		c.mu.Lock()
 		s := c.nodes[0]
 		c.mu.Unlock()
-		return signUp(c.t, s), nil
+		return verifiedSignUp(c.t, c.env, s)
+	})
+	// /conversation starts a conversation as token's user with the users named: a direct one for
+	// one other user, a group (titled) for several.
+	handle("/conversation", func(in map[string]any) (any, error) {
+		c.mu.Lock()
+		s := c.nodes[0]
+		c.mu.Unlock()
+		token, _ := in["token"].(string)
+		cl := s.Client(c.t)
+		cl.AccessToken = token
+		body := map[string]any{"participantIds": in["userIds"]}
+		if title, ok := in["title"].(string); ok {
+			body["title"] = title
+		}
+		res := cl.Do(http.MethodPost, "/api/v1/conversations", body)
+		if res.Status != http.StatusCreated && res.Status != http.StatusOK {
+			return nil, fmt.Errorf("creating a conversation: %s", res)
+		}
+		id, _ := res.JSON()["id"].(string)
+		return map[string]any{"id": id, "room": realtime.ConversationRoom(id)}, nil
 	})
 	handle("/route", func(in map[string]any) (any, error) {
 		i, err := node(in)

@@ -265,9 +265,10 @@ func (s *Store) whyNotChanged(ctx context.Context, conversationID, messageID, ve
 // markSQL raises one of a participant's marks (read or delivered) to $3, never lowering it and
 // never past the last message; reading implies delivery.
 func markSQL(column string) string {
-	delivered := "delivered_seq = greatest(p.delivered_seq, least($3, c.last_seq))"
+	set := "delivered_seq = greatest(p.delivered_seq, least($3, c.last_seq))"
 	if column == "last_read_seq" {
-		delivered = "delivered_seq = greatest(p.delivered_seq, greatest(p.last_read_seq, least($3, c.last_seq)))"
+		set = "last_read_seq = greatest(p.last_read_seq, least($3, c.last_seq)), " +
+			"delivered_seq = greatest(p.delivered_seq, greatest(p.last_read_seq, least($3, c.last_seq)))"
 	}
 	return `
 	WITH old AS (
@@ -275,7 +276,7 @@ func markSQL(column string) string {
 		WHERE p.conversation_id = $1 AND p.user_id = $2 AND p.left_at IS NULL FOR UPDATE
 	)
 	UPDATE conversation_participants p
-	SET ` + column + ` = greatest(p.` + column + `, least($3, c.last_seq)), ` + delivered + `
+	SET ` + set + `
 	FROM conversations c, old
 	WHERE c.id = p.conversation_id AND p.conversation_id = $1 AND p.user_id = $2 AND p.left_at IS NULL
 	RETURNING p.last_read_seq, p.delivered_seq, c.last_seq, p.` + column + ` <> old.v`

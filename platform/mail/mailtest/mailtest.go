@@ -22,7 +22,9 @@ type Server struct {
 
 	mu       sync.Mutex
 	messages []mail.Parsed
-	arrived  chan struct{}
+	// arrived is closed, and replaced, whenever a message arrives: every waiter wakes up, however
+	// many there are.
+	arrived chan struct{}
 }
 
 // Start listens on a free loopback port; the server stops when the test ends.
@@ -32,7 +34,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatalf("mailtest: %v", err)
 	}
-	s := &Server{arrived: make(chan struct{}, 1000)}
+	s := &Server{arrived: make(chan struct{})}
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	s.Host = host
 	s.Port, _ = strconv.Atoi(port)
@@ -52,11 +54,14 @@ func (s *Server) Wait(t testing.TB, to, subject string, timeout time.Duration) m
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
+		s.mu.Lock()
+		arrived := s.arrived
+		s.mu.Unlock()
 		if m, ok := s.find(to, subject); ok {
 			return m
 		}
 		select {
-		case <-s.arrived:
+		case <-arrived:
 		case <-deadline:
 			t.Fatalf("mailtest: no mail to %s with subject %q within %s; received: %v", to, subject, timeout, s.subjects())
 		}
@@ -116,10 +121,8 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	ss.s.mu.Lock()
 	ss.s.messages = append(ss.s.messages, m)
+	close(ss.s.arrived)
+	ss.s.arrived = make(chan struct{})
 	ss.s.mu.Unlock()
-	select {
-	case ss.s.arrived <- struct{}{}:
-	default:
-	}
 	return nil
 }
