@@ -96,23 +96,63 @@ func newClock() *clock {
 
 func (c *clock) Now() time.Time { return time.UnixMilli(c.ms.Add(1)).UTC() }
 
+func (c *clock) Advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
+
+// online says who is online.
+type online struct{ users sync.Map }
+
+func (o *online) Online(_ context.Context, userID string) (bool, error) {
+	_, ok := o.users.Load(userID)
+	return ok, nil
+}
+
+// mailed is one digest the service queued.
+type mailed struct {
+	id, template, lang, to string
+	data                   map[string]string
+	items                  []map[string]string
+}
+
+// outbox records the mails the service queues.
+type outbox struct {
+	mu  sync.Mutex
+	got []mailed
+}
+
+func (o *outbox) TemplateOnce(_ context.Context, id, template, lang, to string, data map[string]string, items []map[string]string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.got = append(o.got, mailed{id, template, lang, to, data, items})
+	return nil
+}
+
+func (o *outbox) all() []mailed {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]mailed(nil), o.got...)
+}
+
 type fixture struct {
 	pool      *pgxpool.Pool
 	svc       *notify.Service
 	sockets   *sockets
 	schedules *schedules
 	accounts  *identity.Service
+	clock     *clock
+	online    *online
+	outbox    *outbox
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool, _ := pgtest.New(t)
-	f := &fixture{pool: pool, sockets: &sockets{}, schedules: &schedules{},
-		accounts: identity.NewService(identity.Deps{Store: identitydb.New(pool)})}
+	f := &fixture{pool: pool, sockets: &sockets{}, schedules: &schedules{}, clock: newClock(), online: &online{},
+		outbox: &outbox{}, accounts: identity.NewService(identity.Deps{Store: identitydb.New(pool)})}
 	f.svc = notify.NewService(notify.Deps{
 		Store: notifydb.New(pool), Pusher: f.sockets, Scheduler: f.schedules,
+		Presence: f.online, Accounts: f.accounts, Mailer: f.outbox,
 		Config: notify.Config{EmailDelay: time.Minute, WebsiteURL: "http://app.example"},
-		Now:    newClock().Now,
+		Now:    f.clock.Now,
 	})
 	return f
 }

@@ -376,3 +376,26 @@ func TestCountsExactUnderConcurrency(t *testing.T) {
 		WHERE recipient_id = $1 AND read_at IS NULL AND group_key IS NOT NULL GROUP BY group_key) g`, omar).Scan(&perGroup))
 	assert.LessOrEqual(t, perGroup, 1, "one unread notification per group")
 }
+
+// TestMessagingAdapter: what messaging reports (messaging.Notifier) becomes one notification per
+// conversation, cleared when the conversation is read.
+func TestMessagingAdapter(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sara, omar := f.user(t, "Sara"), f.user(t, "Omar")
+	conv := uuid.NewString()
+	require.NoError(t, f.svc.MessageReceived(ctx, omar, sara, conv, "", "hi"))
+	require.NoError(t, f.svc.MessageReceived(ctx, omar, sara, conv, "Line 4 team", "there"))
+	l := f.list(t, omar, false, 0, "")
+	require.Len(t, l.Items, 1)
+	n := l.Items[0]
+	assert.Equal(t, notify.TypeMessage, n.Type)
+	assert.Equal(t, "conversation", n.TargetType)
+	assert.Equal(t, conv, n.TargetID)
+	assert.Equal(t, 2, n.Count)
+	assert.Equal(t, map[string]any{"title": "Line 4 team", "preview": "there"}, n.Data)
+
+	require.NoError(t, f.svc.ConversationRead(ctx, omar, conv))
+	assert.Equal(t, 0, f.unread(t, omar))
+	require.NoError(t, f.svc.ConversationRead(ctx, omar, conv), "reading again is harmless")
+}
