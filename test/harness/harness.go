@@ -5,6 +5,7 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -80,15 +81,32 @@ type Env struct {
 // NewEnv makes a fresh deployment environment.
 func NewEnv(t testing.TB) *Env {
 	t.Helper()
-	_, prefix := redistest.New(t)
-	return &Env{
+	rdb, prefix := redistest.New(t)
+	e := &Env{
 		DatabaseURL: pgtest.Empty(t),
 		RedisPrefix: prefix,
 		Mail:        mailtest.Start(t),
 		OutboxDir:   t.TempDir(),
 		BlobDir:     t.TempDir(),
 	}
+	// asynq names the queue's keys itself, outside the prefix: remove them once the servers
+	// have stopped (cleanups run last-registered first, so after every server's).
+	t.Cleanup(func() {
+		ctx := context.Background()
+		rdb.SRem(ctx, "asynq:queues", e.Queue())
+		iter := rdb.Scan(ctx, 0, "asynq:{"+e.Queue()+"}*", 500).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			t.Errorf("harness: removing the asynq queue %s: %v", e.Queue(), err)
+		}
+	})
+	return e
 }
+
+// Queue is the asynq queue of the environment's servers.
+func (e *Env) Queue() string { return e.RedisPrefix + "queue" }
 
 // Server is one running p2p process.
 type Server struct {
@@ -120,7 +138,7 @@ func (e *Env) Run(t testing.TB, args []string, readyPath string, vars ...string)
 		"P2P_POSTGRES_MAX_CONNS=8",
 		"P2P_REDIS_URL=" + redistest.URL(),
 		"P2P_REDIS_PREFIX=" + e.RedisPrefix,
-		"P2P_WORKER_QUEUE=" + e.RedisPrefix + "queue",
+		"P2P_WORKER_QUEUE=" + e.Queue(),
 		"P2P_WORKER_ADDR=" + FreeAddr(t),
 		"P2P_AUTH_BCRYPT_COST=4",
 		"P2P_MAIL_SMTP_HOST=" + e.Mail.Host,
