@@ -197,10 +197,16 @@ func (h *Hub) Handler() http.Handler { return h.srv.Handler() }
 // Node is this node's id in presence.
 func (h *Hub) Node() string { return h.node }
 
-// Emit broadcasts event to room on every node.
-func (h *Hub) Emit(_ context.Context, room, event string, payload any) error {
+// Emit broadcasts event to room on every node. When ctx serves a client's event (withOrigin), the
+// socket that sent it is left out: it has its answer in the ack.
+func (h *Hub) Emit(ctx context.Context, room, event string, payload any) error {
 	start := time.Now()
-	err := h.srv.Broadcast(room, event, payload)
+	var err error
+	if origin := originOf(ctx); origin != "" {
+		err = h.srv.BroadcastExcept(room, origin, event, payload)
+	} else {
+		err = h.srv.Broadcast(room, event, payload)
+	}
 	h.metrics.sent(event, "broadcast", time.Since(start))
 	return err
 }

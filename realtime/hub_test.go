@@ -446,3 +446,22 @@ func TestManySocketsConcurrently(t *testing.T) {
 		return ack["data"].(map[string]any)["users"].([]any)[0].(map[string]any)["status"] == "offline"
 	}, 10*time.Second, 50*time.Millisecond)
 }
+
+// Defect: a broadcast to several rooms at once reached only the sending node's sockets (the Redis
+// adapter ignores a message published without a room in its channel), so ToUsers emits room by
+// room.
+func TestEmitToUsersReachesEveryNode(t *testing.T) {
+	cl := newCluster(t)
+	a, b := cl.node(baseConfig()), cl.node(baseConfig())
+	u1a, u1b := dial(t, a, "ok:u1:o1"), dial(t, b, "ok:u1:o1")
+	u2, u3 := dial(t, b, "ok:u2:o2"), dial(t, a, "ok:u3:o3")
+	to := realtime.ToUsers{B: a.hub}
+
+	require.NoError(t, to.EmitToUsers(context.Background(), []string{"u1", "u2"}, "x:new", map[string]any{"n": 1}))
+	for _, c := range []*sioclient.Client{u1a, u1b, u2} {
+		assert.Equal(t, map[string]any{"n": float64(1)}, next(t, c, "x:new"))
+	}
+	// The next event reaches u3 first if nothing of the first was on its way to it.
+	require.NoError(t, to.EmitToUsers(context.Background(), []string{"u3"}, "x:new", map[string]any{"n": 2}))
+	assert.Equal(t, map[string]any{"n": float64(2)}, next(t, u3, "x:new"))
+}

@@ -42,12 +42,13 @@ type messageRef struct {
 // messagingRoutes are the handlers of the messaging events.
 func messagingRoutes(m Messaging) map[string]handler {
 	return map[string]handler{
-		EventMessageSend: func(ctx context.Context, _ *sio.Conn, st *connState, args []any) (any, error) {
+		EventMessageSend: func(ctx context.Context, c *sio.Conn, st *connState, args []any) (any, error) {
 			var req messaging.SendRequest
 			if err := decode(args, &req); err != nil {
 				return nil, err
 			}
-			msg, created, err := m.Send(ctx, st.p, req)
+			// The sending socket has the message in its ack; message:new goes to everyone else.
+			msg, created, err := m.Send(withOrigin(ctx, c.ID()), st.p, req)
 			if err != nil {
 				return nil, err
 			}

@@ -52,6 +52,11 @@ func TestSocketIOClient(t *testing.T) {
 	for i := range 3 {
 		c.nodes = append(c.nodes, c.startNode(i))
 	}
+	// Two more nodes outside the balancer that nothing stops: with node 0 they let files that run
+	// beside cluster.test.mjs (which kills and restarts nodes 1 and 2) work across nodes.
+	for range 2 {
+		c.steady = append(c.steady, env.Start(t))
+	}
 	// A node of its own whose access tokens live one minute, for the expired-token case.
 	expEnv := harness.NewEnv(t)
 	expNode := expEnv.Start(t, "P2P_AUTH_ACCESS_TOKEN_VALIDITY=1m")
@@ -143,6 +148,7 @@ type control struct {
 	emitter *realtime.Emitter
 	mu      sync.Mutex
 	nodes   []*harness.Server
+	steady  []*harness.Server
 }
 
 func (c *control) startNode(i int) *harness.Server {
@@ -185,7 +191,8 @@ func (c *control) routes(expURL string, expUser map[string]any) http.Handler {
 		for i, n := range c.nodes {
 			urls[i] = n.URL
 		}
-		return map[string]any{"nodes": urls, "balancer": "http://" + c.proxy.addr(), "expiry": map[string]any{"url": expURL, "user": expUser}}, nil
+		steady := []string{c.nodes[0].URL, c.steady[0].URL, c.steady[1].URL}
+		return map[string]any{"nodes": urls, "steady": steady, "balancer": "http://" + c.proxy.addr(), "expiry": map[string]any{"url": expURL, "user": expUser}}, nil
 	})
 	handle("/signup", func(map[string]any) (any, error) {
 		c.mu.Lock()
