@@ -12,11 +12,12 @@ import (
 
 // newMessaging builds the messaging service. Its events go out through bc, which serve points at
 // the hub once the hub exists (the hub in turn serves the service's socket events).
-func (a *app) newMessaging(d deps, dir messaging.Directory, files messaging.Files, bc realtime.Broadcaster) *messaging.Service {
+func (a *app) newMessaging(d deps, dir messaging.Directory, files messaging.Files, bc realtime.Broadcaster, notes messaging.Notifier) *messaging.Service {
 	return messaging.NewService(messaging.Deps{
 		Store:     messagingdb.New(d.pool),
 		Directory: dir,
 		Users:     realtime.ToUsers{B: bc},
+		Notifier:  notes,
 		Files:     files,
 		Log:       a.log,
 	})

@@ -85,15 +85,18 @@ func (s *Service) Send(ctx context.Context, p identity.Principal, req SendReques
 	m := res.Message
 	s.emit(ctx, append([]string{p.UserID}, res.Recipients...), EventMessageNew, map[string]any{"message": m})
 	if s.d.Notifier != nil {
-		preview := PreviewOf(m)
-		for _, r := range res.Recipients {
-			if res.Muted[r] {
-				continue
+		// After the answer: the message is stored and delivered; its notifications can follow.
+		s.later(ctx, func(ctx context.Context) {
+			preview := PreviewOf(m)
+			for _, r := range res.Recipients {
+				if res.Muted[r] {
+					continue
+				}
+				if err := s.d.Notifier.MessageReceived(ctx, r, p.UserID, m.ConversationID, res.Title, preview); err != nil {
+					s.d.Log.WarnContext(ctx, "notifying a message", "recipient", r, "err", err)
+				}
 			}
-			if err := s.d.Notifier.MessageReceived(ctx, r, p.UserID, m.ConversationID, res.Title, preview); err != nil {
-				s.d.Log.WarnContext(ctx, "notifying a message", "recipient", r, "err", err)
-			}
-		}
+		})
 	}
 	return m, true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -46,7 +47,13 @@ type Deps struct {
 }
 
 // Service holds the messaging rules.
-type Service struct{ d Deps }
+type Service struct {
+	d Deps
+	// background bounds the notifications that run after a message's answer; when it is full
+	// they run before it, which slows senders down instead of piling work up.
+	background chan struct{}
+	pending    sync.WaitGroup
+}
 
 // NewService returns a service on d.
 func NewService(d Deps) *Service {
@@ -56,8 +63,28 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{d: d}
+	return &Service{d: d, background: make(chan struct{}, 256)}
 }
+
+// later runs fn after the caller's answer, in the background while there is room.
+func (s *Service) later(ctx context.Context, fn func(ctx context.Context)) {
+	ctx = context.WithoutCancel(ctx)
+	select {
+	case s.background <- struct{}{}:
+		s.pending.Go(func() {
+			defer func() { <-s.background }()
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			fn(ctx)
+		})
+	default:
+		fn(ctx)
+	}
+}
+
+// Wait returns once the background work has finished: serve calls it on shutdown, after the
+// last request, so no notification is lost.
+func (s *Service) Wait() { s.pending.Wait() }
 
 func (s *Service) now() time.Time { return s.d.Now().UTC() }
 

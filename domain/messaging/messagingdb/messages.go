@@ -77,16 +77,24 @@ func (s *Store) Send(ctx context.Context, in messaging.SendInput) (messaging.Sen
 		recipients, muted []string
 		attachments       = []byte("[]")
 	)
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if len(in.AttachmentIDs) > 0 {
+	send := func(q interface {
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	}) error {
+		return q.QueryRow(ctx, sendSQL, in.ID, in.ConversationID, in.SenderID, in.ClientID, in.Content, in.ReplyTo,
+			attachments, in.CreatedAt).Scan(&res.Message.Seq, &res.Kind, &res.Title, &recipients, &muted)
+	}
+	var err error
+	if len(in.AttachmentIDs) == 0 {
+		err = send(s.pool) // one statement, one round trip: its own transaction
+	} else {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			var err error
 			if attachments, err = claimAttachments(ctx, tx, in); err != nil {
 				return err
 			}
-		}
-		return tx.QueryRow(ctx, sendSQL, in.ID, in.ConversationID, in.SenderID, in.ClientID, in.Content, in.ReplyTo,
-			attachments, in.CreatedAt).Scan(&res.Message.Seq, &res.Kind, &res.Title, &recipients, &muted)
-	})
+			return send(tx)
+		})
+	}
 	if errors.Is(err, pgx.ErrNoRows) || postgres.IsUniqueViolation(err, "messages_client") {
 		return s.whyNotSent(ctx, in)
 	}
