@@ -147,6 +147,12 @@ type Store interface {
 	// key (count + 1, n's actor, data, channels and updated_at). It returns the stored
 	// notification and the count after the change.
 	Upsert(ctx context.Context, n Notification) (Notification, Unread, error)
+	// Fold folds n into the recipient's unread notification with the same group key, if there is
+	// one (count + 1, n's actor and data), in one statement: the unread count cannot change, so
+	// it takes no lock of the recipient. found is false when there is none to fold into.
+	Fold(ctx context.Context, n Notification) (stored Notification, found bool, err error)
+	// HasUnread reports whether the recipient has unread notifications of a target.
+	HasUnread(ctx context.Context, recipientID, targetType, targetID string) (bool, error)
 	// MarkRead marks one in-app notification of the recipient read; changed is false when it
 	// already was. Another user's or an unknown id is errs.NotFound.
 	MarkRead(ctx context.Context, recipientID, id string, at time.Time) (changed bool, u Unread, err error)

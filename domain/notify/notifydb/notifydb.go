@@ -166,6 +166,44 @@ func (s *Store) Upsert(ctx context.Context, n notify.Notification) (notify.Notif
 	return stored, u, err
 }
 
+// Fold updates the recipient's unread notification of n's group in place.
+func (s *Store) Fold(ctx context.Context, n notify.Notification) (notify.Notification, bool, error) {
+	data, err := json.Marshal(n.Data)
+	if err != nil {
+		return n, false, fmt.Errorf("notification data: %w", err)
+	}
+	stored, err := scan(s.pool.QueryRow(ctx, `
+		WITH n AS (
+			UPDATE notifications SET actor_id = $3, data = $4, count = count + 1, updated_at = $5
+			WHERE recipient_id = $1 AND group_key = $2 AND read_at IS NULL
+			RETURNING *
+		)
+		SELECT `+columns+` FROM n`+fromActor,
+		n.RecipientID, n.GroupKey, nullable(n.ActorID), data, n.UpdatedAt))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return n, false, nil
+	}
+	if isForeignKeyViolation(err) {
+		return n, false, errs.E(errs.NotFound, "no such actor")
+	}
+	if err != nil {
+		return n, false, fmt.Errorf("folding notification: %w", err)
+	}
+	return stored, true, nil
+}
+
+// HasUnread reports whether the recipient has unread notifications of a target.
+func (s *Store) HasUnread(ctx context.Context, recipientID, targetType, targetID string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM notifications
+		WHERE recipient_id = $1 AND target_type = $2 AND target_id = $3 AND read_at IS NULL)`,
+		recipientID, targetType, targetID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("looking for unread notifications: %w", err)
+	}
+	return ok, nil
+}
+
 // MarkRead marks one in-app notification of the recipient read.
 func (s *Store) MarkRead(ctx context.Context, recipientID, id string, at time.Time) (bool, notify.Unread, error) {
 	var changed bool
