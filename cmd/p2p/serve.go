@@ -120,7 +120,7 @@ func (a *app) serve(ctx context.Context) error {
 		return errors.Join(err, g.Wait())
 	}
 	defer blobs.Close()
-	msgs := a.newMessaging(d, ids.accounts, blobs, events)
+	msgs := a.newMessaging(d, ids.accounts, blobs, events, notes)
 
 	registry := metrics.NewRegistry()
 	deps := rest.Deps{
@@ -172,6 +172,15 @@ func (a *app) serve(ctx context.Context) error {
 		a.log.Info("serving", "addr", ln.Addr().String(), "version", a.build.Version)
 		return a.serveWithHub(gctx, hub, srv, ln)
 	})
+	if a.cfg.HTTP.PprofAddr != "" {
+		run, err := a.servePprof(gctx)
+		if err != nil {
+			ln.Close()
+			stopCore()
+			return errors.Join(err, g.Wait())
+		}
+		g.Go(run)
+	}
 	if a.cfg.RunWorker {
 		w, err := a.newWorker(d)
 		if err != nil {
@@ -182,6 +191,7 @@ func (a *app) serve(ctx context.Context) error {
 		g.Go(func() error { return w.Run(gctx) })
 	}
 	err = g.Wait()
+	msgs.Wait() // notifications of the last messages
 	a.log.Info("stopped", "err", err)
 	return err
 }

@@ -8,6 +8,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/url"
 	"strconv"
@@ -118,6 +119,7 @@ type HTTP struct {
 	MaxBodyBytes      int64
 	CORSOrigins       []string
 	TrustedProxies    []string
+	PprofAddr         string // net/http/pprof on its own listener; empty: off
 }
 
 // Postgres configures the pgx pool.
@@ -171,6 +173,7 @@ var Keys = []Key{
 	{"http.max_body_bytes", "1048576", "largest request body accepted by default (bytes)"},
 	{"http.cors_origins", "http://localhost:5173,http://localhost:3000", "comma-separated origins allowed by CORS (REST, auth and the hub)"},
 	{"http.trusted_proxies", "127.0.0.1,::1", "comma-separated proxies whose X-Forwarded-For is believed"},
+	{"http.pprof_addr", "", "listen address of net/http/pprof (keep it on loopback); empty: off"},
 	{"postgres.url", "postgres://postgres@127.0.0.1:5432/p2p?sslmode=disable", "PostgreSQL connection URL"},
 	{"postgres.max_conns", "20", "pgx pool size"},
 	{"redis.url", "redis://127.0.0.1:6379/0", "Redis connection URL"},
@@ -265,6 +268,7 @@ func Load(file string, env []string) (Config, error) {
 			MaxBodyBytes:      int64(p.integer("http.max_body_bytes", 1024, 1<<30)),
 			CORSOrigins:       p.origins("http.cors_origins"),
 			TrustedProxies:    p.list("http.trusted_proxies"),
+			PprofAddr:         p.optionalHostPort("http.pprof_addr"),
 		},
 		Postgres: Postgres{
 			URL:      p.url("postgres.url", "postgres", "postgresql"),
@@ -354,6 +358,18 @@ func (p *parser) fail(key, format string, args ...any) {
 
 func (p *parser) raw(key string) string {
 	return strings.TrimSpace(p.v.GetString(key))
+}
+
+// optionalHostPort is empty or a listen address with a port.
+func (p *parser) optionalHostPort(key string) string {
+	s := p.raw(key)
+	if s == "" {
+		return s
+	}
+	if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+		p.fail(key, "%q is not host:port", s)
+	}
+	return s
 }
 
 func (p *parser) required(key string) string {

@@ -53,6 +53,7 @@ func TestInvalidValues(t *testing.T) {
 		{"postgres scheme", []string{"P2P_POSTGRES_URL=mysql://db/x"}, []string{"P2P_POSTGRES_URL", "postgres://"}},
 		{"redis without host", []string{"P2P_REDIS_URL=redis://"}, []string{"P2P_REDIS_URL", "with a host"}},
 		{"origin with path", []string{"P2P_HTTP_CORS_ORIGINS=http://a.example/app"}, []string{"P2P_HTTP_CORS_ORIGINS", "not an origin"}},
+		{"pprof address", []string{"P2P_HTTP_PPROF_ADDR=localhost"}, []string{"P2P_HTTP_PPROF_ADDR", "not host:port"}},
 		{"wildcard origin", []string{"P2P_HTTP_CORS_ORIGINS=*"}, []string{"P2P_HTTP_CORS_ORIGINS", "not an origin"}},
 		{"several at once", []string{"P2P_HTTP_MAX_BODY_BYTES=-1", "P2P_LOG_LEVEL=loud"},
 			[]string{"P2P_HTTP_MAX_BODY_BYTES", "P2P_LOG_LEVEL"}},
