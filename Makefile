@@ -9,7 +9,7 @@ GOTOOL  := go tool -modfile=tools/go.mod
 # Two cores here: a bounded test run, never an endless one.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run test lint build services clean perf-health perf-auth
+.PHONY: run test lint build services clean perf-health perf-auth perf-chat
 
 ## run: make sure PostgreSQL and Redis are up, migrate, and serve on :8080 with the in-process worker
 run: services build
@@ -45,6 +45,10 @@ perf-health: build
 ## perf-auth: authenticated GET /api/v1/me at 500/s and sign-in at 5/s (see docs/perf.md)
 perf-auth: build
 	./scripts/perf-auth.sh
+
+## perf-chat: private messages through the socket path at 2,000/s (RATE, PAIRS, DURATION; see docs/perf.md)
+perf-chat: build
+	./scripts/perf-chat.sh
 
 clean:
 	rm -rf bin

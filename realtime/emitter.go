@@ -41,6 +41,9 @@ type ToUsers struct{ B Broadcaster }
 // the Redis adapter (v3.0.2) drops a broadcast to several rooms on the other nodes, as it does one
 // to no room (see TestEmitToUsersReachesEveryNode).
 func (t ToUsers) EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error {
+	if len(userIDs) > 1 {
+		payload = sio.Normalize(payload) // once, not once per user
+	}
 	var errs []error
 	for _, id := range userIDs {
 		if err := t.B.Emit(ctx, UserRoom(id), event, payload); err != nil {

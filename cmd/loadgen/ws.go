@@ -28,7 +28,7 @@ import (
 // from the real sign-up, sent as auth.token).
 func runWS(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: loadgen ws signup|connect|bursts|broadcast [flags]")
+		return errors.New("usage: loadgen ws signup|connect|bursts|broadcast|chat [flags]")
 	}
 	switch args[0] {
 	case "signup":
@@ -39,6 +39,8 @@ func runWS(args []string) error {
 		return wsBursts(args[1:])
 	case "broadcast":
 		return wsBroadcast(args[1:])
+	case "chat":
+		return wsChat(args[1:])
 	}
 	return fmt.Errorf("loadgen ws: unknown mode %q", args[0])
 }

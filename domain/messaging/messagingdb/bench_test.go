@@ -1,0 +1,182 @@
+package messagingdb_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/identity/identitydb"
+	"github.com/p2psandbox/hub/domain/messaging"
+	"github.com/p2psandbox/hub/domain/messaging/messagingdb"
+	"github.com/p2psandbox/hub/platform/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// seedUsers makes n users in one organization and returns their ids, the first being the
+// organization's owner.
+func seedUsers(tb testing.TB, pool *pgxpool.Pool, n int) []string {
+	tb.Helper()
+	ctx := context.Background()
+	users := make([]string, n)
+	for i := range users {
+		users[i] = uuid.NewString()
+	}
+	org := uuid.NewString()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if _, err := tx.Exec(ctx, `INSERT INTO organizations (id, name, industry, size, country, city, admin_user_id)
+		VALUES ($1, 'Bench', 'Other', 'large', 'Saudi Arabia', 'Riyadh', $2)`, org, users[0]); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO users (id, organization_id, email, first_name, last_name, role)
+		SELECT u, $1, u || '@bench.example', 'First', 'Last', 'member' FROM unnest($2::uuid[]) u`, org, users); err != nil {
+		tb.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return users
+}
+
+func service(pool *pgxpool.Pool) *messaging.Service {
+	return messaging.NewService(messaging.Deps{
+		Store:     messagingdb.New(pool),
+		Directory: identity.NewService(identity.Deps{Store: identitydb.New(pool)}),
+	})
+}
+
+// report records the p50, p95 and p99 of the operations' durations.
+func report(b *testing.B, d []time.Duration) {
+	slices.Sort(d)
+	at := func(q float64) float64 { return float64(d[int(float64(len(d)-1)*q)].Microseconds()) / 1000 }
+	b.ReportMetric(at(.50), "p50-ms")
+	b.ReportMetric(at(.95), "p95-ms")
+	b.ReportMetric(at(.99), "p99-ms")
+}
+
+// BenchmarkConversationList is the conversation list of a user with 1,000 conversations (direct
+// ones, each with three messages, so every row has a preview and an unread count): a page of 20
+// with the participants' names, at the top or further down through a cursor.
+func BenchmarkConversationList(b *testing.B) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(b)
+	users := seedUsers(b, pool, 1001)
+	me := users[0]
+	_, err := pool.Exec(ctx, `
+		WITH c AS (
+			INSERT INTO conversations (id, kind, created_by, direct_key, last_seq, last_activity_at, created_at)
+			SELECT gen_random_uuid(), 'direct', $1::uuid, least($1::uuid::text, u::text) || ':' || greatest($1::uuid::text, u::text), 3,
+			       now() - (i || ' minutes')::interval, now() - (i || ' minutes')::interval
+			FROM unnest($2::uuid[]) WITH ORDINALITY AS t(u, i)
+			RETURNING id, direct_key
+		), p AS (
+			INSERT INTO conversation_participants (conversation_id, user_id, last_read_seq)
+			SELECT c.id, x::uuid, CASE WHEN x::uuid = $1::uuid THEN 1 ELSE 3 END
+			FROM c, unnest(string_to_array(c.direct_key, ':')) x
+		)
+		INSERT INTO messages (id, conversation_id, seq, sender_id, content)
+		SELECT gen_random_uuid(), c.id, s, $1::uuid, 'Status of line ' || s || ': the sensors report normal vibration'
+		FROM c, generate_series(1, 3) s`, me, users[1:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE conversations c SET last_message_id = m.id, last_message_at = m.created_at
+		FROM messages m WHERE m.conversation_id = c.id AND m.seq = 3; ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	svc := service(pool)
+	p := identity.Principal{UserID: me, EmailVerified: true}
+
+	// The cursors of every page, to start some requests deeper in the list.
+	cursors := []string{""}
+	for {
+		pg, err := svc.Conversations(ctx, p, false, 20, cursors[len(cursors)-1])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if pg.NextCursor == nil {
+			break
+		}
+		cursors = append(cursors, *pg.NextCursor)
+	}
+	if len(cursors) != 50 {
+		b.Fatalf("expected 50 pages, got %d", len(cursors))
+	}
+	d := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		cursor := "" // two requests in three are for the top of the list
+		if i%3 == 2 {
+			cursor = cursors[rand.IntN(len(cursors))]
+		}
+		start := time.Now()
+		pg, err := svc.Conversations(ctx, p, false, 20, cursor)
+		d = append(d, time.Since(start))
+		if err != nil || len(pg.Items) == 0 || len(pg.Items[0].Participants) != 2 {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.StopTimer()
+	report(b, d)
+}
+
+// BenchmarkHistory reads pages of 50 at random places of a conversation of 1,000,000 messages.
+func BenchmarkHistory(b *testing.B) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(b)
+	users := seedUsers(b, pool, 2)
+	conv := uuid.NewString()
+	const n = 1_000_000
+	_, err := pool.Exec(ctx, `INSERT INTO conversations (id, kind, created_by, direct_key, last_seq)
+		VALUES ($1, 'direct', $2::uuid, $2::uuid::text || ':' || $3::uuid::text, $4)`, conv, users[0], users[1], n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO conversation_participants (conversation_id, user_id) VALUES ($1, $2), ($1, $3)`,
+		conv, users[0], users[1]); err != nil {
+		b.Fatal(err)
+	}
+	for from := 1; from <= n; from += 100_000 { // in chunks, so no statement runs for minutes
+		if _, err := pool.Exec(ctx, `
+			INSERT INTO messages (id, conversation_id, seq, sender_id, content, created_at)
+			SELECT gen_random_uuid(), $1, s, CASE WHEN s % 2 = 0 THEN $2::uuid ELSE $3::uuid END,
+			       'Message ' || s || ' about the maintenance window of line ' || (s % 7),
+			       now() - ((1000000 - s) || ' seconds')::interval
+			FROM generate_series($4::bigint, $4::bigint + 99999) s`, conv, users[0], users[1], from); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `ANALYZE messages`); err != nil {
+		b.Fatal(err)
+	}
+	svc := service(pool)
+	p := identity.Principal{UserID: users[0], EmailVerified: true}
+	d := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for b.Loop() {
+		before := int64(0) // the newest page, or anywhere further back
+		if r := rand.IntN(4); r > 0 {
+			before = 1 + rand.Int64N(n)
+		}
+		start := time.Now()
+		h, err := svc.History(ctx, p, conv, before, -1, 50)
+		d = append(d, time.Since(start))
+		if err != nil || (before == 0 && len(h.Items) != 50) {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	report(b, d)
+}
