@@ -143,14 +143,7 @@ type fixture struct {
 	outbox    *outbox
 }
 
-// newFixture makes a service that rewrites a group's notification for every event (a negative
-// FoldEvery), so that the rules can be seen one event at a time; TestFoldThrottle covers the
-// throttle.
 func newFixture(t *testing.T) *fixture {
-	return newFixtureFolding(t, -1)
-}
-
-func newFixtureFolding(t *testing.T, foldEvery time.Duration) *fixture {
 	t.Helper()
 	pool, _ := pgtest.New(t)
 	f := &fixture{pool: pool, sockets: &sockets{}, schedules: &schedules{}, clock: newClock(), online: &online{},
@@ -158,7 +151,7 @@ func newFixtureFolding(t *testing.T, foldEvery time.Duration) *fixture {
 	f.svc = notify.NewService(notify.Deps{
 		Store: notifydb.New(pool), Pusher: f.sockets, Scheduler: f.schedules,
 		Presence: f.online, Accounts: f.accounts, Mailer: f.outbox,
-		Config: notify.Config{EmailDelay: time.Minute, WebsiteURL: "http://app.example", FoldEvery: foldEvery},
+		Config: notify.Config{EmailDelay: time.Minute, WebsiteURL: "http://app.example"},
 		Now:    f.clock.Now,
 	})
 	return f

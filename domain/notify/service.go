@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -28,9 +27,6 @@ type Config struct {
 	EmailDelay time.Duration
 	// WebsiteURL is where the React app runs; the digest links to its notifications page.
 	WebsiteURL string
-	// FoldEvery bounds how often one node rewrites one group's notification: 0 means 2 s, a
-	// negative value rewrites it for every event.
-	FoldEvery time.Duration
 }
 
 // Deps are the service's collaborators. A process that only reads and writes notifications
@@ -57,19 +53,7 @@ type Service struct {
 	// scheduled remembers the digests this node already scheduled (recipient and window): the
 	// task id makes another attempt harmless, but not free.
 	scheduled *expirable.LRU[string, struct{}]
-	// folded holds the groups this node stored or folded within Config.FoldEvery, with the recipient's
-	// read generation at the time: a busy conversation updates (and pushes) its notification at
-	// most that often, while the unread notification it would fold into is known to exist.
-	folded *expirable.LRU[string, uint64]
-	// readGen counts, per recipient, the reads this node made: a read ends the skipping above.
-	readGen *expirable.LRU[string, uint64]
-	genMu   sync.Mutex
 }
-
-// defaultFoldEvery bounds how often one group's notification is rewritten by one node. In
-// between, the notification stays unread and only its count and latest data lag; a read on
-// another node within it can make that node skip one message's notification (docs/realtime.md).
-const defaultFoldEvery = 2 * time.Second
 
 const prefsTTL = 30 * time.Second
 
@@ -84,17 +68,10 @@ func NewService(d Deps) *Service {
 	if d.Config.EmailDelay <= 0 {
 		d.Config.EmailDelay = 10 * time.Minute
 	}
-	if d.Config.FoldEvery == 0 {
-		d.Config.FoldEvery = defaultFoldEvery
-	}
 	s := &Service{
 		d:         d,
 		prefs:     expirable.NewLRU[string, Preferences](50_000, nil, prefsTTL),
 		scheduled: expirable.NewLRU[string, struct{}](50_000, nil, 2*d.Config.EmailDelay),
-	}
-	if d.Config.FoldEvery > 0 {
-		s.folded = expirable.NewLRU[string, uint64](100_000, nil, d.Config.FoldEvery)
-		s.readGen = expirable.NewLRU[string, uint64](100_000, nil, d.Config.FoldEvery)
 	}
 	return s
 }
@@ -131,19 +108,14 @@ func (s *Service) Notify(ctx context.Context, e Event) error {
 		TargetType: e.TargetType, TargetID: e.TargetID, Data: data, GroupKey: e.GroupKey,
 		Count: 1, InApp: ch.InApp, Email: ch.Email, CreatedAt: now, UpdatedAt: now,
 	}
-	// A busy conversation: its unread notification was written a moment ago, so leave it be;
-	// otherwise fold into it with one statement (the unread count stays: no count to push).
-	key, gen := e.RecipientID+"|"+e.GroupKey, s.generation(e.RecipientID)
+	// A repeat folds into its group's unread notification with one statement; the unread count
+	// stays, so there is no count to push.
 	if e.GroupKey != "" {
-		if at, recent := s.recentFold(key); recent && at == gen {
-			return nil
-		}
 		folded, found, err := s.d.Store.Fold(ctx, n)
 		if err != nil {
 			return fmt.Errorf("notify: folding %s for %s: %w", e.Type, e.RecipientID, err)
 		}
 		if found {
-			s.rememberFold(key, gen)
 			if folded.InApp {
 				s.push(ctx, folded.RecipientID, EventNew, folded)
 			}
@@ -155,50 +127,12 @@ func (s *Service) Notify(ctx context.Context, e Event) error {
 	if err != nil {
 		return fmt.Errorf("notify: storing %s for %s: %w", e.Type, e.RecipientID, err)
 	}
-	if e.GroupKey != "" {
-		s.rememberFold(key, gen)
-	}
 	if stored.InApp {
 		s.push(ctx, stored.RecipientID, EventNew, stored)
 		s.push(ctx, stored.RecipientID, EventCount, u)
 	}
 	s.scheduleDigest(ctx, stored, now)
 	return nil
-}
-
-func (s *Service) recentFold(key string) (uint64, bool) {
-	if s.folded == nil {
-		return 0, false
-	}
-	return s.folded.Get(key)
-}
-
-func (s *Service) rememberFold(key string, gen uint64) {
-	if s.folded != nil {
-		s.folded.Add(key, gen)
-	}
-}
-
-// generation is the recipient's read generation on this node.
-func (s *Service) generation(userID string) uint64 {
-	if s.readGen == nil {
-		return 0
-	}
-	s.genMu.Lock()
-	defer s.genMu.Unlock()
-	g, _ := s.readGen.Get(userID)
-	return g
-}
-
-// readHappened ends the fold skipping of the user's groups on this node.
-func (s *Service) readHappened(userID string) {
-	if s.readGen == nil {
-		return
-	}
-	s.genMu.Lock()
-	defer s.genMu.Unlock()
-	g, _ := s.readGen.Get(userID)
-	s.readGen.Add(userID, g+1)
 }
 
 // scheduleDigest schedules the digest of the current window for a notification that may be
@@ -317,7 +251,6 @@ func (s *Service) MarkRead(ctx context.Context, userID, id string) (Unread, erro
 	if !ids.Valid(id) {
 		return Unread{}, errs.E(errs.NotFound, "no such notification")
 	}
-	s.readHappened(userID)
 	changed, u, err := s.d.Store.MarkRead(ctx, userID, id, s.now())
 	if err != nil {
 		return Unread{}, err
@@ -328,7 +261,6 @@ func (s *Service) MarkRead(ctx context.Context, userID, id string) (Unread, erro
 
 // MarkAllRead marks every notification of the user read and returns the count.
 func (s *Service) MarkAllRead(ctx context.Context, userID string) (Unread, error) {
-	s.readHappened(userID)
 	n, u, err := s.d.Store.MarkAllRead(ctx, userID, s.now())
 	if err != nil {
 		return Unread{}, err
@@ -340,7 +272,6 @@ func (s *Service) MarkAllRead(ctx context.Context, userID string) (Unread, error
 // MarkTargetRead marks the recipient's notifications about one target read: the area that owns
 // the target calls it when the user has seen it (messaging, when a conversation is read).
 func (s *Service) MarkTargetRead(ctx context.Context, recipientID, targetType, targetID string) error {
-	s.readHappened(recipientID)
 	// Most reads of a conversation find nothing to clear: look before taking the recipient's lock.
 	if has, err := s.d.Store.HasUnread(ctx, recipientID, targetType, targetID); err != nil || !has {
 		return err

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -399,30 +398,4 @@ func TestMessagingAdapter(t *testing.T) {
 	require.NoError(t, f.svc.ConversationRead(ctx, omar, conv))
 	assert.Equal(t, 0, f.unread(t, omar))
 	require.NoError(t, f.svc.ConversationRead(ctx, omar, conv), "reading again is harmless")
-}
-
-// TestFoldThrottle: with the default, a busy conversation rewrites its notification once per
-// interval, and a read ends that at once.
-func TestFoldThrottle(t *testing.T) {
-	ctx := context.Background()
-	f := newFixtureFolding(t, time.Hour)
-	huda, sara := f.user(t, "Huda"), f.user(t, "Sara")
-	message := func(text string) notify.Event {
-		return notify.Event{Type: notify.TypeMessage, RecipientID: huda, ActorID: sara, TargetType: "conversation",
-			TargetID: "c1", GroupKey: "conversation:c1", Data: map[string]any{"preview": text}}
-	}
-	for _, text := range []string{"one", "two", "three"} {
-		f.notify(t, message(text))
-	}
-	l := f.list(t, huda, false, 0, "")
-	require.Len(t, l.Items, 1)
-	assert.Equal(t, 1, l.Items[0].Count, "the next two messages left it as it was")
-	assert.Equal(t, "one", l.Items[0].Data["preview"])
-	assert.Len(t, f.sockets.of(huda, notify.EventNew), 1, "and pushed nothing")
-
-	require.NoError(t, f.svc.MarkTargetRead(ctx, huda, "conversation", "c1"))
-	f.notify(t, message("four"))
-	l = f.list(t, huda, true, 0, "")
-	require.Len(t, l.Items, 1, "after a read the next message notifies at once")
-	assert.Equal(t, "four", l.Items[0].Data["preview"])
 }
