@@ -58,8 +58,8 @@ func mountIdentity(api *gin.RouterGroup, h *authRoutes, d Deps) {
 	org.PATCH("/users/:id", perm(auth.PermMembersManage), r.updateMember)
 	org.DELETE("/users/:id", perm(auth.PermMembersManage), r.deleteMember)
 	org.GET("/invitations", perm(auth.PermInvitationsManage), r.invitations)
-	org.POST("/invitations", perm(auth.PermInvitationsManage), r.invite)
-	org.POST("/invitations/:id/resend", perm(auth.PermInvitationsManage), r.resend)
+	org.POST("/invitations", perm(auth.PermInvitationsManage), d.retryable(), r.invite)
+	org.POST("/invitations/:id/resend", perm(auth.PermInvitationsManage), d.retryable(), r.resend)
 	org.DELETE("/invitations/:id", perm(auth.PermInvitationsManage), r.cancel)
 
 	// The invitee has no session yet: the token in the link is the credential.

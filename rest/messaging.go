@@ -54,11 +54,11 @@ func mountMessaging(api *gin.RouterGroup, h *authRoutes, d Deps) {
 	read := h.require()
 
 	api.GET("/conversations", read, r.list)
-	api.POST("/conversations", send, r.create)
+	api.POST("/conversations", send, d.retryable(), r.create)
 	api.GET("/conversations/unread", read, r.unread)
 	api.GET("/conversations/:id", read, r.get)
 	api.PATCH("/conversations/:id", read, r.update)
-	api.POST("/conversations/:id/participants", send, r.addParticipants)
+	api.POST("/conversations/:id/participants", send, d.retryable(), r.addParticipants)
 	api.DELETE("/conversations/:id/participants/:userId", read, r.removeParticipant)
 	api.GET("/conversations/:id/messages", read, r.history)
 	api.POST("/conversations/:id/messages", send, r.send)

@@ -44,6 +44,17 @@ type Deps struct {
 	Messaging Messaging
 	// Notifications serves the signed-in user's notifications and preferences.
 	Notifications Notifications
+	// Idempotency keeps the answers of creations retried with an Idempotency-Key.
+	Idempotency Idempotency
+}
+
+// retryable is the Idempotency-Key handling of a creation route; a router without a store (the
+// worker's) serves none.
+func (d Deps) retryable() gin.HandlerFunc {
+	if d.Idempotency == nil {
+		return func(c *gin.Context) { c.Next() }
+	}
+	return idempotent(d.Idempotency, d.Log)
 }
 
 // NewRouter builds the engine with the global middleware and the operational endpoints. Areas add
@@ -67,7 +78,7 @@ func NewRouter(d Deps) *gin.Engine {
 			AllowOrigins:     d.HTTP.CORSOrigins,
 			AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 			AllowHeaders:     append([]string{"Content-Type", "Authorization", requestIDHeader, "Idempotency-Key"}, d.CORSAuth...),
-			ExposeHeaders:    append([]string{requestIDHeader, "Retry-After"}, auth.ExposedHeaders()...),
+			ExposeHeaders:    append([]string{requestIDHeader, "Retry-After", replayedHeader, "Location"}, auth.ExposedHeaders()...),
 			AllowCredentials: true,
 			MaxAge:           12 * time.Hour,
 		}),

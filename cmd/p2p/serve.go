@@ -22,6 +22,7 @@ import (
 	"github.com/p2psandbox/hub/migrations"
 	"github.com/p2psandbox/hub/platform/authcore"
 	"github.com/p2psandbox/hub/platform/httpserver"
+	"github.com/p2psandbox/hub/platform/idempotency"
 	"github.com/p2psandbox/hub/platform/mail"
 	"github.com/p2psandbox/hub/platform/metrics"
 	"github.com/p2psandbox/hub/platform/postgres"
@@ -124,24 +125,24 @@ func (a *app) serve(ctx context.Context) error {
 
 	registry := metrics.NewRegistry()
 	deps := rest.Deps{
-		Log:          a.log,
-		HTTP:         a.cfg.HTTP,
-		Production:   a.cfg.Production(),
-		Build:        a.build,
-		Checks:       healthChecks(d),
-		CheckTimeout: a.cfg.Health.CheckTimeout,
-		Registry:     registry,
-		Auth:         ids.auth,
-		CORSAuth:     ids.auth.CORSHeaders(),
-		Identity:     ids.accounts,
-		Limiter:      ratelimit.New(d.rdb, a.cfg.Redis.Prefix),
-		AuthLimits:   a.authLimits(),
-		Media:        images,
-		Blobs:        blobs,
-		BodyLimits:   rest.UploadBodyLimits(),
-		Messaging:    msgs,
-
+		Log:           a.log,
+		HTTP:          a.cfg.HTTP,
+		Production:    a.cfg.Production(),
+		Build:         a.build,
+		Checks:        healthChecks(d),
+		CheckTimeout:  a.cfg.Health.CheckTimeout,
+		Registry:      registry,
+		Auth:          ids.auth,
+		CORSAuth:      ids.auth.CORSHeaders(),
+		Identity:      ids.accounts,
+		Limiter:       ratelimit.New(d.rdb, a.cfg.Redis.Prefix),
+		AuthLimits:    a.authLimits(),
+		Media:         images,
+		Blobs:         blobs,
+		BodyLimits:    rest.UploadBodyLimits(),
+		Messaging:     msgs,
 		Notifications: notes,
+		Idempotency:   idempotency.New(d.pool),
 	}
 	if !a.cfg.Production() {
 		deps.OutboxDir = a.cfg.Mail.OutboxDir
