@@ -122,7 +122,7 @@ func newDigestEnv(t *testing.T) *digestEnv {
 		Presence:  realtime.NewOnline(rdb, prefix),
 		Accounts:  e.accounts,
 		Mailer:    workers.MailQueue{Client: e.client, Queue: queue},
-		Config:    notify.Config{EmailDelay: testDelay, WebsiteURL: "http://app.example"},
+		Config:    notify.Config{EmailDelay: testDelay, WebsiteURL: "http://app.example", Coalesce: -1},
 		Log:       logging.Discard(),
 	})
 

@@ -192,7 +192,8 @@ func (a *app) serve(ctx context.Context) error {
 		g.Go(func() error { return w.Run(gctx) })
 	}
 	err = g.Wait()
-	msgs.Wait() // notifications of the last messages
+	msgs.Wait()   // notifications of the last messages
+	notes.Close() // and those still held back by coalescing
 	a.log.Info("stopped", "err", err)
 	return err
 }

@@ -144,11 +144,11 @@ type Query struct {
 // unread count as of its change. The implementation lives in notifydb.
 type Store interface {
 	// Upsert stores n, or folds it into the recipient's unread notification with the same group
-	// key (count + 1, n's actor, data, channels and updated_at). It returns the stored
+	// key (count + n.Count, n's actor, data, channels and updated_at). It returns the stored
 	// notification and the count after the change.
 	Upsert(ctx context.Context, n Notification) (Notification, Unread, error)
 	// Fold folds n into the recipient's unread notification with the same group key, if there is
-	// one (count + 1, n's actor and data), in one statement: the unread count cannot change, so
+	// one (count + n.Count, n's actor and data), in one statement: the unread count cannot change, so
 	// it takes no lock of the recipient. found is false when there is none to fold into.
 	Fold(ctx context.Context, n Notification) (stored Notification, found bool, err error)
 	// HasUnread reports whether the recipient has unread notifications of a target.

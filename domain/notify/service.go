@@ -27,6 +27,9 @@ type Config struct {
 	EmailDelay time.Duration
 	// WebsiteURL is where the React app runs; the digest links to its notifications page.
 	WebsiteURL string
+	// Coalesce is the window in which a group's repeats are held back and then written as one
+	// (coalescer): 0 means 2 s, a negative value writes every event at once.
+	Coalesce time.Duration
 }
 
 // Deps are the service's collaborators. A process that only reads and writes notifications
@@ -53,9 +56,14 @@ type Service struct {
 	// scheduled remembers the digests this node already scheduled (recipient and window): the
 	// task id makes another attempt harmless, but not free.
 	scheduled *expirable.LRU[string, struct{}]
+	// bursts coalesces the repeats of busy groups; nil when Config.Coalesce is negative.
+	bursts *coalescer
 }
 
-const prefsTTL = 30 * time.Second
+const (
+	prefsTTL        = 30 * time.Second
+	defaultCoalesce = 2 * time.Second
+)
 
 // NewService returns a service on d.
 func NewService(d Deps) *Service {
@@ -68,10 +76,20 @@ func NewService(d Deps) *Service {
 	if d.Config.EmailDelay <= 0 {
 		d.Config.EmailDelay = 10 * time.Minute
 	}
+	if d.Config.Coalesce == 0 {
+		d.Config.Coalesce = defaultCoalesce
+	}
 	s := &Service{
 		d:         d,
 		prefs:     expirable.NewLRU[string, Preferences](50_000, nil, prefsTTL),
 		scheduled: expirable.NewLRU[string, struct{}](50_000, nil, 2*d.Config.EmailDelay),
+	}
+	if d.Config.Coalesce > 0 {
+		s.bursts = newCoalescer(d.Config.Coalesce, func(ctx context.Context, n Notification) {
+			if err := s.store(ctx, n); err != nil {
+				s.d.Log.ErrorContext(ctx, "writing coalesced notifications", "user", n.RecipientID, "group", n.GroupKey, "err", err)
+			}
+		})
 	}
 	return s
 }
@@ -108,12 +126,27 @@ func (s *Service) Notify(ctx context.Context, e Event) error {
 		TargetType: e.TargetType, TargetID: e.TargetID, Data: data, GroupKey: e.GroupKey,
 		Count: 1, InApp: ch.InApp, Email: ch.Email, CreatedAt: now, UpdatedAt: now,
 	}
+	if e.GroupKey != "" && s.bursts != nil && s.bursts.hold(ctx, n) {
+		return nil
+	}
+	return s.store(ctx, n)
+}
+
+// store writes n (folding it into its group's unread notification when there is one), pushes it
+// and schedules the digest; a grouped one opens its group's coalescing window.
+func (s *Service) store(ctx context.Context, n Notification) error {
+	now := n.UpdatedAt
+	defer func() {
+		if n.GroupKey != "" && s.bursts != nil {
+			s.bursts.start(n)
+		}
+	}()
 	// A repeat folds into its group's unread notification with one statement; the unread count
 	// stays, so there is no count to push.
-	if e.GroupKey != "" {
+	if n.GroupKey != "" {
 		folded, found, err := s.d.Store.Fold(ctx, n)
 		if err != nil {
-			return fmt.Errorf("notify: folding %s for %s: %w", e.Type, e.RecipientID, err)
+			return fmt.Errorf("notify: folding %s for %s: %w", n.Type, n.RecipientID, err)
 		}
 		if found {
 			if folded.InApp {
@@ -125,7 +158,7 @@ func (s *Service) Notify(ctx context.Context, e Event) error {
 	}
 	stored, u, err := s.d.Store.Upsert(ctx, n)
 	if err != nil {
-		return fmt.Errorf("notify: storing %s for %s: %w", e.Type, e.RecipientID, err)
+		return fmt.Errorf("notify: storing %s for %s: %w", n.Type, n.RecipientID, err)
 	}
 	if stored.InApp {
 		s.push(ctx, stored.RecipientID, EventNew, stored)
@@ -133,6 +166,14 @@ func (s *Service) Notify(ctx context.Context, e Event) error {
 	}
 	s.scheduleDigest(ctx, stored, now)
 	return nil
+}
+
+// Close writes the notifications still held back by coalescing; call it once no more events
+// come (serve does, on shutdown).
+func (s *Service) Close() {
+	if s.bursts != nil {
+		s.bursts.close()
+	}
 }
 
 // scheduleDigest schedules the digest of the current window for a notification that may be
@@ -261,6 +302,9 @@ func (s *Service) MarkRead(ctx context.Context, userID, id string) (Unread, erro
 
 // MarkAllRead marks every notification of the user read and returns the count.
 func (s *Service) MarkAllRead(ctx context.Context, userID string) (Unread, error) {
+	if s.bursts != nil {
+		s.bursts.forget(userID, "") // caught up with everything, the held repeats included
+	}
 	n, u, err := s.d.Store.MarkAllRead(ctx, userID, s.now())
 	if err != nil {
 		return Unread{}, err
@@ -272,6 +316,9 @@ func (s *Service) MarkAllRead(ctx context.Context, userID string) (Unread, error
 // MarkTargetRead marks the recipient's notifications about one target read: the area that owns
 // the target calls it when the user has seen it (messaging, when a conversation is read).
 func (s *Service) MarkTargetRead(ctx context.Context, recipientID, targetType, targetID string) error {
+	if s.bursts != nil {
+		s.bursts.forget(recipientID, targetType+"/"+targetID) // the held repeats were seen too
+	}
 	// Most reads of a conversation find nothing to clear: look before taking the recipient's lock.
 	if has, err := s.d.Store.HasUnread(ctx, recipientID, targetType, targetID); err != nil || !has {
 		return err

@@ -145,16 +145,16 @@ func (s *Store) Upsert(ctx context.Context, n notify.Notification) (notify.Notif
 			WITH n AS (
 				INSERT INTO notifications (id, recipient_id, type, actor_id, target_type, target_id, data, group_key, count,
 				                           in_app, email, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $11)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $12, $9, $10, $11, $11)
 				ON CONFLICT (recipient_id, group_key) WHERE read_at IS NULL AND group_key IS NOT NULL
 				DO UPDATE SET type = EXCLUDED.type, actor_id = EXCLUDED.actor_id, target_type = EXCLUDED.target_type,
-					target_id = EXCLUDED.target_id, data = EXCLUDED.data, count = notifications.count + 1,
+					target_id = EXCLUDED.target_id, data = EXCLUDED.data, count = notifications.count + EXCLUDED.count,
 					in_app = EXCLUDED.in_app, email = EXCLUDED.email, updated_at = EXCLUDED.updated_at
 				RETURNING *
 			)
 			SELECT `+columns+` FROM n`+fromActor,
 			n.ID, n.RecipientID, n.Type, nullable(n.ActorID), n.TargetType, n.TargetID, data, nullable(n.GroupKey),
-			n.InApp, n.Email, n.CreatedAt))
+			n.InApp, n.Email, n.CreatedAt, max(n.Count, 1)))
 		if isForeignKeyViolation(err) {
 			return errs.E(errs.NotFound, "no such actor")
 		}
@@ -174,12 +174,12 @@ func (s *Store) Fold(ctx context.Context, n notify.Notification) (notify.Notific
 	}
 	stored, err := scan(s.pool.QueryRow(ctx, `
 		WITH n AS (
-			UPDATE notifications SET actor_id = $3, data = $4, count = count + 1, updated_at = $5
+			UPDATE notifications SET actor_id = $3, data = $4, count = count + $6, updated_at = $5
 			WHERE recipient_id = $1 AND group_key = $2 AND read_at IS NULL
 			RETURNING *
 		)
 		SELECT `+columns+` FROM n`+fromActor,
-		n.RecipientID, n.GroupKey, nullable(n.ActorID), data, n.UpdatedAt))
+		n.RecipientID, n.GroupKey, nullable(n.ActorID), data, n.UpdatedAt, max(n.Count, 1)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return n, false, nil
 	}
