@@ -15,6 +15,9 @@ cleanup() {
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
   psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
   rm -rf "$P2P_MAIL_OUTBOX_DIR"
+  redis-cli --scan --pattern "perf:$$:*" | xargs -r redis-cli del >/dev/null
+  redis-cli --scan --pattern "asynq:{perf-$$}*" | xargs -r redis-cli del >/dev/null
+  redis-cli srem asynq:queues "perf-$$" >/dev/null
 }
 trap cleanup EXIT
 for _ in $(seq 1 200); do curl -fs "http://$ADDR/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -66,8 +66,8 @@ func runWorker(t *testing.T, queue string, h workers.ProcessImage, done chan<- s
 }
 
 func TestImageTaskRunsTheProcessing(t *testing.T) {
-	_, prefix := redistest.New(t)
-	queue := prefix + "images"
+	rdb, prefix := redistest.New(t)
+	queue := redistest.Queue(t, rdb, prefix+"images")
 	imgs := &images{abandoned: make(chan string, 1)}
 	done := make(chan string, 4)
 	client := runWorker(t, queue, workers.ProcessImage{Images: imgs, Log: logging.Discard()}, done)
@@ -88,8 +88,8 @@ func TestImageTaskRunsTheProcessing(t *testing.T) {
 // TestImageTaskAbandonsAfterTheLastAttempt: when the last attempt fails, the file is abandoned
 // so that its status stops saying pending.
 func TestImageTaskAbandonsAfterTheLastAttempt(t *testing.T) {
-	_, prefix := redistest.New(t)
-	queue := prefix + "images"
+	rdb, prefix := redistest.New(t)
+	queue := redistest.Queue(t, rdb, prefix+"images")
 	imgs := &images{failing: true, abandoned: make(chan string, 1)}
 	done := make(chan string, 4)
 	client := runWorker(t, queue, workers.ProcessImage{Images: imgs, Log: logging.Discard()}, done)

@@ -99,7 +99,7 @@ func newDigestEnv(t *testing.T) *digestEnv {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
 	rdb, prefix := redistest.New(t)
-	queue := prefix + "queue"
+	queue := redistest.Queue(t, rdb, prefix+"queue")
 	e := &digestEnv{pool: pool, mail: mailtest.Start(t), queue: queue,
 		runs:    &digestRuns{got: map[string][]digestRun{}, changed: make(chan struct{})},
 		client:  asynq.NewClientFromRedisClient(rdb),
@@ -313,7 +313,7 @@ func TestNotificationDigest(t *testing.T) {
 func TestTemplateOnce(t *testing.T) {
 	sink := mailtest.Start(t)
 	rdb, prefix := redistest.New(t)
-	queue := prefix + "queue"
+	queue := redistest.Queue(t, rdb, prefix+"queue")
 	renderer, err := mail.NewRenderer("P2P Sandbox Hub")
 	require.NoError(t, err)
 	w, err := workers.New(rdb, workers.Config{Concurrency: 1, Queue: queue, CleanupInterval: time.Hour,

@@ -33,7 +33,7 @@ func TestScheduledCleanupRemovesExpiredRows(t *testing.T) {
 
 	w, err := workers.New(rdb, workers.Config{
 		Concurrency:     2,
-		Queue:           prefix + "queue", // a queue of its own keeps parallel tests apart
+		Queue:           redistest.Queue(t, rdb, prefix+"queue"), // a queue of its own keeps parallel tests apart
 		CleanupInterval: time.Second,
 		ShutdownTimeout: 5 * time.Second,
 	}, logging.Discard())
@@ -58,12 +58,6 @@ func TestScheduledCleanupRemovesExpiredRows(t *testing.T) {
 	t.Cleanup(func() {
 		stop()
 		<-stopped
-		// The queue's keys live outside the test's prefix; remove them too.
-		_ = asynq.NewInspectorFromRedisClient(rdb).DeleteQueue(prefix+"queue", true)
-		keys, _ := rdb.Keys(ctx, "asynq:{"+prefix+"queue}*").Result()
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
 	})
 
 	select {

@@ -43,7 +43,7 @@ func setup(b *testing.B) (*auth.Auth, string) {
 	coreSrv := httptest.NewServer(core.Handler())
 	b.Cleanup(coreSrv.Close)
 
-	mailer := workers.MailQueue{Client: asynq.NewClientFromRedisClient(rdb), Queue: prefix + "q"}
+	mailer := workers.MailQueue{Client: asynq.NewClientFromRedisClient(rdb), Queue: redistest.Queue(b, rdb, prefix+"q")}
 	accounts := identity.NewService(identity.Deps{Store: identitydb.New(pool), Credentials: auth.Credentials{}, Mailer: mailer})
 	a, err := auth.Init(auth.Config{
 		AppName: "bench", APIDomain: "http://localhost:8080", WebsiteDomain: "http://localhost:5173",

@@ -5,7 +5,6 @@ package harness
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -89,19 +88,8 @@ func NewEnv(t testing.TB) *Env {
 		OutboxDir:   t.TempDir(),
 		BlobDir:     t.TempDir(),
 	}
-	// asynq names the queue's keys itself, outside the prefix: remove them once the servers
-	// have stopped (cleanups run last-registered first, so after every server's).
-	t.Cleanup(func() {
-		ctx := context.Background()
-		rdb.SRem(ctx, "asynq:queues", e.Queue())
-		iter := rdb.Scan(ctx, 0, "asynq:{"+e.Queue()+"}*", 500).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("harness: removing the asynq queue %s: %v", e.Queue(), err)
-		}
-	})
+	// Removed once the servers have stopped: cleanups run last-registered first.
+	redistest.Queue(t, rdb, e.Queue())
 	return e
 }
 

@@ -59,3 +59,22 @@ func New(t testing.TB) (*goredis.Client, string) {
 	})
 	return c, prefix
 }
+
+// Queue returns name (a queue under a test's prefix) for asynq, and removes the queue's keys when
+// the test ends: asynq names them itself ("asynq:{<queue>}…"), outside the prefix. Call it before
+// starting the servers that use the queue, so that its cleanup runs after theirs.
+func Queue(t testing.TB, c *goredis.Client, name string) string {
+	t.Helper()
+	t.Cleanup(func() {
+		ctx := context.Background()
+		c.SRem(ctx, "asynq:queues", name)
+		iter := c.Scan(ctx, 0, "asynq:{"+name+"}*", 500).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			t.Errorf("redistest: removing the asynq queue %s: %v", name, err)
+		}
+	})
+	return name
+}
