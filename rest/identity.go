@@ -83,29 +83,17 @@ func (r *identityRoutes) updateMe(c *gin.Context) {
 		return
 	}
 	acc, err := r.id.UpdateProfile(c.Request.Context(), principal(c), up)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, acc)
+	respond(c, r.log, acc, err)
 }
 
 func (r *identityRoutes) user(c *gin.Context) {
 	pp, err := r.id.PublicProfileOf(c.Request.Context(), principal(c), c.Param("id"))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, pp)
+	respond(c, r.log, pp, err)
 }
 
 func (r *identityRoutes) organization(c *gin.Context) {
 	o, err := r.id.CurrentOrganization(c.Request.Context(), principal(c))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, o)
+	respond(c, r.log, o, err)
 }
 
 func (r *identityRoutes) updateOrganization(c *gin.Context) {
@@ -114,20 +102,12 @@ func (r *identityRoutes) updateOrganization(c *gin.Context) {
 		return
 	}
 	o, err := r.id.UpdateOrganization(c.Request.Context(), principal(c), up)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, o)
+	respond(c, r.log, o, err)
 }
 
 func (r *identityRoutes) stats(c *gin.Context) {
 	st, err := r.id.Stats(c.Request.Context(), principal(c))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, st)
+	respond(c, r.log, st, err)
 }
 
 func (r *identityRoutes) auditLog(c *gin.Context) {
@@ -136,11 +116,7 @@ func (r *identityRoutes) auditLog(c *gin.Context) {
 		return
 	}
 	pg, err := r.id.AuditLog(c.Request.Context(), principal(c), limit, c.Query("cursor"))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, pg)
+	respond(c, r.log, pg, err)
 }
 
 // members serves the admin's member table: ?search=&role=&status=&sort=name|-name|email|
@@ -153,11 +129,7 @@ func (r *identityRoutes) members(c *gin.Context) {
 	sort, desc := strings.CutPrefix(c.Query("sort"), "-")
 	q := identity.MemberQuery{Search: c.Query("search"), Role: c.Query("role"), Status: c.Query("status"), Sort: sort, Desc: desc}
 	list, err := r.id.Members(c.Request.Context(), principal(c), q, limit, c.Query("cursor"))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, list)
+	respond(c, r.log, list, err)
 }
 
 func (r *identityRoutes) updateMember(c *gin.Context) {
@@ -166,11 +138,7 @@ func (r *identityRoutes) updateMember(c *gin.Context) {
 		return
 	}
 	u, err := r.id.UpdateMember(c.Request.Context(), principal(c), c.Param("id"), up)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, u)
+	respond(c, r.log, u, err)
 }
 
 func (r *identityRoutes) deleteMember(c *gin.Context) {
@@ -187,11 +155,7 @@ func (r *identityRoutes) invitations(c *gin.Context) {
 		return
 	}
 	pg, err := r.id.Invitations(c.Request.Context(), principal(c), c.Query("status"), limit, c.Query("cursor"))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, pg)
+	respond(c, r.log, pg, err)
 }
 
 func (r *identityRoutes) invite(c *gin.Context) {
@@ -210,11 +174,7 @@ func (r *identityRoutes) invite(c *gin.Context) {
 
 func (r *identityRoutes) resend(c *gin.Context) {
 	inv, err := r.id.Resend(c.Request.Context(), principal(c), c.Param("id"))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, inv)
+	respond(c, r.log, inv, err)
 }
 
 func (r *identityRoutes) cancel(c *gin.Context) {

@@ -133,11 +133,7 @@ func (m *mediaRoutes) remove(kind media.Kind) gin.HandlerFunc {
 
 func (m *mediaRoutes) file(c *gin.Context) {
 	f, err := m.media.File(c.Request.Context(), principal(c), c.Param("id"))
-	if err != nil {
-		Fail(c, m.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, f)
+	respond(c, m.log, f, err)
 }
 
 // serve answers a processed image. Its key names a new id on every upload, so the content under

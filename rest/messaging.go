@@ -83,11 +83,7 @@ func (r *messagingRoutes) list(c *gin.Context) {
 		return
 	}
 	pg, err := r.m.Conversations(c.Request.Context(), principal(c), archived, limit, c.Query("cursor"))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, pg)
+	respond(c, r.log, pg, err)
 }
 
 func (r *messagingRoutes) create(c *gin.Context) {
@@ -110,20 +106,12 @@ func (r *messagingRoutes) create(c *gin.Context) {
 
 func (r *messagingRoutes) unread(c *gin.Context) {
 	u, err := r.m.UnreadTotal(c.Request.Context(), principal(c))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, u)
+	respond(c, r.log, u, err)
 }
 
 func (r *messagingRoutes) get(c *gin.Context) {
 	conv, err := r.m.Conversation(c.Request.Context(), principal(c), c.Param("id"))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, conv)
+	respond(c, r.log, conv, err)
 }
 
 func (r *messagingRoutes) update(c *gin.Context) {
@@ -132,11 +120,7 @@ func (r *messagingRoutes) update(c *gin.Context) {
 		return
 	}
 	conv, err := r.m.Update(c.Request.Context(), principal(c), c.Param("id"), up)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, conv)
+	respond(c, r.log, conv, err)
 }
 
 func (r *messagingRoutes) addParticipants(c *gin.Context) {
@@ -147,11 +131,7 @@ func (r *messagingRoutes) addParticipants(c *gin.Context) {
 		return
 	}
 	conv, err := r.m.AddParticipants(c.Request.Context(), principal(c), c.Param("id"), in.UserIDs)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, conv)
+	respond(c, r.log, conv, err)
 }
 
 func (r *messagingRoutes) removeParticipant(c *gin.Context) {
@@ -182,11 +162,7 @@ func (r *messagingRoutes) history(c *gin.Context) {
 		return
 	}
 	h, err := r.m.History(c.Request.Context(), principal(c), c.Param("id"), before, after, limit)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, h)
+	respond(c, r.log, h, err)
 }
 
 // send stores a message. A retry carries the same clientId, or the same Idempotency-Key, which
@@ -225,20 +201,12 @@ func (r *messagingRoutes) edit(c *gin.Context) {
 		return
 	}
 	msg, err := r.m.Edit(c.Request.Context(), principal(c), c.Param("id"), c.Param("messageId"), in.Content)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, msg)
+	respond(c, r.log, msg, err)
 }
 
 func (r *messagingRoutes) delete(c *gin.Context) {
 	msg, err := r.m.Delete(c.Request.Context(), principal(c), c.Param("id"), c.Param("messageId"))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, msg)
+	respond(c, r.log, msg, err)
 }
 
 func (r *messagingRoutes) read(c *gin.Context) {
@@ -249,11 +217,7 @@ func (r *messagingRoutes) read(c *gin.Context) {
 		return
 	}
 	st, err := r.m.MarkRead(c.Request.Context(), principal(c), c.Param("id"), in.Seq)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, st)
+	respond(c, r.log, st, err)
 }
 
 // upload streams one file into the conversation's storage; a message then names it.
@@ -297,20 +261,12 @@ func (r *messagingRoutes) search(c *gin.Context) {
 		return
 	}
 	pg, err := r.m.Search(c.Request.Context(), principal(c), c.Query("q"), c.Query("conversationId"), limit, c.Query("cursor"))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, pg)
+	respond(c, r.log, pg, err)
 }
 
 func (r *messagingRoutes) blocked(c *gin.Context) {
 	list, err := r.m.Blocked(c.Request.Context(), principal(c))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"items": list})
+	respond(c, r.log, gin.H{"items": list}, err)
 }
 
 func (r *messagingRoutes) block(c *gin.Context) {

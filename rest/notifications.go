@@ -3,7 +3,6 @@ package rest
 import (
 	"context"
 	"log/slog"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -55,11 +54,7 @@ func (r *notificationRoutes) list(c *gin.Context) {
 		return
 	}
 	l, err := r.n.List(c.Request.Context(), principal(c).UserID, unread, limit, c.Query("cursor"))
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, l)
+	respond(c, r.log, l, err)
 }
 
 func (r *notificationRoutes) unreadCount(c *gin.Context) {
@@ -79,20 +74,12 @@ func (r *notificationRoutes) readAll(c *gin.Context) {
 // answerCount answers with the unread count fn leaves.
 func (r *notificationRoutes) answerCount(c *gin.Context, fn func(ctx context.Context, userID string) (notify.Unread, error)) {
 	u, err := fn(c.Request.Context(), principal(c).UserID)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, u)
+	respond(c, r.log, u, err)
 }
 
 func (r *notificationRoutes) preferences(c *gin.Context) {
 	p, err := r.n.Preferences(c.Request.Context(), principal(c).UserID)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, p)
+	respond(c, r.log, p, err)
 }
 
 func (r *notificationRoutes) setPreferences(c *gin.Context) {
@@ -101,9 +88,5 @@ func (r *notificationRoutes) setPreferences(c *gin.Context) {
 		return
 	}
 	p, err := r.n.SetPreferences(c.Request.Context(), principal(c).UserID, in)
-	if err != nil {
-		Fail(c, r.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, p)
+	respond(c, r.log, p, err)
 }

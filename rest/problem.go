@@ -140,6 +140,15 @@ func Fail(c *gin.Context, log *slog.Logger, err error) {
 	writeProblem(c, problemOf(c, log, err))
 }
 
+// respond answers 200 with v, or with the problem of err when there is one.
+func respond(c *gin.Context, log *slog.Logger, v any, err error) {
+	if err != nil {
+		Fail(c, log, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
 func problemOf(c *gin.Context, log *slog.Logger, err error) Problem {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
