@@ -51,17 +51,7 @@ func runWorker(t *testing.T, queue string, h workers.ProcessImage, done chan<- s
 		done <- string(task.Payload())
 		return err
 	}))
-	ctx, stop := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		stop()
-		<-stopped
-		_ = asynq.NewInspectorFromRedisClient(rdb).DeleteQueue(queue, true)
-		if keys, _ := rdb.Keys(context.Background(), "asynq:{"+queue+"}*").Result(); len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
-	})
+	serveUntilEnd(t, w)
 	return asynq.NewClientFromRedisClient(rdb)
 }
 

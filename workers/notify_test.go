@@ -144,19 +144,11 @@ func newDigestEnv(t *testing.T) *digestEnv {
 		e.runs.add(r)
 		return err
 	}))
-	runCtx, stop := context.WithCancel(ctx)
-	stopped := make(chan error, 1)
-	go func() { stopped <- w.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		<-stopped
+	t.Cleanup(func() { // after the worker has stopped
 		hub.Close()
 		srv.Close()
-		_ = e.inspect.DeleteQueue(queue, true)
-		if keys, _ := rdb.Keys(ctx, "asynq:{"+queue+"}*").Result(); len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
 	})
+	serveUntilEnd(t, w)
 	return e
 }
 
@@ -321,17 +313,8 @@ func TestTemplateOnce(t *testing.T) {
 	require.NoError(t, err)
 	w.Handle(workers.TypeSendMail, workers.SendMail{Renderer: renderer,
 		Sender: mail.NewSMTP(mail.SMTPConfig{Host: sink.Host, Port: sink.Port, From: "hub@p2p.local"})})
-	ctx, stop := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		stop()
-		<-stopped
-		_ = asynq.NewInspectorFromRedisClient(rdb).DeleteQueue(queue, true)
-		if keys, _ := rdb.Keys(context.Background(), "asynq:{"+queue+"}*").Result(); len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
-	})
+	serveUntilEnd(t, w)
+	ctx := context.Background()
 
 	q := workers.MailQueue{Client: asynq.NewClientFromRedisClient(rdb), Queue: queue}
 	send := func(id, first, count string) {

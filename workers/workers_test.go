@@ -52,13 +52,7 @@ func TestScheduledCleanupRemovesExpiredRows(t *testing.T) {
 		return err
 	}))
 
-	runCtx, stop := context.WithCancel(ctx)
-	stopped := make(chan error, 1)
-	go func() { stopped <- w.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		<-stopped
-	})
+	serveUntilEnd(t, w)
 
 	select {
 	case err := <-ran:
@@ -110,4 +104,16 @@ func TestSweepSchemaQualifiedTable(t *testing.T) {
 	n, err := postgres.ExpiredRows{Pool: pool, Table: "other.tokens", Column: "expires_at"}.Sweep(ctx, time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n)
+}
+
+// serveUntilEnd runs w until the test ends.
+func serveUntilEnd(t *testing.T, w *workers.Worker) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		<-stopped
+	})
 }

@@ -229,28 +229,23 @@ func (c *control) routes(expURL string, expUser map[string]any) http.Handler {
 		c.proxy.prefer(i, strict)
 		return map[string]any{}, nil
 	})
-	handle("/kill", func(in map[string]any) (any, error) {
-		i, err := node(in)
-		if err != nil {
-			return nil, err
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.proxy.set(i, "")
-		c.nodes[i].Kill()
-		return map[string]any{}, nil
-	})
-	handle("/stop", func(in map[string]any) (any, error) {
-		i, err := node(in)
-		if err != nil {
-			return nil, err
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.proxy.set(i, "")
-		c.nodes[i].Stop(c.t)
-		return map[string]any{}, nil
-	})
+	// /kill is SIGKILL (a crash), /stop SIGTERM (a drain); either takes the node off the balancer.
+	for path, end := range map[string]func(*harness.Server){
+		"/kill": func(s *harness.Server) { s.Kill() },
+		"/stop": func(s *harness.Server) { s.Stop(c.t) },
+	} {
+		handle(path, func(in map[string]any) (any, error) {
+			i, err := node(in)
+			if err != nil {
+				return nil, err
+			}
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.proxy.set(i, "")
+			end(c.nodes[i])
+			return map[string]any{}, nil
+		})
+	}
 	handle("/start", func(in map[string]any) (any, error) {
 		i, err := node(in)
 		if err != nil {
