@@ -5,13 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
 	"github.com/p2psandbox/hub/platform/redis/redistest"
+	"github.com/p2psandbox/hub/test/harness"
 )
 
 var binary string
@@ -39,32 +38,6 @@ func TestMain(m *testing.M) {
 	pgtest.Main(m)
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func baseEnv(t *testing.T, dbURL string) []string {
 	_, prefix := redistest.New(t)
 	return []string{
@@ -74,7 +47,7 @@ func baseEnv(t *testing.T, dbURL string) []string {
 		"P2P_REDIS_URL=" + redistest.URL(),
 		"P2P_REDIS_PREFIX=" + prefix,
 		"P2P_WORKER_QUEUE=" + prefix + "q",
-		"P2P_HTTP_ADDR=" + freeAddr(t),
+		"P2P_HTTP_ADDR=" + harness.FreeAddr(t),
 		"P2P_BLOB_DIR=" + t.TempDir(),
 	}
 }
@@ -128,7 +101,7 @@ func TestVersion(t *testing.T) {
 func TestServeStartsMigratesAndStopsOnSIGTERM(t *testing.T) {
 	env := baseEnv(t, pgtest.Empty(t))
 	addr := lookup(env, "P2P_HTTP_ADDR")
-	var logs lockedBuffer
+	var logs harness.LockedBuffer
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = &logs, &logs

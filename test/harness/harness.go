@@ -101,7 +101,7 @@ type Server struct {
 	URL  string
 	Addr string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *LockedBuffer
 	done chan error
 }
 
@@ -136,7 +136,7 @@ func (e *Env) Run(t testing.TB, args []string, readyPath string, vars ...string)
 	}
 	env = append(env, e.Vars...)
 	env = append(env, vars...)
-	s := &Server{URL: "http://" + addr, Addr: addr, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	s := &Server{URL: "http://" + addr, Addr: addr, logs: &LockedBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(Binary(t), args...)
 	s.cmd.Env = env
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
@@ -216,18 +216,19 @@ func FreeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-type lockedBuffer struct {
+// LockedBuffer collects a child process's output while a test reads it.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Clone(l.b.String())

@@ -79,7 +79,7 @@ func TestSocketIOClient(t *testing.T) {
 	cmd := exec.CommandContext(ctx, "node", "--test", "--test-concurrency=3", "--test-reporter=spec")
 	cmd.Dir = suiteDir()
 	cmd.Env = append(os.Environ(), "P2P_CONTROL_URL=http://"+ln.Addr().String())
-	out := &lockedWriter{}
+	out := &harness.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	err = cmd.Run()
 	t.Logf("socket.io-client suite:\n%s", out.String())
@@ -341,22 +341,4 @@ func (p *proxy) serve() {
 			<-done
 		}()
 	}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b = append(l.b, p...)
-	return len(p), nil
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.b)
 }
