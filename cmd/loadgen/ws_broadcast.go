@@ -25,7 +25,7 @@ func wsBroadcast(args []string) error {
 	urls := fs.String("url", "http://127.0.0.1:8080", "server base URL(s), comma-separated; members are spread over them")
 	tokens := fs.String("tokens", "tokens.txt", "access tokens, one per line")
 	members := fs.Int("members", 2000, "room members")
-	room := fs.String("room", "test:bench", "room to join (a joinable kind)")
+	room := fs.String("room", "load:bench", "room to join (the server's test environment opens the load kind)")
 	rounds := fs.Int("count", 200, "broadcasts to measure")
 	interval := fs.Duration("interval", 100*time.Millisecond, "pause between rounds")
 	pids := fs.String("pid", "", "server process ids, comma-separated, for the CPU per broadcast")

@@ -7,7 +7,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/messaging"
+	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/platform/httpserver"
 	"github.com/p2psandbox/hub/realtime"
 )
@@ -40,10 +42,17 @@ func (a *app) newHub(ctx context.Context, d deps, auth realtime.Authenticator, m
 }
 
 // joinAuthorizers maps the joinable room kinds to the domain's checks. Topic rooms arrive with
-// the forum.
+// the forum. In the test environment a "load" kind, open to any signed-in user, gives the load
+// tool a room as large as it likes (a group conversation stops at ten people).
 func (a *app) joinAuthorizers(msgs *messaging.Service) map[string]realtime.JoinAuthorizer {
-	return map[string]realtime.JoinAuthorizer{realtime.KindConversation: msgs}
+	joins := map[string]realtime.JoinAuthorizer{realtime.KindConversation: msgs}
+	if a.cfg.Env == config.EnvTest {
+		joins[loadRoomKind] = realtime.JoinFunc(func(context.Context, identity.Principal, string) error { return nil })
+	}
+	return joins
 }
+
+const loadRoomKind = "load"
 
 // withHub routes /socket.io/ to the hub and everything else to the REST router, so that no Gin
 // middleware wraps the long-lived websocket and polling connections.
