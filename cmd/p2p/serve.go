@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -124,26 +125,18 @@ func (a *app) serve(ctx context.Context) error {
 	msgs := a.newMessaging(d, ids.accounts, blobs, events, notes)
 
 	registry := metrics.NewRegistry()
-	deps := rest.Deps{
-		Log:           a.log,
-		HTTP:          a.cfg.HTTP,
-		Production:    a.cfg.Production(),
-		Build:         a.build,
-		Checks:        healthChecks(d),
-		CheckTimeout:  a.cfg.Health.CheckTimeout,
-		Registry:      registry,
-		Auth:          ids.auth,
-		CORSAuth:      ids.auth.CORSHeaders(),
-		Identity:      ids.accounts,
-		Limiter:       ratelimit.New(d.rdb, a.cfg.Redis.Prefix),
-		AuthLimits:    a.authLimits(),
-		Media:         images,
-		Blobs:         blobs,
-		BodyLimits:    rest.UploadBodyLimits(),
-		Messaging:     msgs,
-		Notifications: notes,
-		Idempotency:   idempotency.New(d.pool),
-	}
+	deps := a.opsDeps(d, registry)
+	deps.Auth = ids.auth
+	deps.CORSAuth = ids.auth.CORSHeaders()
+	deps.Identity = ids.accounts
+	deps.Limiter = ratelimit.New(d.rdb, a.cfg.Redis.Prefix)
+	deps.AuthLimits = a.authLimits()
+	deps.Media = images
+	deps.Blobs = blobs
+	deps.BodyLimits = rest.UploadBodyLimits()
+	deps.Messaging = msgs
+	deps.Notifications = notes
+	deps.Idempotency = idempotency.New(d.pool)
 	if !a.cfg.Production() {
 		deps.OutboxDir = a.cfg.Mail.OutboxDir
 	}
@@ -284,15 +277,7 @@ func workerCmd(load func() (*app, error)) *cobra.Command {
 				return fmt.Errorf("listening on %s: %w", a.cfg.Worker.Addr, err)
 			}
 			ops := &http.Server{
-				Handler: rest.NewRouter(rest.Deps{
-					Log:          a.log,
-					HTTP:         a.cfg.HTTP,
-					Production:   a.cfg.Production(),
-					Build:        a.build,
-					Checks:       healthChecks(d),
-					CheckTimeout: a.cfg.Health.CheckTimeout,
-					Registry:     metrics.NewRegistry(),
-				}),
+				Handler:           rest.NewRouter(a.opsDeps(d, metrics.NewRegistry())),
 				ReadHeaderTimeout: a.cfg.HTTP.ReadHeaderTimeout,
 			}
 			g, gctx := errgroup.WithContext(ctx)
@@ -348,4 +333,18 @@ func migrateUp(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error 
 		log.Info("migrations applied", "set", set.VersionTable, "count", n)
 	}
 	return nil
+}
+
+// opsDeps are the router's operational dependencies (health, metrics, logging): all the worker's
+// port serves, and where serve's API starts.
+func (a *app) opsDeps(d deps, registry *prometheus.Registry) rest.Deps {
+	return rest.Deps{
+		Log:          a.log,
+		HTTP:         a.cfg.HTTP,
+		Production:   a.cfg.Production(),
+		Build:        a.build,
+		Checks:       healthChecks(d),
+		CheckTimeout: a.cfg.Health.CheckTimeout,
+		Registry:     registry,
+	}
 }
