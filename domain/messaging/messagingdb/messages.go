@@ -70,8 +70,26 @@ SELECT m.seq, c.kind, c.title,
                  WHERE p.conversation_id = $2 AND p.left_at IS NULL AND p.user_id <> $3 AND p.muted), '{}')
 FROM m, c`
 
-// Send stores a message. Attachments, if any, are claimed in the same transaction.
+// Send stores a message: in a batch with others when it has no attachments (batch.go), alone
+// with them claimed in the same transaction when it has.
 func (s *Store) Send(ctx context.Context, in messaging.SendInput) (messaging.SendResult, error) {
+	if len(in.AttachmentIDs) == 0 {
+		out := s.sends.send(ctx, in)
+		switch {
+		case out.err != nil:
+			return messaging.SendResult{}, out.err
+		case out.stored:
+			return out.res, nil
+		case !out.alone:
+			return s.whyNotSent(ctx, in)
+		}
+	}
+	return s.sendAlone(ctx, in)
+}
+
+// sendAlone stores one message with sendSQL; its attachments, if any, are claimed in the same
+// transaction.
+func (s *Store) sendAlone(ctx context.Context, in messaging.SendInput) (messaging.SendResult, error) {
 	res := messaging.SendResult{Created: true}
 	var (
 		recipients, muted []string

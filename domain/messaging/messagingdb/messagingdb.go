@@ -10,16 +10,25 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/messaging"
 )
 
 // Store implements messaging.Store.
-type Store struct{ pool *pgxpool.Pool }
+type Store struct {
+	pool  *pgxpool.Pool
+	sends *sendBatcher
+}
 
 // New returns a store on pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, sends: newSendBatcher(pool)} }
+
+// Collectors are the store's metrics, for the node's registry.
+func (s *Store) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{s.sends.sizes, s.sends.failed}
+}
 
 var _ messaging.Store = (*Store)(nil)
 

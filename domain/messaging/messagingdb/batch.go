@@ -1,0 +1,287 @@
+package messagingdb
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/p2psandbox/hub/domain/messaging"
+)
+
+// Messages without attachments are stored in batches: whatever arrived while the previous batch
+// was being written goes in one statement. PostgreSQL spends most of a lone send on starting the
+// plan, checking foreign keys and committing; shared by a batch of eight, its CPU per message falls
+// about fourfold (docs/perf.md), which is what lets one node carry 2,000 messages/s. A lone message
+// is a batch of one, so nothing waits for company.
+const (
+	maxBatch = 64
+	// batchWriters is how many batches are written at once. One, as long as it keeps up: the
+	// fewer the writers, the larger the batches. Another starts when a full batch is waiting,
+	// so a batch stuck behind another node's row lock does not stop the rest.
+	batchWriters = 2
+	// batchTimeout bounds one batch's statement; its callers may have given up long before.
+	batchTimeout = 15 * time.Second
+)
+
+// sendBatchSQL is sendSQL for many messages. Their conversations are locked in id order (so two
+// batches never deadlock), each message passes the same checks as a lone one, messages to one
+// conversation take consecutive seqs in the order they arrived, and each conversation's audience
+// comes back once per message. A message that fails a check has no row; Send finds out why.
+const sendBatchSQL = `
+WITH input AS (
+	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[])
+		WITH ORDINALITY AS t(id, conversation_id, sender_id, client_id, content, reply_to, created_at, ord)
+), locked AS (
+	SELECT c.id, c.last_seq, c.kind, c.title FROM conversations c
+	WHERE c.id IN (SELECT conversation_id FROM input) ORDER BY c.id FOR UPDATE
+), ok AS (
+	SELECT i.*, l.last_seq + row_number() OVER (PARTITION BY i.conversation_id ORDER BY i.ord) AS seq
+	FROM input i JOIN locked l ON l.id = i.conversation_id
+	WHERE EXISTS (SELECT 1 FROM conversation_participants p
+	              WHERE p.conversation_id = i.conversation_id AND p.user_id = i.sender_id AND p.left_at IS NULL)
+	  AND NOT (l.kind = 'direct' AND EXISTS (
+		SELECT 1 FROM conversation_participants o JOIN user_blocks b ON b.blocker_id = o.user_id AND b.blocked_id = i.sender_id
+		WHERE o.conversation_id = i.conversation_id AND o.user_id <> i.sender_id))
+	  AND (i.reply_to IS NULL OR EXISTS (SELECT 1 FROM messages r WHERE r.id = i.reply_to AND r.conversation_id = i.conversation_id))
+	  AND (i.client_id IS NULL OR NOT EXISTS (SELECT 1 FROM messages d WHERE d.sender_id = i.sender_id AND d.client_id = i.client_id))
+), c AS (
+	UPDATE conversations c
+	SET last_seq = g.seq, last_message_id = g.id, last_message_at = g.created_at, last_activity_at = g.created_at, updated_at = g.created_at
+	FROM (SELECT DISTINCT ON (conversation_id) conversation_id, seq, id, created_at FROM ok ORDER BY conversation_id, seq DESC) g
+	WHERE c.id = g.conversation_id
+), m AS (
+	INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, content, reply_to, created_at)
+	SELECT id, conversation_id, seq, sender_id, client_id, content, reply_to, created_at FROM ok
+), r AS (
+	UPDATE conversation_participants p SET last_read_seq = g.seq, delivered_seq = g.seq
+	FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM ok GROUP BY 1, 2) g
+	WHERE p.conversation_id = g.conversation_id AND p.user_id = g.sender_id
+), audience AS (
+	SELECT p.conversation_id, array_agg(p.user_id::text ORDER BY p.joined_at) AS members,
+	       coalesce(array_agg(p.user_id::text) FILTER (WHERE p.muted), '{}') AS muted
+	FROM conversation_participants p
+	WHERE p.conversation_id IN (SELECT conversation_id FROM ok) AND p.left_at IS NULL
+	GROUP BY p.conversation_id
+)
+SELECT ok.ord, ok.seq, l.kind, l.title, a.members, a.muted
+FROM ok JOIN locked l ON l.id = ok.conversation_id JOIN audience a ON a.conversation_id = ok.conversation_id`
+
+// pendingSend is a message waiting for its batch.
+type pendingSend struct {
+	ctx  context.Context
+	in   messaging.SendInput
+	done chan sendOutcome // buffered: the writer never waits for a caller that gave up
+}
+
+// sendOutcome is what a batch did with one message.
+type sendOutcome struct {
+	res messaging.SendResult
+	// stored is false when the message failed a check (Send finds out which); alone is set when
+	// the batch failed as a whole, so the message is to be sent on its own.
+	stored, alone bool
+	err           error
+}
+
+// sendBatcher groups concurrent sends. It keeps no goroutine of its own: a writer is started when
+// a message finds fewer than batchWriters at work, and ends when nothing is waiting.
+type sendBatcher struct {
+	pool     *pgxpool.Pool
+	sizes    prometheus.Histogram
+	failed   prometheus.Counter
+	mu       sync.Mutex
+	queue    []*pendingSend
+	inFlight map[clientKey]bool // client ids in the batches being written
+	writing  int
+}
+
+func newSendBatcher(pool *pgxpool.Pool) *sendBatcher {
+	return &sendBatcher{pool: pool, sizes: prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "messaging_send_batch_size",
+		Help:    "Messages stored by one statement (messages without attachments are batched).",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+	}), failed: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "messaging_send_batch_failures_total",
+		Help: "Batches of messages whose statement failed, so that each message was sent alone.",
+	})}
+}
+
+// send queues in and waits for its batch.
+func (b *sendBatcher) send(ctx context.Context, in messaging.SendInput) sendOutcome {
+	p := &pendingSend{ctx: ctx, in: in, done: make(chan sendOutcome, 1)}
+	b.mu.Lock()
+	b.queue = append(b.queue, p)
+	if b.writing == 0 || (b.writing < batchWriters && len(b.queue) >= maxBatch) {
+		if batch := b.take(); len(batch) > 0 {
+			b.writing++
+			go b.write(batch)
+		}
+	}
+	b.mu.Unlock()
+	select {
+	case out := <-p.done:
+		return out
+	case <-ctx.Done():
+		return sendOutcome{err: ctx.Err()}
+	}
+}
+
+// clientKey names a message's client id, which is unique per sender.
+type clientKey struct{ sender, client string }
+
+func keyOf(p *pendingSend) (clientKey, bool) {
+	if p.in.ClientID == nil {
+		return clientKey{}, false
+	}
+	return clientKey{p.in.SenderID, *p.in.ClientID}, true
+}
+
+// take removes the next batch from the queue; b.mu is held. A message reusing the client id of
+// one already in a batch, this one or one being written, waits for a later batch: a statement's
+// duplicate check sees neither, and the retry must find the first message, not fail its whole
+// batch on the unique index.
+func (b *sendBatcher) take() []*pendingSend {
+	var (
+		batch []*pendingSend
+		rest  = b.queue[:0]
+	)
+	for _, p := range b.queue {
+		k, ok := keyOf(p)
+		if len(batch) == maxBatch || ok && b.inFlight[k] {
+			rest = append(rest, p)
+			continue
+		}
+		if ok {
+			if b.inFlight == nil {
+				b.inFlight = map[clientKey]bool{}
+			}
+			b.inFlight[k] = true
+		}
+		batch = append(batch, p)
+	}
+	clear(b.queue[len(rest):])
+	b.queue = rest
+	return batch
+}
+
+// write stores batches while the queue has messages it may take.
+func (b *sendBatcher) write(batch []*pendingSend) {
+	for {
+		b.store(batch)
+		b.mu.Lock()
+		for _, p := range batch {
+			if k, ok := keyOf(p); ok {
+				delete(b.inFlight, k)
+			}
+		}
+		if batch = b.take(); len(batch) == 0 {
+			// What is left waits on a batch in flight, whose writer takes it next.
+			b.writing--
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+	}
+}
+
+// store writes one batch and hands each message its outcome.
+func (b *sendBatcher) store(batch []*pendingSend) {
+	live := batch[:0]
+	for _, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.done <- sendOutcome{err: err}
+			continue
+		}
+		live = append(live, p)
+	}
+	if len(live) == 0 {
+		return
+	}
+	b.sizes.Observe(float64(len(live)))
+	// The statement outlives any one caller's context: the others' messages are in it too.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), batchTimeout)
+	defer cancel()
+	outs, rolledBack, err := b.exec(ctx, live)
+	if rolledBack {
+		b.failed.Inc()
+	}
+	for i, p := range live {
+		switch {
+		case rolledBack:
+			// One message's race (a retry from another node, say) must not fail the others.
+			p.done <- sendOutcome{alone: true}
+		case err != nil:
+			p.done <- sendOutcome{err: err}
+		default:
+			p.done <- outs[i]
+		}
+	}
+}
+
+// exec runs the batch statement. rolledBack says the statement failed, so nothing of the batch
+// was stored; any other error comes after the commit.
+func (b *sendBatcher) exec(ctx context.Context, batch []*pendingSend) (_ []sendOutcome, rolledBack bool, _ error) {
+	n := len(batch)
+	var (
+		ids, convs, senders = make([]string, n), make([]string, n), make([]string, n)
+		clients, replies    = make([]*string, n), make([]*string, n)
+		contents            = make([]string, n)
+		times               = make([]time.Time, n)
+	)
+	for i, p := range batch {
+		in := p.in
+		ids[i], convs[i], senders[i], clients[i], contents[i], replies[i], times[i] =
+			in.ID, in.ConversationID, in.SenderID, in.ClientID, in.Content, in.ReplyTo, in.CreatedAt
+	}
+	rows, err := b.pool.Query(ctx, sendBatchSQL, ids, convs, senders, clients, contents, replies, times)
+	if err != nil {
+		return nil, true, fmt.Errorf("storing %d messages: %w", n, err)
+	}
+	defer rows.Close()
+	outs := make([]sendOutcome, n)
+	for rows.Next() {
+		var (
+			ord            int
+			res            = messaging.SendResult{Created: true}
+			members, muted []string
+		)
+		if err := rows.Scan(&ord, &res.Message.Seq, &res.Kind, &res.Title, &members, &muted); err != nil {
+			return nil, false, fmt.Errorf("reading stored messages: %w", err)
+		}
+		if ord < 1 || ord > n {
+			return nil, false, fmt.Errorf("stored message %d of a batch of %d", ord, n)
+		}
+		in := batch[ord-1].in
+		m := &res.Message
+		m.ID, m.ConversationID, m.SenderID, m.ClientID, m.Content, m.ReplyTo, m.CreatedAt =
+			in.ID, in.ConversationID, in.SenderID, in.ClientID, in.Content, in.ReplyTo, in.CreatedAt
+		m.Attachments = []messaging.Attachment{}
+		res.Recipients, res.Muted = audience(in.SenderID, members, muted)
+		outs[ord-1] = sendOutcome{res: res, stored: true}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, true, fmt.Errorf("storing %d messages: %w", n, err)
+	}
+	return outs, false, nil
+}
+
+// audience is the conversation's active members other than the sender, and those of them who
+// muted it.
+func audience(sender string, members, mutedBy []string) ([]string, map[string]bool) {
+	recipients := make([]string, 0, len(members))
+	for _, u := range members {
+		if u != sender {
+			recipients = append(recipients, u)
+		}
+	}
+	muted := make(map[string]bool, len(mutedBy))
+	for _, u := range mutedBy {
+		if u != sender {
+			muted[u] = true
+		}
+	}
+	return recipients, muted
+}
