@@ -33,24 +33,41 @@ func (e *Emitter) Emit(_ context.Context, room, event string, payload any) error
 	return e.e.Emit(room, event, payload)
 }
 
-// ToUsers reaches every socket of some users through a Broadcaster: what domain services that
-// address people, not rooms, depend on.
-type ToUsers struct{ B Broadcaster }
+// RoomsBroadcaster reaches the sockets of several rooms in one broadcast; *Hub implements it.
+type RoomsBroadcaster interface {
+	EmitRooms(ctx context.Context, rooms []string, event string, payload any) error
+}
 
-// EmitToUsers emits event to the user room of each user. It is one broadcast per user on purpose:
-// the Redis adapter (v3.0.2) drops a broadcast to several rooms on the other nodes, as it does one
-// to no room (see TestEmitToUsersReachesEveryNode).
-func (t ToUsers) EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error {
-	if len(userIDs) > 1 {
-		payload = sio.Normalize(payload) // once, not once per user
+// EmitRooms sends event to the sockets of rooms through b: in one broadcast when b can, else one
+// per room (the Redis adapter v3.0.2 drops a broadcast to several rooms on the other nodes, as it
+// does one to no room; see TestEmitToUsersReachesEveryNode).
+func EmitRooms(ctx context.Context, b Broadcaster, rooms []string, event string, payload any) error {
+	if rb, ok := b.(RoomsBroadcaster); ok {
+		return rb.EmitRooms(ctx, rooms, event, payload)
+	}
+	if len(rooms) > 1 {
+		payload = sio.Normalize(payload) // once, not once per room
 	}
 	var errs []error
-	for _, id := range userIDs {
-		if err := t.B.Emit(ctx, UserRoom(id), event, payload); err != nil {
+	for _, r := range rooms {
+		if err := b.Emit(ctx, r, event, payload); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ToUsers reaches every socket of some users through a Broadcaster: what domain services that
+// address people, not rooms, depend on.
+type ToUsers struct{ B Broadcaster }
+
+// EmitToUsers emits event to the user room of each user.
+func (t ToUsers) EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error {
+	rooms := make([]string, len(userIDs))
+	for i, id := range userIDs {
+		rooms[i] = UserRoom(id)
+	}
+	return EmitRooms(ctx, t.B, rooms, event, payload)
 }
 
 type originKey struct{}

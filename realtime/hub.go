@@ -211,6 +211,15 @@ func (h *Hub) Emit(ctx context.Context, room, event string, payload any) error {
 	return err
 }
 
+// EmitRooms sends event to the sockets in any of rooms, on every node, once per socket, in one
+// publish between nodes (sio.Server.BroadcastRooms).
+func (h *Hub) EmitRooms(ctx context.Context, rooms []string, event string, payload any) error {
+	start := time.Now()
+	err := h.srv.BroadcastRooms(ctx, rooms, originOf(ctx), event, payload)
+	h.metrics.sent(event, "broadcast", time.Since(start))
+	return err
+}
+
 // Drain stops accepting connections and closes the open ones in batches of DrainBatch every
 // DrainInterval, so that clients reconnect to other nodes without a stampede. It returns when no
 // socket is left or ctx ends.

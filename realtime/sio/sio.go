@@ -92,6 +92,8 @@ type Server struct {
 	cancel    context.CancelFunc
 	gates     sync.Map // engine session id → *gate
 	adapterOK bool
+	fan       *fanout // nil without Redis
+	handlers  *runner
 	onErr     atomic.Pointer[func(error)]
 }
 
@@ -134,16 +136,15 @@ func New(ctx context.Context, o Options, hooks Hooks) (*Server, error) {
 
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
+	s.handlers = newRunner(rctx, handlerGoroutines)
 	if o.Redis != nil {
 		rc := redisadapter.NewRedisClient(rctx, o.Redis)
 		_ = rc.On("error", func(args ...any) {
-			if fn := s.onErr.Load(); fn != nil {
-				err, _ := first(args).(error)
-				if err == nil {
-					err = fmt.Errorf("redis adapter: %v", first(args))
-				}
-				(*fn)(err)
+			err, _ := first(args).(error)
+			if err == nil {
+				err = fmt.Errorf("redis adapter: %v", first(args))
 			}
+			s.reportErr(err)
 		})
 		ao := adapter.DefaultRedisAdapterOptions()
 		ao.SetKey(o.Channel)
@@ -155,6 +156,14 @@ func New(ctx context.Context, o Options, hooks Hooks) (*Server, error) {
 
 	s.io = socket.NewServer(nil, opts)
 	s.nsp = s.io.Sockets()
+	if o.Redis != nil {
+		fan, err := startFanout(rctx, o.Redis, o.Channel+"-rooms#", s.deliverLocal, s.reportErr)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		s.fan = fan
+	}
 	s.io.Use(s.middleware)
 	_ = s.io.On("connection", s.onConnection)
 	s.handler = s.io.ServeHandler(nil)
@@ -168,8 +177,15 @@ func New(ctx context.Context, o Options, hooks Hooks) (*Server, error) {
 	return s, nil
 }
 
-// OnAdapterError registers fn for errors of the Redis adapter (publish or subscribe failures).
+// OnAdapterError registers fn for errors of the Redis adapter and of the fan-out (publish or
+// subscribe failures).
 func (s *Server) OnAdapterError(fn func(error)) { s.onErr.Store(&fn) }
+
+func (s *Server) reportErr(err error) {
+	if fn := s.onErr.Load(); fn != nil {
+		(*fn)(err)
+	}
+}
 
 // Handler serves Engine.IO under the path it is mounted at (/socket.io/).
 func (s *Server) Handler() http.Handler {
@@ -365,17 +381,19 @@ func (s *Server) onConnection(args ...any) {
 				args = args[:n-1]
 				var once sync.Once
 				ack = func(payload any) {
-					once.Do(func() { fn([]any{Normalize(payload)}, nil) })
+					once.Do(func() { fn([]any{forSocket(payload)}, nil) })
 				}
 			}
 		}
 		for i := range args {
 			args[i] = fromWire(args[i])
 		}
-		s.safely("event "+name, func() { s.hooks.Event(c, name, args, ack) }, func() {
-			if ack != nil {
-				ack(map[string]any{"ok": false, "error": map[string]any{"code": "internal", "message": "an unexpected error occurred"}})
-			}
+		s.handlers.run(func() {
+			s.safely("event "+name, func() { s.hooks.Event(c, name, args, ack) }, func() {
+				if ack != nil {
+					ack(map[string]any{"ok": false, "error": map[string]any{"code": "internal", "message": "an unexpected error occurred"}})
+				}
+			})
 		})
 	})
 	s.safely("connect", func() { s.hooks.Connect(c) }, func() { c.Close() })
