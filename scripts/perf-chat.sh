@@ -9,7 +9,7 @@ export P2P_HTTP_ADDR=$ADDR P2P_LOG_LEVEL=warn P2P_POSTGRES_URL="postgres://postg
 export P2P_REDIS_PREFIX="perf:$$:" P2P_WORKER_QUEUE="perf-$$" P2P_MAIL_OUTBOX_DIR=$(mktemp -d) P2P_BLOB_DIR=$(mktemp -d)
 export P2P_AUTH_BCRYPT_COST=4 P2P_POSTGRES_MAX_CONNS=${MAX_CONNS:-40}
 
-GOGC=${SERVER_GOGC:-100} ./bin/p2p serve >/tmp/p2p-perf-chat.log 2>&1 &
+env ${SERVER_GOGC:+GOGC=$SERVER_GOGC} ./bin/p2p serve >/tmp/p2p-perf-chat.log 2>&1 &
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
@@ -21,4 +21,4 @@ cleanup() {
 }
 trap cleanup EXIT
 for _ in $(seq 1 200); do curl -fs "http://$ADDR/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-./bin/loadgen ws chat -url "http://$ADDR" -pairs "$PAIRS" -rate "$RATE" -duration "$DURATION" -pid "$pid" "$@"
+GOGC=${LOADGEN_GOGC:-400} ./bin/loadgen ws chat -url "http://$ADDR" -pairs "$PAIRS" -rate "$RATE" -duration "$DURATION" -pid "$pid" "$@"

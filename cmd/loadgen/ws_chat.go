@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ func wsChat(args []string) error {
 	warmup := fs.Duration("warmup", 3*time.Second, "load sent first and not measured")
 	inflight := fs.Int("inflight", 1024, "messages awaiting their ack at most")
 	pid := fs.Int("pid", 0, "server process to sample (CPU)")
+	timeline := fs.Bool("timeline", false, "also print delivery latency for each second of the run")
 	_ = fs.Parse(args)
 
 	http1 := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
@@ -53,6 +55,7 @@ func wsChat(args []string) error {
 		measuredFrom atomic.Int64 // due time (ns) of the first measured message; 0 before
 		mu           sync.Mutex
 		lat          []time.Duration
+		dues         []int64 // due time (ns) of each entry of lat
 		received     atomic.Int64
 	)
 	ctx := context.Background()
@@ -76,6 +79,7 @@ func wsChat(args []string) error {
 			received.Add(1)
 			mu.Lock()
 			lat = append(lat, d)
+			dues = append(dues, due)
 			mu.Unlock()
 		}
 		if clients[i], err = dialOne(ctx, *base, u.token, onEvent); err != nil {
@@ -118,15 +122,24 @@ func wsChat(args []string) error {
 			mu.Unlock()
 		}()
 	}
-	if *warmup > 0 {
-		openLoop(*rate, *warmup, 1, func(due time.Time) { send(int(due.UnixNano()), due, false) })
-		wg.Wait()
-	}
-	cpu0 := cpuSeconds(*pid)
-	measuredFrom.Store(time.Now().UnixNano())
-	n := 0
-	elapsed := openLoop(*rate, *duration, 1, func(due time.Time) { send(n, due, true); n++ })
+	// One open loop: the warm-up is its first stretch, not counted, with no pause before the
+	// measured part (a pause would measure the ramp up again).
+	var (
+		cpu0    float64
+		n       int
+		started time.Time
+	)
+	warm := int(float64(*rate) * warmup.Seconds())
+	openLoop(*rate, *warmup+*duration, 1, func(due time.Time) {
+		if n == warm {
+			cpu0, started = cpuSeconds(*pid), time.Now()
+			measuredFrom.Store(due.UnixNano())
+		}
+		send(n, due, n >= warm)
+		n++
+	})
 	wg.Wait()
+	elapsed := time.Since(started)
 	// Deliveries trail the acks by a little; wait for them, not for ever.
 	deadline := time.Now().Add(10 * time.Second)
 	for received.Load() < acked.Load() && time.Now().Before(deadline) {
@@ -139,11 +152,31 @@ func wsChat(args []string) error {
 		sent.Load(), elapsed.Round(time.Millisecond), float64(sent.Load())/elapsed.Seconds(), acked.Load(), failed.Load(), received.Load())
 	printLatency("send → ack (stored)", ackLat)
 	printLatency("send → message:new at the recipient", lat)
+	if *timeline {
+		printTimeline(measuredFrom.Load(), dues, lat)
+	}
 	if *pid != 0 {
 		fmt.Printf("server CPU: %.1f s over %s (%.0f%% of one core), %.0f µs per message\n",
 			cpu, elapsed.Round(time.Second), 100*cpu/elapsed.Seconds(), 1e6*cpu/float64(max(sent.Load(), 1)))
 	}
 	return nil
+}
+
+// printTimeline prints the delivery latency of the messages due in each second of the run, to
+// tell steady queueing from stalls.
+func printTimeline(from int64, dues []int64, lat []time.Duration) {
+	var secs [][]time.Duration
+	for i, due := range dues {
+		sec := int((due - from) / int64(time.Second))
+		for len(secs) <= sec {
+			secs = append(secs, nil)
+		}
+		secs[sec] = append(secs[sec], lat[i])
+	}
+	for sec, l := range secs {
+		slices.Sort(l)
+		fmt.Printf("  second %3d: %5d delivered, p50 %s  p99 %s  max %s\n", sec, len(l), pct(l, .5), pct(l, .99), pct(l, 1))
+	}
 }
 
 type chatUser struct{ id, email, token string }
