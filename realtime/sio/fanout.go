@@ -60,6 +60,7 @@ func startFanout(ctx context.Context, rdb goredis.UniversalClient, channel strin
 	}
 	go func() {
 		defer ps.Close()
+		backoff := time.Duration(0)
 		for {
 			msg, err := ps.ReceiveMessage(ctx)
 			if err != nil {
@@ -67,8 +68,16 @@ func startFanout(ctx context.Context, rdb goredis.UniversalClient, channel strin
 					return
 				}
 				onErr(fmt.Errorf("fan-out subscription: %w", err))
+				// Redis away: the client redials on the next receive; do not spin meanwhile.
+				backoff = min(max(2*backoff, 50*time.Millisecond), 2*time.Second)
+				select {
+				case <-time.After(backoff):
+				case <-ctx.Done():
+					return
+				}
 				continue
 			}
+			backoff = 0
 			if strings.HasPrefix(msg.Payload, f.self) {
 				continue // delivered locally when it was sent
 			}
