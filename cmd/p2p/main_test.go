@@ -30,12 +30,14 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "p2p")
+	code := 1
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building p2p: %v\n%s", err, out)
-		os.Exit(1)
+	} else {
+		code = pgtest.Run(m)
 	}
-	defer os.RemoveAll(dir)
-	pgtest.Main(m)
+	os.RemoveAll(dir) // not deferred: os.Exit skips deferred calls
+	os.Exit(code)
 }
 
 func baseEnv(t *testing.T, dbURL string) []string {
