@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Messaging through the socket path (docs/perf.md): one serve node with persistence and delivery,
 # pairs of users chatting at a fixed total rate. Starts its own serve on a spare port against a
-# throwaway database and removes both when done.
+# throwaway database and removes both when done. PG_EXTRA appends connection parameters
+# (&options=-c%20name%3Dvalue) for diagnosis; SERVER_GOGC and LOADGEN_GOGC set the collectors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ADDR=${ADDR:-127.0.0.1:18083} DB=p2p_perf_chat_$$ RATE=${RATE:-2000} DURATION=${DURATION:-30s} PAIRS=${PAIRS:-100}
