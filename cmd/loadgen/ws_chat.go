@@ -70,7 +70,12 @@ func wsChat(args []string) error {
 			if m == nil || m["senderId"] == me {
 				return
 			}
-			due, err := strconv.ParseInt(strings.TrimPrefix(fmt.Sprint(m["content"]), "due="), 10, 64)
+			// clientId is load-<due>-<n>.
+			parts := strings.Split(fmt.Sprint(m["clientId"]), "-")
+			if len(parts) != 3 {
+				return
+			}
+			due, err := strconv.ParseInt(parts[1], 10, 64)
 			// A warm-up message delivered after its ack is not one of the measured.
 			if from := measuredFrom.Load(); err != nil || from == 0 || due < from {
 				return
@@ -103,7 +108,7 @@ func wsChat(args []string) error {
 			defer cancel()
 			ack, err := clients[from].EmitWithAck(actx, "message:send", map[string]any{
 				"conversationId": convs[pair], "clientId": fmt.Sprintf("load-%d-%d", due.UnixNano(), i),
-				"content": fmt.Sprintf("due=%d", due.UnixNano()),
+				"content": chatLines[i%len(chatLines)],
 			})
 			ok := err == nil && len(ack) > 0 && ack[0].(map[string]any)["ok"] == true
 			if !measured {
@@ -177,6 +182,27 @@ func printTimeline(from int64, dues []int64, lat []time.Duration) {
 		slices.Sort(l)
 		fmt.Printf("  second %3d: %5d delivered, p50 %s  p99 %s  max %s\n", sec, len(l), pct(l, .5), pct(l, .99), pct(l, 1))
 	}
+}
+
+// chatLines are what the load's messages say: words, as people write them, in both languages
+// (the search index sees what it would see in production, not a unique number per message).
+var chatLines = []string{
+	"Morning! Did the new vibration sensors on line 3 arrive?",
+	"صباح الخير، هل وصلت حساسات الاهتزاز الجديدة للخط الثالث؟",
+	"Yes, installed yesterday. Downtime dropped by 12% this week.",
+	"نعم، تم التركيب أمس وانخفض التوقف بنسبة ١٢٪ هذا الأسبوع",
+	"Can you share the ROI sheet before Thursday's review?",
+	"هل يمكنك مشاركة جدول العائد على الاستثمار قبل مراجعة الخميس؟",
+	"Sure, I'll upload it to the use case page tonight.",
+	"The predictive maintenance model flagged pump 7 again.",
+	"نموذج الصيانة التنبؤية نبه على المضخة ٧ مرة أخرى",
+	"We replaced the bearing; readings are back to normal.",
+	"Thanks, that saves us a week of trial and error.",
+	"شكرا جزيلا، هذا يوفر علينا أسبوعا من التجربة",
+	"Who supplied the PLC retrofit kit you mentioned?",
+	"A local integrator in Dammam, I'll send you their contact.",
+	"Energy use is down 8% since we moved the compressors to night shifts.",
+	"انخفض استهلاك الطاقة ٨٪ منذ نقل الضواغط إلى الوردية الليلية",
 }
 
 type chatUser struct{ id, email, token string }
