@@ -135,7 +135,7 @@ func (h *Hub) onConnect(c *sio.Conn) {
 	}
 	st := &connState{
 		p:       p,
-		limiter: newBucket(h.cfg.EventRate, h.cfg.EventBurst, h.now),
+		limiter: newBucket(h.cfg.EventRate, h.cfg.EventBurst),
 		st:      presence.Online,
 		subs:    map[string]bool{},
 	}
@@ -218,7 +218,9 @@ func (h *Hub) onEvent(c *sio.Conn, name string, args []any, ack sio.Ack) {
 		return
 	}
 	h.metrics.got(name)
-	if allowed, wait := st.limiter.allow(); !allowed {
+	// Counted as the client sent it: an event that waited behind a slow one of the same socket
+	// is not refused for the hub's delay.
+	if allowed, wait := st.limiter.allow(c.EventArrived()); !allowed {
 		h.answer(ack, nil, &errs.Error{Code: errs.RateLimited, Message: "too many events; slow down", RetryAfter: wait})
 		return
 	}

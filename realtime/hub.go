@@ -88,7 +88,6 @@ type Hub struct {
 	joins    map[string]JoinAuthorizer
 	rdb      goredis.UniversalClient
 	prefix   string
-	now      func() time.Time
 	node     string
 	srv      *sio.Server
 	presence *presence.Store
@@ -135,7 +134,6 @@ func New(ctx context.Context, cfg Config, d Deps) (*Hub, error) {
 		joins:  d.Joins,
 		rdb:    d.Redis,
 		prefix: prefix,
-		now:    d.Now,
 		node:   newID(),
 		// A node is dead once it has missed several heartbeats (every PresenceTTL/6) and the
 		// sweep (every PresenceTTL/12) runs soon after: its users are offline within PresenceTTL.

@@ -36,7 +36,8 @@ func (fakeAuth) PrincipalFromToken(_ context.Context, token string) (identity.Pr
 	}
 }
 
-// topics lets anyone join topic "open", hides "secret" and panics on "boom".
+// topics lets anyone join topic "open", hides "secret", panics on "boom" and takes 800 ms to
+// let anyone into "slow".
 var topics = realtime.JoinFunc(func(_ context.Context, _ identity.Principal, id string) error {
 	switch id {
 	case "open", "t1", "t2":
@@ -47,6 +48,9 @@ var topics = realtime.JoinFunc(func(_ context.Context, _ identity.Principal, id 
 		return errs.E(errs.Forbidden, "members only")
 	case "boom":
 		panic("authorizer exploded")
+	case "slow":
+		time.Sleep(800 * time.Millisecond)
+		return nil
 	}
 	return errs.E(errs.NotFound, "no such topic")
 })
@@ -245,6 +249,36 @@ func TestRateLimit(t *testing.T) {
 	assert.Equal(t, []string{"", "", "", "rate_limited", "rate_limited"}, codes)
 	ack := call(t, c, realtime.EventEcho, 1)
 	assert.Greater(t, ack["error"].(map[string]any)["retryAfterMs"], float64(0))
+}
+
+// TestRateLimitCountsArrivals: events are counted when the client sent them, not when the hub
+// gets to them, so a client within its rate is not refused because an earlier event of its
+// socket took long.
+func TestRateLimitCountsArrivals(t *testing.T) {
+	cfg := baseConfig()
+	cfg.EventRate, cfg.EventBurst = 10, 1
+	n := newCluster(t).node(cfg)
+	c := dial(t, n, "ok:u1:o1")
+	emit := func(event string, arg any) chan []any {
+		out := make(chan []any, 1)
+		go func() {
+			res, _ := c.EmitWithAck(ctxT(t), event, arg)
+			out <- res
+		}()
+		return out
+	}
+	joined := emit(realtime.EventRoomJoin, map[string]any{"room": "topic:slow"})
+	var echoes []chan []any
+	for i := range 3 { // 5 a second, within the rate, all while the join is still being handled
+		time.Sleep(200 * time.Millisecond)
+		echoes = append(echoes, emit(realtime.EventEcho, i))
+	}
+	for i, ch := range append([]chan []any{joined}, echoes...) {
+		res := <-ch
+		require.Len(t, res, 1, "event %d", i)
+		ack, _ := res[0].(map[string]any)
+		assert.Equal(t, true, ack["ok"], "event %d: %v", i, ack)
+	}
 }
 
 func TestEmitterReachesRoomsOnEveryNode(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 func TestBucket(t *testing.T) {
 	now := time.Unix(0, 0)
-	b := newBucket(2, 3, func() time.Time { return now }) // 2 events/s, bursts of 3
+	b := newBucket(2, 3) // 2 events/s, bursts of 3
 	steps := []struct {
 		advance time.Duration
 		allowed bool
@@ -21,10 +21,12 @@ func TestBucket(t *testing.T) {
 		{250 * time.Millisecond, true, 0},
 		{10 * time.Second, true, 0}, {0, true, 0}, {0, true, 0}, // refilled to the burst, not beyond
 		{0, false, 500 * time.Millisecond},
+		{-time.Second, false, 500 * time.Millisecond}, // an earlier arrival earns nothing
+		{time.Second + 500*time.Millisecond, true, 0},
 	}
 	for i, s := range steps {
 		now = now.Add(s.advance)
-		ok, wait := b.allow()
+		ok, wait := b.allow(now)
 		assert.Equal(t, s.allowed, ok, "step %d", i)
 		assert.Equal(t, s.wait, wait, "step %d", i)
 	}

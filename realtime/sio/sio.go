@@ -298,6 +298,42 @@ type gate struct {
 	mu      sync.Mutex
 	pending chan struct{}
 	limit   time.Duration
+	// arrivals are when the event packets read from the connection and not yet handled arrived,
+	// oldest first: events wait on the socket's queue, and a rate limit must count them as the
+	// client sent them, not as the server got round to them.
+	arrivals []time.Time
+}
+
+// maxArrivals bounds the arrival times kept for one connection (events for a namespace the
+// server does not serve are read but never handled).
+const maxArrivals = 1024
+
+// onData runs on the connection's reading goroutine for every message it reads, before the
+// library decodes it.
+func (g *gate) onData(args ...any) {
+	if b, ok := first(args).(*types.StringBuffer); ok {
+		// Socket.IO packet types 2 (EVENT) and 5 (BINARY_EVENT) are the events the hooks see.
+		if p := b.Bytes(); len(p) > 0 && (p[0] == '2' || p[0] == '5') {
+			g.mu.Lock()
+			if len(g.arrivals) < maxArrivals {
+				g.arrivals = append(g.arrivals, time.Now())
+			}
+			g.mu.Unlock()
+		}
+	}
+	g.wait()
+}
+
+// arrived is when the event now being handled was read, or now if that is not known.
+func (g *gate) arrived() time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.arrivals) == 0 {
+		return time.Now()
+	}
+	t := g.arrivals[0]
+	g.arrivals = g.arrivals[1:]
+	return t
 }
 
 func (g *gate) arm() {
@@ -317,7 +353,7 @@ func (g *gate) release() {
 	}
 }
 
-func (g *gate) wait(...any) {
+func (g *gate) wait() {
 	g.mu.Lock()
 	ch := g.pending
 	g.mu.Unlock()
@@ -339,7 +375,7 @@ func (s *Server) onEngineConnection(args ...any) {
 	}
 	g := &gate{limit: s.authWait + time.Second}
 	s.gates.Store(conn.Id(), g)
-	_ = conn.On("data", g.wait)
+	_ = conn.On("data", g.onData)
 	_ = conn.Once("close", func(...any) {
 		g.release()
 		s.gates.Delete(conn.Id())
@@ -358,8 +394,9 @@ func (s *Server) onConnection(args ...any) {
 	if !ok {
 		return
 	}
+	g := s.gate(so)
 	c := &Conn{so: so, srv: s, id: string(so.Id())}
-	defer s.gate(so).release()
+	defer g.release()
 	s.conns.Store(c.id, c)
 	s.count.Add(1)
 	_ = so.On("disconnect", func(args ...any) {
@@ -388,6 +425,7 @@ func (s *Server) onConnection(args ...any) {
 		for i := range args {
 			args[i] = fromWire(args[i])
 		}
+		c.arrived = g.arrived()
 		s.handlers.run(func() {
 			s.safely("event "+name, func() { s.hooks.Event(c, name, args, ack) }, func() {
 				if ack != nil {
@@ -414,12 +452,17 @@ func (s *Server) safely(what string, fn func(), onPanic func()) {
 
 // Conn is one connected socket.
 type Conn struct {
-	id    string
-	so    *socket.Socket
-	srv   *Server
-	once  sync.Once
-	state atomic.Value
+	id      string
+	so      *socket.Socket
+	srv     *Server
+	once    sync.Once
+	state   atomic.Value
+	arrived time.Time // of the event being handled; events are handled one at a time
 }
+
+// EventArrived is when the event being handled was read from the connection. Valid inside the
+// Event hook.
+func (c *Conn) EventArrived() time.Time { return c.arrived }
 
 // ID is the socket id (public; not the Engine.IO session id).
 func (c *Conn) ID() string { return c.id }
