@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -27,14 +28,17 @@ const (
 	batchTimeout = 15 * time.Second
 )
 
-// sendBatchSQL is sendSQL for many messages. Their conversations are locked in id order (so two
-// batches never deadlock), each message passes the same checks as a lone one, messages to one
-// conversation take consecutive seqs in the order they arrived, and each conversation's audience
-// comes back once per message. A message that fails a check has no row; Send finds out why.
-const sendBatchSQL = `
+// sendSQL stores messages in one round trip. Their conversations are locked in id order (so two
+// batches never deadlock); a message is stored only for an active participant, only if the other
+// side of a direct conversation has not blocked the sender, only if the reply is to a message of
+// the same conversation, and only once per client id; messages to one conversation take
+// consecutive seqs in the order given; each is marked read by its sender, and its
+// conversation's audience comes back with it. A message that fails a check has no row; Send
+// finds out why.
+const sendSQL = `
 WITH input AS (
-	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[])
-		WITH ORDINALITY AS t(id, conversation_id, sender_id, client_id, content, reply_to, created_at, ord)
+	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[], $8::text[])
+		WITH ORDINALITY AS t(id, conversation_id, sender_id, client_id, content, reply_to, created_at, attachments, ord)
 ), locked AS (
 	SELECT c.id, c.last_seq, c.kind, c.title FROM conversations c
 	WHERE c.id IN (SELECT conversation_id FROM input) ORDER BY c.id FOR UPDATE
@@ -54,8 +58,8 @@ WITH input AS (
 	FROM (SELECT DISTINCT ON (conversation_id) conversation_id, seq, id, created_at FROM ok ORDER BY conversation_id, seq DESC) g
 	WHERE c.id = g.conversation_id
 ), m AS (
-	INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, content, reply_to, created_at)
-	SELECT id, conversation_id, seq, sender_id, client_id, content, reply_to, created_at FROM ok
+	INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, content, reply_to, attachments, created_at)
+	SELECT id, conversation_id, seq, sender_id, client_id, content, reply_to, attachments::jsonb, created_at FROM ok
 ), r AS (
 	UPDATE conversation_participants p SET last_read_seq = g.seq, delivered_seq = g.seq
 	FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM ok GROUP BY 1, 2) g
@@ -67,7 +71,7 @@ WITH input AS (
 	WHERE p.conversation_id IN (SELECT conversation_id FROM ok) AND p.left_at IS NULL
 	GROUP BY p.conversation_id
 )
-SELECT ok.ord, ok.seq, l.kind, l.title, a.members, a.muted
+SELECT ok.ord, ok.seq, ok.attachments, l.kind, l.title, a.members, a.muted
 FROM ok JOIN locked l ON l.id = ok.conversation_id JOIN audience a ON a.conversation_id = ok.conversation_id`
 
 // pendingSend is a message waiting for its batch.
@@ -221,22 +225,43 @@ func (b *sendBatcher) store(batch []*pendingSend) {
 	}
 }
 
-// exec runs the batch statement. rolledBack says the statement failed, so nothing of the batch
-// was stored; any other error comes after the commit.
-func (b *sendBatcher) exec(ctx context.Context, batch []*pendingSend) (_ []sendOutcome, rolledBack bool, _ error) {
-	n := len(batch)
+// exec writes a batch.
+func (b *sendBatcher) exec(ctx context.Context, batch []*pendingSend) ([]sendOutcome, bool, error) {
+	ins := make([]messaging.SendInput, len(batch))
+	for i, p := range batch {
+		ins[i] = p.in
+	}
+	return storeMessages(ctx, b.pool, ins, nil)
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// storeMessages runs sendSQL for ins, whose attachments columns are attachments (JSON; nil for
+// none). rolledBack says the statement failed, so nothing was stored; any other error comes
+// after the commit.
+func storeMessages(ctx context.Context, q querier, ins []messaging.SendInput, attachments []string) (
+	_ []sendOutcome, rolledBack bool, _ error) {
+	n := len(ins)
 	var (
 		ids, convs, senders = make([]string, n), make([]string, n), make([]string, n)
 		clients, replies    = make([]*string, n), make([]*string, n)
 		contents            = make([]string, n)
 		times               = make([]time.Time, n)
 	)
-	for i, p := range batch {
-		in := p.in
+	for i, in := range ins {
 		ids[i], convs[i], senders[i], clients[i], contents[i], replies[i], times[i] =
 			in.ID, in.ConversationID, in.SenderID, in.ClientID, in.Content, in.ReplyTo, in.CreatedAt
 	}
-	rows, err := b.pool.Query(ctx, sendBatchSQL, ids, convs, senders, clients, contents, replies, times)
+	if attachments == nil {
+		attachments = make([]string, n)
+		for i := range attachments {
+			attachments[i] = "[]"
+		}
+	}
+	rows, err := q.Query(ctx, sendSQL, ids, convs, senders, clients, contents, replies, times, attachments)
 	if err != nil {
 		return nil, true, fmt.Errorf("storing %d messages: %w", n, err)
 	}
@@ -246,19 +271,22 @@ func (b *sendBatcher) exec(ctx context.Context, batch []*pendingSend) (_ []sendO
 		var (
 			ord            int
 			res            = messaging.SendResult{Created: true}
+			files          []byte
 			members, muted []string
 		)
-		if err := rows.Scan(&ord, &res.Message.Seq, &res.Kind, &res.Title, &members, &muted); err != nil {
+		if err := rows.Scan(&ord, &res.Message.Seq, &files, &res.Kind, &res.Title, &members, &muted); err != nil {
 			return nil, false, fmt.Errorf("reading stored messages: %w", err)
 		}
 		if ord < 1 || ord > n {
 			return nil, false, fmt.Errorf("stored message %d of a batch of %d", ord, n)
 		}
-		in := batch[ord-1].in
+		in := ins[ord-1]
 		m := &res.Message
 		m.ID, m.ConversationID, m.SenderID, m.ClientID, m.Content, m.ReplyTo, m.CreatedAt =
 			in.ID, in.ConversationID, in.SenderID, in.ClientID, in.Content, in.ReplyTo, in.CreatedAt
-		m.Attachments = []messaging.Attachment{}
+		if m.Attachments, err = attachmentsOf(m.ConversationID, files); err != nil {
+			return nil, false, err
+		}
 		res.Recipients, res.Muted = audience(in.SenderID, members, muted)
 		outs[ord-1] = sendOutcome{res: res, stored: true}
 	}

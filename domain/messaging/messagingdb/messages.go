@@ -26,49 +26,21 @@ func scanMessage(row pgx.Row, extra ...any) (messaging.Message, error) {
 	if err != nil {
 		return m, err
 	}
-	if err := json.Unmarshal(attachments, &m.Attachments); err != nil {
-		return m, fmt.Errorf("decoding attachments: %w", err)
-	}
-	for i := range m.Attachments {
-		m.Attachments[i].URL = "/api/v1/conversations/" + m.ConversationID + "/attachments/" + m.Attachments[i].ID
-	}
-	if m.Attachments == nil {
-		m.Attachments = []messaging.Attachment{}
-	}
-	return m, nil
+	m.Attachments, err = attachmentsOf(m.ConversationID, attachments)
+	return m, err
 }
 
-// sendSQL stores a message in one round trip: it takes the conversation's next seq under its row
-// lock (only for an active participant, only if the other side of a direct conversation has not
-// blocked the sender, only if the reply is to a message of the same conversation, and only once
-// per client id), inserts the message, marks it read by its sender and returns the audience.
-// When a condition fails it returns no row and Send finds out which.
-const sendSQL = `
-WITH c AS (
-	UPDATE conversations c
-	SET last_seq = c.last_seq + 1, last_message_id = $1, last_message_at = $8, last_activity_at = $8, updated_at = $8
-	WHERE c.id = $2
-	  AND EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = $2 AND p.user_id = $3 AND p.left_at IS NULL)
-	  AND NOT (c.kind = 'direct' AND EXISTS (
-		SELECT 1 FROM conversation_participants o JOIN user_blocks b ON b.blocker_id = o.user_id AND b.blocked_id = $3
-		WHERE o.conversation_id = $2 AND o.user_id <> $3))
-	  AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM messages r WHERE r.id = $6 AND r.conversation_id = $2))
-	  AND ($4::text IS NULL OR NOT EXISTS (SELECT 1 FROM messages d WHERE d.sender_id = $3 AND d.client_id = $4))
-	RETURNING c.last_seq, c.kind, c.title
-), m AS (
-	INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, content, reply_to, attachments, created_at)
-	SELECT $1, $2, c.last_seq, $3, $4, $5, $6, $7, $8 FROM c
-	RETURNING seq
-), r AS (
-	UPDATE conversation_participants p SET last_read_seq = m.seq, delivered_seq = m.seq
-	FROM m WHERE p.conversation_id = $2 AND p.user_id = $3
-)
-SELECT m.seq, c.kind, c.title,
-       coalesce((SELECT array_agg(p.user_id::text ORDER BY p.joined_at) FROM conversation_participants p
-                 WHERE p.conversation_id = $2 AND p.left_at IS NULL AND p.user_id <> $3), '{}'),
-       coalesce((SELECT array_agg(p.user_id::text) FROM conversation_participants p
-                 WHERE p.conversation_id = $2 AND p.left_at IS NULL AND p.user_id <> $3 AND p.muted), '{}')
-FROM m, c`
+// attachmentsOf decodes a message's attachments column and gives each its download URL.
+func attachmentsOf(conversationID string, raw []byte) ([]messaging.Attachment, error) {
+	list := []messaging.Attachment{}
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("decoding attachments: %w", err)
+	}
+	for i := range list {
+		list[i].URL = "/api/v1/conversations/" + conversationID + "/attachments/" + list[i].ID
+	}
+	return list, nil
+}
 
 // Send stores a message: in a batch with others when it has no attachments (batch.go), alone
 // with them claimed in the same transaction when it has.
@@ -87,53 +59,39 @@ func (s *Store) Send(ctx context.Context, in messaging.SendInput) (messaging.Sen
 	return s.sendAlone(ctx, in)
 }
 
-// sendAlone stores one message with sendSQL; its attachments, if any, are claimed in the same
-// transaction.
+// sendAlone stores one message by itself: its attachments, if any, are claimed in the same
+// transaction, and a message that is not stored leaves them unclaimed.
 func (s *Store) sendAlone(ctx context.Context, in messaging.SendInput) (messaging.SendResult, error) {
-	res := messaging.SendResult{Created: true}
-	var (
-		recipients, muted []string
-		attachments       = []byte("[]")
-	)
-	send := func(q interface {
-		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	}) error {
-		return q.QueryRow(ctx, sendSQL, in.ID, in.ConversationID, in.SenderID, in.ClientID, in.Content, in.ReplyTo,
-			attachments, in.CreatedAt).Scan(&res.Message.Seq, &res.Kind, &res.Title, &recipients, &muted)
+	var out sendOutcome
+	store := func(q querier, attachments string) error {
+		outs, _, err := storeMessages(ctx, q, []messaging.SendInput{in}, []string{attachments})
+		if err != nil {
+			return err
+		}
+		if out = outs[0]; !out.stored {
+			return pgx.ErrNoRows
+		}
+		return nil
 	}
 	var err error
 	if len(in.AttachmentIDs) == 0 {
-		err = send(s.pool) // one statement, one round trip: its own transaction
+		err = store(s.pool, "[]") // one statement, one round trip: its own transaction
 	} else {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			var err error
-			if attachments, err = claimAttachments(ctx, tx, in); err != nil {
+			attachments, err := claimAttachments(ctx, tx, in)
+			if err != nil {
 				return err
 			}
-			return send(tx)
+			return store(tx, string(attachments))
 		})
 	}
 	if errors.Is(err, pgx.ErrNoRows) || postgres.IsUniqueViolation(err, "messages_client") {
 		return s.whyNotSent(ctx, in)
 	}
 	if err != nil {
-		return res, err
+		return messaging.SendResult{}, err
 	}
-	m := &res.Message
-	m.ID, m.ConversationID, m.SenderID, m.ClientID, m.Content, m.ReplyTo, m.CreatedAt =
-		in.ID, in.ConversationID, in.SenderID, in.ClientID, in.Content, in.ReplyTo, in.CreatedAt
-	if err := json.Unmarshal(attachments, &m.Attachments); err != nil {
-		return res, err
-	}
-	for i := range m.Attachments {
-		m.Attachments[i].URL = "/api/v1/conversations/" + m.ConversationID + "/attachments/" + m.Attachments[i].ID
-	}
-	res.Recipients = recipients
-	res.Muted = make(map[string]bool, len(muted))
-	for _, u := range muted {
-		res.Muted[u] = true
-	}
-	return res, nil
+	return out.res, nil
 }
 
 // claimAttachments attaches the sender's unused uploads of this conversation to the message, all
