@@ -257,3 +257,44 @@ func waitForLockWait(t *testing.T, pool *pgxpool.Pool, n int) {
 		return err == nil && waiting >= n
 	}, 10*time.Second, 10*time.Millisecond)
 }
+
+// TestSendIsPlannedForEachBatch: the send statement must not run from a cached generic plan.
+// One made while messages is small hashes the whole table for the duplicate and reply checks
+// and is kept until the next ANALYZE, so a growing table slows every batch (docs/perf.md). The
+// store runs on one connection here, so that connection's prepared statements are the store's.
+func TestSendIsPlannedForEachBatch(t *testing.T) {
+	ctx := context.Background()
+	_, url := pgtest.New(t)
+	cfg, err := pgxpool.ParseConfig(url)
+	require.NoError(t, err)
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s := messagingdb.New(pool)
+	users := seedUsers(t, pool, 40)
+	convs := make([]string, 20)
+	for i := range convs {
+		convs[i] = conversation(t, s, messaging.KindDirect, users[2*i], users[2*i+1])
+	}
+	_, err = pool.Exec(ctx, `ANALYZE`)
+	require.NoError(t, err)
+	// PostgreSQL tries a generic plan from the sixth execution of a prepared statement on; with
+	// the statement cached, it takes it here for batches like these.
+	for round := range 12 {
+		var wg sync.WaitGroup
+		for i := range 8 {
+			c := (round*8 + i) % len(convs)
+			wg.Go(func() {
+				res, err := s.Send(ctx, input(convs[c], users[2*c], fmt.Sprintf("c-%d-%d", round, i), "Is the compressor back online?"))
+				assert.NoError(t, err)
+				assert.True(t, res.Created)
+			})
+		}
+		wg.Wait()
+	}
+	var generic int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(sum(generic_plans), 0) FROM pg_prepared_statements
+		WHERE statement LIKE '%INSERT INTO messages%' AND statement NOT LIKE '%pg_prepared_statements%'`).Scan(&generic))
+	assert.Zero(t, generic, "the send statement ran from a generic plan")
+}
