@@ -190,11 +190,13 @@ func (h *Hub) restoreRooms(ctx context.Context, c *sio.Conn, st *connState) {
 	h.metrics.sent(EventRoomRestored, "direct", time.Since(start))
 }
 
-func (h *Hub) onDisconnect(c *sio.Conn, _ string) {
+func (h *Hub) onDisconnect(c *sio.Conn, reason string) {
+	h.metrics.disconnected(reason)
 	st, ok := c.State().(*connState)
 	if !ok {
 		return
 	}
+	h.log.Debug("socket disconnected", "socket", c.ID(), "user", st.p.UserID, "reason", reason)
 	for _, it := range h.typing.DropConn(c.ID()) {
 		h.relayTyping(it, EventTypingStop, false)
 	}

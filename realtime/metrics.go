@@ -17,7 +17,16 @@ type metrics struct {
 	emitDuration  *prometheus.HistogramVec
 	adapterErrors prometheus.Counter
 	refused       *prometheus.CounterVec
+	disconnects   *prometheus.CounterVec
 	names         map[string]bool
+}
+
+// disconnectReasons are the reasons Socket.IO gives for a disconnect; anything else counts as
+// other, so the label set stays fixed.
+var disconnectReasons = map[string]bool{
+	"transport close": true, "transport error": true, "ping timeout": true, "parse error": true,
+	"forced close": true, "server shutting down": true, "client namespace disconnect": true,
+	"server namespace disconnect": true, "forced server close": true,
 }
 
 func newMetrics(r prometheus.Registerer, srv *sio.Server, tr *typing.Tracker, names []string) (*metrics, error) {
@@ -43,13 +52,17 @@ func newMetrics(r prometheus.Registerer, srv *sio.Server, tr *typing.Tracker, na
 			Name: "hub_handshakes_refused_total",
 			Help: "Namespace handshakes refused, by connect_error code.",
 		}, []string{"code"}),
+		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hub_disconnects_total",
+			Help: "Sockets that left this node, by Socket.IO's reason (other: a reason it does not list).",
+		}, []string{"reason"}),
 		names: map[string]bool{},
 	}
 	for _, n := range names {
 		m.names[n] = true
 	}
 	cs := []prometheus.Collector{
-		m.received, m.sentTotal, m.emitDuration, m.adapterErrors, m.refused,
+		m.received, m.sentTotal, m.emitDuration, m.adapterErrors, m.refused, m.disconnects,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hub_connected_sockets",
 			Help: "Sockets connected to this node.",
@@ -69,6 +82,13 @@ func newMetrics(r prometheus.Registerer, srv *sio.Server, tr *typing.Tracker, na
 		}
 	}
 	return m, nil
+}
+
+func (m *metrics) disconnected(reason string) {
+	if !disconnectReasons[reason] {
+		reason = "other"
+	}
+	m.disconnects.WithLabelValues(reason).Inc()
 }
 
 func (m *metrics) label(event string) string {
