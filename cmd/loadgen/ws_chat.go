@@ -164,7 +164,28 @@ func wsChat(args []string) error {
 		fmt.Printf("server CPU: %.1f s over %s (%.0f%% of one core), %.0f µs per message\n",
 			cpu, elapsed.Round(time.Second), 100*cpu/elapsed.Seconds(), 1e6*cpu/float64(max(sent.Load(), 1)))
 	}
+	// Read before the clients close: any disconnect counted now happened during the run.
+	if lines := metricLines(http1, *base, "hub_disconnects_total"); len(lines) > 0 {
+		fmt.Println("sockets the server dropped during the run:", strings.Join(lines, ", "))
+	}
 	return nil
+}
+
+// metricLines are the samples of one metric on the server's /metrics; none when it cannot be read.
+func metricLines(c *http.Client, base, name string) []string {
+	res, err := c.Get(base + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	var out []string
+	for _, l := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(l, name+"{") {
+			out = append(out, strings.TrimPrefix(l, name))
+		}
+	}
+	return out
 }
 
 // printTimeline prints the delivery latency of the messages due in each second of the run, to
@@ -180,7 +201,9 @@ func printTimeline(from int64, dues []int64, lat []time.Duration) {
 	}
 	for sec, l := range secs {
 		slices.Sort(l)
-		fmt.Printf("  second %3d: %5d delivered, p50 %s  p99 %s  max %s\n", sec, len(l), pct(l, .5), pct(l, .99), pct(l, 1))
+		// The wall clock lets a second be matched with the server's and the database's logs.
+		at := time.Unix(0, from).Add(time.Duration(sec) * time.Second).UTC().Format("15:04:05")
+		fmt.Printf("  second %3d (%s): %5d delivered, p50 %s  p99 %s  max %s\n", sec, at, len(l), pct(l, .5), pct(l, .99), pct(l, 1))
 	}
 }
 
