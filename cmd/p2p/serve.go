@@ -82,6 +82,11 @@ func (a *app) connect(ctx context.Context, migrate bool) (deps, error) {
 			return deps{}, err
 		}
 	}
+	if on, err := postgres.Autovacuum(ctx, pool); err != nil {
+		a.log.Warn("checking autovacuum", "err", err)
+	} else if !on {
+		a.log.Warn("PostgreSQL runs with autovacuum off: statistics and cached plans go stale as tables grow (docs/operations.md)")
+	}
 	rdb, err := redis.Connect(ctx, a.cfg.Redis.URL)
 	if err != nil {
 		pool.Close()

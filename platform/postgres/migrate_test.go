@@ -91,3 +91,13 @@ func TestEnsureDatabase(t *testing.T) {
 	require.NoError(t, err)
 	pool.Close()
 }
+
+func TestAutovacuumReportsTheServerSetting(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	var setting string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT setting FROM pg_settings WHERE name = 'autovacuum'`).Scan(&setting))
+	on, err := postgres.Autovacuum(ctx, pool)
+	require.NoError(t, err)
+	assert.Equal(t, setting == "on", on)
+}

@@ -35,6 +35,17 @@ func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, erro
 	return pool, nil
 }
 
+// Autovacuum reports whether the server runs autovacuum. Without it no table is analyzed as it
+// grows, and the query plans PostgreSQL caches for prepared statements keep the sizes the tables
+// had when they were planned.
+func Autovacuum(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	var on bool
+	if err := pool.QueryRow(ctx, `SELECT current_setting('autovacuum')::bool`).Scan(&on); err != nil {
+		return false, fmt.Errorf("postgres: reading autovacuum: %w", err)
+	}
+	return on, nil
+}
+
 // EnsureDatabase creates the database named in url when it does not exist yet, connecting to the
 // server's "postgres" database to do so. It lets `make run` and CI start from an empty server.
 func EnsureDatabase(ctx context.Context, rawURL string) error {
