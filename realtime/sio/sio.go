@@ -90,6 +90,7 @@ type Server struct {
 	conns     sync.Map // socket id → *Conn
 	count     atomic.Int64
 	cancel    context.CancelFunc
+	closing   atomic.Bool
 	gates     sync.Map // engine session id → *gate
 	adapterOK bool
 	fan       *fanout // nil without Redis
@@ -182,6 +183,11 @@ func New(ctx context.Context, o Options, hooks Hooks) (*Server, error) {
 func (s *Server) OnAdapterError(fn func(error)) { s.onErr.Store(&fn) }
 
 func (s *Server) reportErr(err error) {
+	// Closing cancels the adapter's and the fan-out's Redis calls: those are the shutdown, not
+	// failures to report.
+	if s.closing.Load() && errors.Is(err, context.Canceled) {
+		return
+	}
 	if fn := s.onErr.Load(); fn != nil {
 		(*fn)(err)
 	}
@@ -242,6 +248,7 @@ func (s *Server) BroadcastExcept(room, exceptID, event string, payload any) erro
 // Close disconnects every socket and unsubscribes from Redis.
 func (s *Server) Close() {
 	s.accepting.Store(false)
+	s.closing.Store(true)
 	done := make(chan struct{})
 	s.io.Close(func(error) { close(done) })
 	select {

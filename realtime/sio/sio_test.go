@@ -2,6 +2,8 @@ package sio
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -236,4 +238,20 @@ func assertAs(err error, target *interface{ Timeout() bool }) bool {
 		return true
 	}
 	return false
+}
+
+// Defect: every shutdown reported a burst of "context canceled" adapter errors (logged as
+// warnings), the Redis calls that closing itself cancels.
+func TestCloseReportsNoCanceledCalls(t *testing.T) {
+	srv, _, _ := relay(t, options())
+	var reported []error
+	srv.OnAdapterError(func(err error) { reported = append(reported, err) })
+	refused := errors.New("publish: connection refused")
+	srv.reportErr(fmt.Errorf("subscribe: %w", context.Canceled))
+	srv.Close()
+	srv.reportErr(fmt.Errorf("subscribe: %w", context.Canceled))
+	srv.reportErr(refused)
+	require.Len(t, reported, 2, "a cancelled call is an error before Close, and any other error after it")
+	assert.ErrorIs(t, reported[0], context.Canceled)
+	assert.ErrorIs(t, reported[1], refused)
 }
