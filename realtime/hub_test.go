@@ -419,23 +419,37 @@ func TestMetrics(t *testing.T) {
 	call(t, c, realtime.EventEcho, 1)
 	call(t, c, "made:up", 1)
 	_, _ = sioclient.Dial(ctxT(t), n.url, sioclient.Options{Auth: map[string]any{"token": "expired"}})
-	families, err := n.reg.Gather()
-	require.NoError(t, err)
-	got := map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			name := f.GetName()
-			for _, l := range m.GetLabel() {
-				name += "," + l.GetValue()
-			}
-			switch {
-			case m.Gauge != nil:
-				got[name] = m.Gauge.GetValue()
-			case m.Counter != nil:
-				got[name] = m.Counter.GetValue()
+	require.NoError(t, dial(t, n, "ok:u2:o1").Close())
+	dropped := dial(t, n, "ok:u3:o1")
+	require.NoError(t, dropped.Abort())
+	gather := func() map[string]float64 {
+		families, err := n.reg.Gather()
+		require.NoError(t, err)
+		got := map[string]float64{}
+		for _, f := range families {
+			for _, m := range f.GetMetric() {
+				name := f.GetName()
+				for _, l := range m.GetLabel() {
+					name += "," + l.GetValue()
+				}
+				switch {
+				case m.Gauge != nil:
+					got[name] = m.Gauge.GetValue()
+				case m.Counter != nil:
+					got[name] = m.Counter.GetValue()
+				}
 			}
 		}
+		return got
 	}
+	// The server learns of the two departures after the clients have gone. Their reasons depend
+	// on which the server reads first, the goodbye or the closed transport, but are never other.
+	var got map[string]float64
+	require.Eventually(t, func() bool {
+		got = gather()
+		return got["hub_disconnects_total,client namespace disconnect"]+got["hub_disconnects_total,transport close"] == 2
+	}, 5*time.Second, 10*time.Millisecond)
+	assert.NotContains(t, got, "hub_disconnects_total,other")
 	assert.Equal(t, 1.0, got["hub_connected_sockets"])
 	assert.Equal(t, 2.0, got["hub_rooms"], "user:u1 and org:o1")
 	assert.Equal(t, 1.0, got["hub_events_received_total,hub:echo"])

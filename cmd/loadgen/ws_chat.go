@@ -166,7 +166,7 @@ func wsChat(args []string) error {
 	}
 	// Read before the clients close: any disconnect counted now happened during the run.
 	if lines := metricLines(http1, *base, "hub_disconnects_total"); len(lines) > 0 {
-		fmt.Println("sockets the server dropped during the run:", strings.Join(lines, ", "))
+		fmt.Println("sockets disconnected during the run, by reason:", strings.Join(lines, ", "))
 	}
 	return nil
 }
