@@ -49,8 +49,8 @@ type Options struct {
 	// they are deleted once older (default 1 min).
 	Retention  time.Duration
 	PruneEvery time.Duration
-	Log       *slog.Logger
-	Registry  prometheus.Registerer
+	Log        *slog.Logger
+	Registry   prometheus.Registerer
 }
 
 // Dispatcher delivers the log to its subscriptions.
