@@ -129,8 +129,17 @@ func (d *Dispatcher) Subscribe(s Subscription) {
 // nothing recorded after the start can be missed.
 func (d *Dispatcher) Prepare(ctx context.Context) error {
 	for _, s := range d.subs {
+		// A new subscriber starts after everything already committed: past the newest visible
+		// event, or at the snapshot's horizon when that is later. The horizon alone is not enough:
+		// another database's long transaction on the same cluster holds it back, and events
+		// committed since would be delivered to a subscriber that did not exist then.
 		_, err := d.pool.Exec(ctx, `INSERT INTO domain_event_cursors (subscriber, txid, id)
-			VALUES ($1, pg_snapshot_xmin(pg_current_snapshot()), 0) ON CONFLICT DO NOTHING`, s.Name)
+			SELECT $1,
+				CASE WHEN last.txid IS NULL OR last.txid < h.xmin THEN h.xmin ELSE last.txid END,
+				CASE WHEN last.txid IS NULL OR last.txid < h.xmin THEN 0 ELSE last.id END
+			FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) h
+			LEFT JOIN LATERAL (SELECT txid, id FROM domain_events ORDER BY txid DESC, id DESC LIMIT 1) last ON true
+			ON CONFLICT DO NOTHING`, s.Name)
 		if err != nil {
 			return fmt.Errorf("outbox: creating the cursor of %s: %w", s.Name, err)
 		}

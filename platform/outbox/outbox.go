@@ -83,3 +83,18 @@ func Add(ctx context.Context, tx Execer, recs ...Record) error {
 // InsertSQL is the statement fragment that stores events from inside a larger statement (a
 // data-modifying CTE of the caller's): INSERT INTO domain_events (name, aggregate, payload).
 const InsertSQL = `INSERT INTO domain_events (name, aggregate, payload)`
+
+// Named is an event that knows its name and aggregate; its JSON is its payload.
+type Named interface {
+	EventName() string
+	AggregateID() string
+}
+
+// Encode turns an event into its record.
+func Encode(e Named) (Record, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return Record{}, fmt.Errorf("outbox: encoding %s: %w", e.EventName(), err)
+	}
+	return Record{Name: e.EventName(), Aggregate: e.AggregateID(), Payload: b}, nil
+}
