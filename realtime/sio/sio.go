@@ -9,7 +9,9 @@
 //   - binary arguments relayed across Redis arriving as {}: incoming buffers become []byte before
 //     any hook sees them, and outgoing payloads are normalised to plain maps, slices and []byte;
 //   - cross-origin websocket upgrades refused: CORS is configured from the REST origins;
-//   - net/http's buffers pinned by upgraded connections: the ResponseWriter drops them on Hijack.
+//   - net/http's buffers pinned by upgraded connections: the ResponseWriter drops them on Hijack;
+//   - well-formed events that the library's decoder refuses (numbers beyond float64, deep nesting,
+//     long ack ids) closing the connection: they are answered with an error ack (guard.go).
 package sio
 
 import (
@@ -24,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	goredis "github.com/redis/go-redis/v9"
 	redisadapter "github.com/zishang520/socket.io/adapters/redis/v3"
 	"github.com/zishang520/socket.io/adapters/redis/v3/adapter"
@@ -96,6 +99,9 @@ type Server struct {
 	fan       *fanout // nil without Redis
 	handlers  *runner
 	onErr     atomic.Pointer[func(error)]
+	// marker names the events that stand for packets the guard refused (guardPacket). It is
+	// random, so that no client can send one.
+	marker string
 }
 
 // ErrDraining refuses new handshakes while the server drains.
@@ -109,7 +115,7 @@ func New(ctx context.Context, o Options, hooks Hooks) (*Server, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{hooks: hooks, log: o.Log}
+	s := &Server{hooks: hooks, log: o.Log, marker: "sio:unusable:" + uuid.NewString()}
 	s.accepting.Store(true)
 	// Auth must finish well inside ConnectTimeout, which also bounds the handshake: a slow auth
 	// would otherwise be cut by the library's timer with no connect_error at all.
@@ -196,6 +202,9 @@ func (s *Server) reportErr(err error) {
 // Handler serves Engine.IO under the path it is mounted at (/socket.io/).
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The library builds its responses on these headers (the polling ones, the refusals) and
+		// hands them to the websocket upgrade, which writes them in its 101.
+		setSecurityHeaders(w.Header())
 		if !isUpgrade(r) {
 			s.handler.ServeHTTP(w, r)
 			return
@@ -302,6 +311,7 @@ func (s *Server) middleware(so *socket.Socket, next func(*socket.ExtendedError))
 // Our "data" listener runs before the library's and waits, on that connection's reading goroutine,
 // until the connect has completed or failed.
 type gate struct {
+	marker  string // Server.marker
 	mu      sync.Mutex
 	pending chan struct{}
 	limit   time.Duration
@@ -316,11 +326,19 @@ type gate struct {
 const maxArrivals = 1024
 
 // onData runs on the connection's reading goroutine for every message it reads, before the
-// library decodes it.
+// library decodes it. It also rewrites, in place, a packet that the library's decoder would
+// refuse although it is well formed (see guardPacket): the library's own "data" listener gets
+// the same buffer after this one.
 func (g *gate) onData(args ...any) {
 	if b, ok := first(args).(*types.StringBuffer); ok {
+		p := b.Bytes()
+		if q := guardPacket(p, g.marker); q != nil {
+			b.Reset()
+			_, _ = b.Write(q)
+			p = q
+		}
 		// Socket.IO packet types 2 (EVENT) and 5 (BINARY_EVENT) are the events the hooks see.
-		if p := b.Bytes(); len(p) > 0 && (p[0] == '2' || p[0] == '5') {
+		if len(p) > 0 && (p[0] == '2' || p[0] == '5') {
 			g.mu.Lock()
 			if len(g.arrivals) < maxArrivals {
 				g.arrivals = append(g.arrivals, time.Now())
@@ -380,7 +398,7 @@ func (s *Server) onEngineConnection(args ...any) {
 	if !ok {
 		return
 	}
-	g := &gate{limit: s.authWait + time.Second}
+	g := &gate{limit: s.authWait + time.Second, marker: s.marker}
 	s.gates.Store(conn.Id(), g)
 	_ = conn.On("data", g.onData)
 	_ = conn.Once("close", func(...any) {
@@ -429,10 +447,20 @@ func (s *Server) onConnection(args ...any) {
 				}
 			}
 		}
+		arrived := g.arrived() // taken for every event, to keep the arrivals in step
+		if name == s.marker {
+			// A packet the guard refused: its only argument is why. No hook sees it.
+			reason, _ := first(args).(string)
+			s.log.Debug("unusable event refused", "socket", c.id, "reason", reason)
+			if ack != nil {
+				ack(map[string]any{"ok": false, "error": map[string]any{"code": "invalid_request", "message": reason}})
+			}
+			return
+		}
 		for i := range args {
 			args[i] = fromWire(args[i])
 		}
-		c.arrived = g.arrived()
+		c.arrived = arrived
 		s.handlers.run(func() {
 			s.safely("event "+name, func() { s.hooks.Event(c, name, args, ack) }, func() {
 				if ack != nil {
