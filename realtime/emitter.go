@@ -16,6 +16,18 @@ type Broadcaster interface {
 	Emit(ctx context.Context, room, event string, payload any) error
 }
 
+// Sockets reaches the sockets of rooms and of users on every node: what areas emit through. *Hub
+// (on a serving node) and *Emitter (anywhere with Redis) implement it.
+type Sockets interface {
+	Broadcaster
+	EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error
+}
+
+var (
+	_ Sockets = (*Hub)(nil)
+	_ Sockets = (*Emitter)(nil)
+)
+
 // Emitter publishes room broadcasts through Redis for processes that hold no sockets.
 type Emitter struct {
 	e *sio.Emitter
@@ -31,6 +43,11 @@ func NewEmitter(ctx context.Context, rdb goredis.UniversalClient, keyPrefix stri
 // tags; []byte values inside maps travel as binary.
 func (e *Emitter) Emit(_ context.Context, room, event string, payload any) error {
 	return e.e.Emit(room, event, payload)
+}
+
+// EmitToUsers publishes event to the user room of each user.
+func (e *Emitter) EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error {
+	return ToUsers{B: e}.EmitToUsers(ctx, userIDs, event, payload)
 }
 
 // RoomsBroadcaster reaches the sockets of several rooms in one broadcast; *Hub implements it.

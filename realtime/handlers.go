@@ -87,6 +87,60 @@ func (h *Hub) routes() map[string]handler {
 	}
 }
 
+// Socket is the connection a client event came from, as an area's handler sees it.
+type Socket struct {
+	c  *sio.Conn
+	st *connState
+}
+
+// ID is the socket's id.
+func (s Socket) ID() string { return s.c.ID() }
+
+// Principal is who the socket acts for.
+func (s Socket) Principal() identity.Principal { return s.st.p }
+
+// Args are an event's arguments.
+type Args []any
+
+// Decode reads the first argument into dst, refusing unknown fields: the invalid_request ack of
+// a payload of the wrong shape.
+func (a Args) Decode(dst any) error { return decode(a, dst) }
+
+// Handler serves one client event of an area; its result is the ack's data and its error the
+// ack's error (docs/realtime.md).
+type Handler func(ctx context.Context, s Socket, args Args) (any, error)
+
+// Handle serves the client event name with fn, for principals that hold every permission in
+// perms (the same rule as the REST routes). Call it before the hub serves.
+func (h *Hub) Handle(name string, fn Handler, perms ...identity.Permission) {
+	if _, dup := h.handlers[name]; dup {
+		panic("realtime: event " + name + " handled twice")
+	}
+	h.handlers[name] = func(ctx context.Context, c *sio.Conn, st *connState, args []any) (any, error) {
+		if err := st.p.Require(perms...); err != nil {
+			return nil, err
+		}
+		return fn(ctx, Socket{c: c, st: st}, Args(args))
+	}
+	h.metrics.names[name] = true
+}
+
+// AllowJoin lets principals join rooms of kind ("topic:<id>", "conversation:<id>") on request,
+// when az allows. Call it before the hub serves.
+func (h *Hub) AllowJoin(kind string, az JoinAuthorizer) {
+	switch kind {
+	case KindUser, KindOrg, KindPresence:
+		panic("realtime: " + kind + " rooms are the hub's own")
+	}
+	h.joins[kind] = az
+}
+
+// WithOrigin marks ctx as serving an event of the socket: broadcasts made with it leave that
+// socket out, since its answer is in the ack.
+func WithOrigin(ctx context.Context, socketID string) context.Context {
+	return withOrigin(ctx, socketID)
+}
+
 func (h *Hub) names() []string {
 	out := make([]string, 0, len(h.handlers))
 	for n := range h.handlers {

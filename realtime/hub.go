@@ -20,6 +20,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/realtime/presence"
 	"github.com/p2psandbox/hub/realtime/sio"
 	"github.com/p2psandbox/hub/realtime/typing"
@@ -46,35 +47,16 @@ func (f JoinFunc) AuthorizeJoin(ctx context.Context, p identity.Principal, id st
 	return f(ctx, p, id)
 }
 
-// Config tunes the hub.
-type Config struct {
-	PingInterval   time.Duration
-	PingTimeout    time.Duration
-	MaxPayload     int
-	ConnectTimeout time.Duration
-	CORSOrigins    []string
-	EventRate      int // client events per second per socket
-	EventBurst     int
-	TypingTTL      time.Duration
-	// PresenceTTL bounds how long the users of a crashed node stay online.
-	PresenceTTL   time.Duration
-	DrainBatch    int
-	DrainInterval time.Duration
-	// ResumeTTL is how long the rooms of a disconnected tab are kept for its reconnect
-	// (default 2 minutes).
-	ResumeTTL time.Duration
-}
+// Config tunes the hub: the hub section of the configuration (platform/config), declared once.
+type Config = config.Hub
 
-// Deps are the hub's collaborators.
+// Deps are the hub's collaborators. The hub knows no area: areas add their events (Handle) and
+// the room kinds their members may join (AllowJoin) before it serves.
 type Deps struct {
 	Log       *slog.Logger
 	Redis     goredis.UniversalClient
 	KeyPrefix string // the application's Redis key prefix (config redis.prefix)
 	Auth      Authenticator
-	// Joins authorizes joins per room kind; kinds without an entry cannot be joined.
-	Joins map[string]JoinAuthorizer
-	// Messaging serves the message:* events; without it they are unknown events.
-	Messaging Messaging
 	Registry  prometheus.Registerer
 	// Now is the clock of presence, typing and rate limits (time.Now when nil).
 	Now func() time.Time
@@ -85,7 +67,7 @@ type Hub struct {
 	cfg      Config
 	log      *slog.Logger
 	auth     Authenticator
-	joins    map[string]JoinAuthorizer
+	joins    map[string]JoinAuthorizer // room kinds joined on request, and who may
 	rdb      goredis.UniversalClient
 	prefix   string
 	node     string
@@ -131,7 +113,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Hub, error) {
 		cfg:    cfg,
 		log:    d.Log.With("component", "hub"),
 		auth:   d.Auth,
-		joins:  d.Joins,
+		joins:  map[string]JoinAuthorizer{},
 		rdb:    d.Redis,
 		prefix: prefix,
 		node:   newID(),
@@ -141,11 +123,6 @@ func New(ctx context.Context, cfg Config, d Deps) (*Hub, error) {
 		typing:   typing.New(cfg.TypingTTL, cfg.TypingTTL/3, d.Now),
 	}
 	h.handlers = h.routes()
-	if d.Messaging != nil {
-		for name, hd := range messagingRoutes(d.Messaging) {
-			h.handlers[name] = hd
-		}
-	}
 	var err error
 	h.srv, err = sio.New(ctx, sio.Options{
 		PingInterval:   cfg.PingInterval,
@@ -207,6 +184,11 @@ func (h *Hub) Emit(ctx context.Context, room, event string, payload any) error {
 	}
 	h.metrics.sent(event, "broadcast", time.Since(start))
 	return err
+}
+
+// EmitToUsers sends event to every socket of the users, on every node, in one publish.
+func (h *Hub) EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error {
+	return ToUsers{B: h}.EmitToUsers(ctx, userIDs, event, payload)
 }
 
 // EmitRooms sends event to the sockets in any of rooms, on every node, once per socket, in one

@@ -97,10 +97,10 @@ func (cl *cluster) node(cfg realtime.Config) *node {
 		Redis:     cl.rdb,
 		KeyPrefix: cl.prefix,
 		Auth:      fakeAuth{},
-		Joins:     map[string]realtime.JoinAuthorizer{realtime.KindTopic: topics},
 		Registry:  reg,
 	})
 	require.NoError(t, err)
+	h.AllowJoin(realtime.KindTopic, topics)
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", h.Handler())
 	srv := httptest.NewServer(mux)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 
@@ -14,11 +13,11 @@ import (
 	"github.com/p2psandbox/hub/domain/errs"
 )
 
-// bindJSON decodes the request body into dst strictly: one JSON object, no unknown fields, the
+// BindJSON decodes the request body into dst strictly: one JSON object, no unknown fields, the
 // right types. A bad body answers 400 (or 413) and false.
-func bindJSON(c *gin.Context, log *slog.Logger, dst any) bool {
+func BindJSON(c *gin.Context, dst any) bool {
 	if ct := c.ContentType(); ct != "application/json" {
-		Fail(c, log, errs.E(errs.Unsupported, "send the body as application/json"))
+		Fail(c, errs.E(errs.Unsupported, "send the body as application/json"))
 		return false
 	}
 	dec := json.NewDecoder(c.Request.Body)
@@ -39,15 +38,15 @@ func bindJSON(c *gin.Context, log *slog.Logger, dst any) bool {
 	)
 	switch {
 	case errors.As(err, &tooLarge):
-		Fail(c, log, err)
+		Fail(c, err)
 	case errors.As(err, &typeErr):
-		Fail(c, log, errs.Fields(errs.FieldError{Field: typeErr.Field, Message: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}))
+		Fail(c, errs.Fields(errs.FieldError{Field: typeErr.Field, Message: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}))
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		Fail(c, log, errs.E(errs.Invalid, "the body is not valid JSON"))
+		Fail(c, errs.E(errs.Invalid, "the body is not valid JSON"))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		Fail(c, log, errs.E(errs.Invalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field ")))
+		Fail(c, errs.E(errs.Invalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field ")))
 	default:
-		Fail(c, log, errs.E(errs.Invalid, "the body cannot be read: %v", err))
+		Fail(c, errs.E(errs.Invalid, "the body cannot be read: %v", err))
 	}
 	return false
 }

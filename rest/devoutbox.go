@@ -19,7 +19,7 @@ func devOutbox(dir string, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
 		if err != nil {
-			Fail(c, log, err)
+			Fail(c, err)
 			return
 		}
 		slices.Sort(files) // names start with the UTC time

@@ -44,13 +44,13 @@ func idempotent(store Idempotency, log *slog.Logger) gin.HandlerFunc {
 		}
 		key := values[0]
 		if len(values) > 1 || !validIdempotencyKey(key) {
-			abort(c, log, errs.Fields(errs.FieldError{Field: idempotencyKeyHeader,
+			Fail(c, errs.Fields(errs.FieldError{Field: idempotencyKeyHeader,
 				Message: "must be one value of 1 to 255 visible ASCII characters, such as a UUID"}))
 			return
 		}
 		body, err := io.ReadAll(c.Request.Body)
 		if err != nil {
-			abort(c, log, err) // 413 past the route's limit
+			Fail(c, err) // 413 past the route's limit
 			return
 		}
 		c.Request.Body = io.NopCloser(bytes.NewReader(body))
@@ -60,12 +60,12 @@ func idempotent(store Idempotency, log *slog.Logger) gin.HandlerFunc {
 			sum.Write([]byte{0})
 		}
 		hash := hex.EncodeToString(sum.Sum(nil))
-		scope := principal(c).UserID + " " + c.Request.Method + " " + c.FullPath()
+		scope := Principal(c).UserID + " " + c.Request.Method + " " + c.FullPath()
 
 		ctx := c.Request.Context()
 		state, saved, err := store.Begin(ctx, scope, key, hash)
 		if err != nil {
-			abort(c, log, err)
+			Fail(c, err)
 			return
 		}
 		switch state {
@@ -82,11 +82,11 @@ func idempotent(store Idempotency, log *slog.Logger) gin.HandlerFunc {
 			c.Abort()
 			return
 		case idempotency.Running:
-			abort(c, log, &errs.Error{Code: errs.Conflict, RetryAfter: time.Second,
+			Fail(c, &errs.Error{Code: errs.Conflict, RetryAfter: time.Second,
 				Message: "a request with this Idempotency-Key is still being processed; retry in a moment"})
 			return
 		case idempotency.Mismatch:
-			abort(c, log, errs.Fields(errs.FieldError{Field: idempotencyKeyHeader,
+			Fail(c, errs.Fields(errs.FieldError{Field: idempotencyKeyHeader,
 				Message: "was already used for a different request; use a new key for a new request"}))
 			return
 		}
@@ -119,11 +119,6 @@ func idempotent(store Idempotency, log *slog.Logger) gin.HandlerFunc {
 			log.ErrorContext(bg, "storing an idempotent answer", "err", err, "request_id", RequestID(c))
 		}
 	}
-}
-
-func abort(c *gin.Context, log *slog.Logger, err error) {
-	Fail(c, log, err)
-	c.Abort()
 }
 
 func validIdempotencyKey(k string) bool {

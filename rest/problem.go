@@ -136,17 +136,26 @@ func AuthAPIError(log *slog.Logger) func(err error, r *http.Request, w http.Resp
 
 // Fail answers the request with the problem that err maps to. Internal errors are logged with
 // their cause and shown to the client without it.
-func Fail(c *gin.Context, log *slog.Logger, err error) {
-	writeProblem(c, problemOf(c, log, err))
+func Fail(c *gin.Context, err error) {
+	writeProblem(c, problemOf(c, LogOf(c), err))
 }
 
-// respond answers 200 with v, or with the problem of err when there is one.
-func respond(c *gin.Context, log *slog.Logger, v any, err error) {
+// Respond answers 200 with v, or with the problem of err when there is one.
+func Respond(c *gin.Context, v any, err error) {
 	if err != nil {
-		Fail(c, log, err)
+		Fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, v)
+}
+
+// NoContent answers 204, or the problem of err.
+func NoContent(c *gin.Context, err error) {
+	if err != nil {
+		Fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }
 
 func problemOf(c *gin.Context, log *slog.Logger, err error) Problem {
@@ -179,4 +188,10 @@ func routerProblem(status int, detail string) Problem {
 		Detail: detail,
 		Code:   code,
 	}
+}
+
+// NotFound answers the 404 problem of a path nothing serves, on a plain http.ResponseWriter
+// (handlers outside Gin: the auth SDK's fall-through).
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	writeProblemTo(w, r.URL.Path, w.Header().Get(requestIDHeader), routerProblem(http.StatusNotFound, "no resource at "+r.URL.Path))
 }

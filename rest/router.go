@@ -1,9 +1,12 @@
-// Package rest is the HTTP layer: the Gin router, its middleware, the handlers of each area and
-// the OpenAPI document. Handlers translate between HTTP and the domain services; the rules live
-// in domain/.
+// Package rest is the HTTP layer's frame: the Gin router with its middleware (request ids,
+// access log, metrics, recovery, security headers, CORS, body limits), sessions and permissions
+// (Require), problem+json answers, strict JSON binding, idempotent creations, the health and
+// metrics endpoints and the OpenAPI document. It knows no area: each area mounts its own routes
+// on the Router (app/*app) and contributes its part of the document.
 package rest
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,63 +15,63 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/p2psandbox/hub/platform/auth"
-	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/platform/metrics"
+	"github.com/p2psandbox/hub/rest/openapi"
 )
+
+// HTTP configures the router's limits and trust.
+type HTTP struct {
+	MaxBodyBytes   int64
+	CORSOrigins    []string
+	TrustedProxies []string
+}
 
 // Deps is what the router needs from the process.
 type Deps struct {
 	Log          *slog.Logger
-	HTTP         config.HTTP
+	HTTP         HTTP
 	Production   bool
 	Build        Build
 	Checks       []HealthCheck
 	CheckTimeout time.Duration
 	Registry     *prometheus.Registry
-	// BodyLimits overrides HTTP.MaxBodyBytes for the listed route templates (uploads).
-	BodyLimits map[string]int64
 
 	// The API. Without Auth only the operational endpoints are served (the worker's port).
-	Auth       Authenticator
-	CORSAuth   []string // request headers the auth SDK's frontend sends
-	Identity   Identity
-	Limiter    Limiter
-	AuthLimits AuthLimits
-	// OutboxDir, when set, serves the development mail outbox at /dev/outbox.
-	OutboxDir string
-	// Media serves the image uploads, and Blobs the processed images at /media/.
-	Media Media
-	Blobs Blobs
-	// Messaging serves conversations and messages.
-	Messaging Messaging
-	// Notifications serves the signed-in user's notifications and preferences.
-	Notifications Notifications
+	Auth Authenticator
+	// Touch records that a signed-in user is active (last seen); optional.
+	Touch func(ctx context.Context, userID string) error
+	// CORSHeaders and ExposedHeaders are what the auth SDK's frontend sends and reads.
+	CORSHeaders, ExposedHeaders []string
 	// Idempotency keeps the answers of creations retried with an Idempotency-Key.
 	Idempotency Idempotency
+	// OpenAPI is the assembled document (JSON), served at /api/v1/openapi.json.
+	OpenAPI []byte
+	// OutboxDir, when set, serves the development mail outbox at /dev/outbox.
+	OutboxDir string
 }
 
-// retryable is the Idempotency-Key handling of a creation route; a router without a store (the
-// worker's) serves none.
-func (d Deps) retryable() gin.HandlerFunc {
-	if d.Idempotency == nil {
-		return func(c *gin.Context) { c.Next() }
-	}
-	return idempotent(d.Idempotency, d.Log)
+// Router is the engine areas mount their routes on.
+type Router struct {
+	*gin.Engine
+	// API is the /api/v1 group.
+	API  *gin.RouterGroup
+	d    Deps
+	body map[string]int64 // body limits per route template (uploads)
 }
 
-// NewRouter builds the engine with the global middleware and the operational endpoints. Areas add
-// their routes to the returned engine's /api/v1 group through Mount.
-func NewRouter(d Deps) *gin.Engine {
+// NewRouter builds the engine with the global middleware and the operational endpoints.
+func NewRouter(d Deps) *Router {
 	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.HandleMethodNotAllowed = true
-	r.ContextWithFallback = true
-	if err := r.SetTrustedProxies(d.HTTP.TrustedProxies); err != nil {
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	if err := e.SetTrustedProxies(d.HTTP.TrustedProxies); err != nil {
 		d.Log.Warn("ignoring invalid trusted proxies", "err", err)
 	}
+	r := &Router{Engine: e, d: d, body: map[string]int64{}}
 
-	r.Use(
+	e.Use(
+		withLogger(d.Log),
 		requestID(),
 		accessLog(d.Log),
 		instrument(metrics.NewHTTP(d.Registry)),
@@ -77,41 +80,68 @@ func NewRouter(d Deps) *gin.Engine {
 		cors.New(cors.Config{
 			AllowOrigins:     d.HTTP.CORSOrigins,
 			AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
-			AllowHeaders:     append([]string{"Content-Type", "Authorization", requestIDHeader, "Idempotency-Key"}, d.CORSAuth...),
-			ExposeHeaders:    append([]string{requestIDHeader, "Retry-After", replayedHeader, "Location"}, auth.ExposedHeaders()...),
+			AllowHeaders:     append([]string{"Content-Type", "Authorization", requestIDHeader, "Idempotency-Key", "If-Match"}, d.CORSHeaders...),
+			ExposeHeaders:    append([]string{requestIDHeader, "Retry-After", replayedHeader, "Location", "ETag"}, d.ExposedHeaders...),
 			AllowCredentials: true,
 			MaxAge:           12 * time.Hour,
 		}),
-		bodyLimit(d.HTTP.MaxBodyBytes, d.BodyLimits),
+		bodyLimit(d.HTTP.MaxBodyBytes, r.body),
 	)
 
-	r.NoRoute(func(c *gin.Context) {
+	e.NoRoute(func(c *gin.Context) {
 		writeProblem(c, routerProblem(http.StatusNotFound, "no resource at "+c.Request.URL.Path))
 	})
-	r.NoMethod(func(c *gin.Context) {
+	e.NoMethod(func(c *gin.Context) {
 		writeProblem(c, routerProblem(http.StatusMethodNotAllowed,
 			c.Request.Method+" is not supported on "+c.Request.URL.Path))
 	})
 
-	r.GET("/health", liveness(d.Build))
-	r.GET("/health/ready", readiness(d.Checks, d.CheckTimeout))
-	r.GET("/metrics", gin.WrapH(metrics.Handler(d.Registry)))
+	e.GET("/health", liveness(d.Build))
+	e.GET("/health/ready", readiness(d.Checks, d.CheckTimeout))
+	e.GET("/metrics", gin.WrapH(metrics.Handler(d.Registry)))
 
-	if d.Auth != nil {
-		if err := mountOpenAPI(r); err != nil {
-			panic(err) // the document is embedded: a broken one never passes the tests
-		}
-		api := r.Group("/api/v1")
-		h := mountAuth(r, api, d)
-		mountIdentity(api, h, d)
-		mountMedia(r, api, h, d)
-		mountNotifications(api, h, d)
-		if d.Messaging != nil {
-			mountMessaging(api, h, d)
-		}
+	r.API = e.Group("/api/v1")
+	if d.OpenAPI != nil {
+		openapi.Mount(e, d.OpenAPI)
 	}
 	if d.OutboxDir != "" {
-		r.GET("/dev/outbox", devOutbox(d.OutboxDir, d.Log))
+		e.GET("/dev/outbox", devOutbox(d.OutboxDir, d.Log))
 	}
 	return r
+}
+
+// Log is the router's logger.
+func (r *Router) Log() *slog.Logger { return r.d.Log }
+
+// LimitBody gives the route template (as Gin names it, "/api/v1/me/avatar") its own body limit:
+// uploads. Call it before the router serves.
+func (r *Router) LimitBody(route string, limit int64) { r.body[route] = limit }
+
+// Retryable is the Idempotency-Key handling of a creation route; a router without a store
+// serves none.
+func (r *Router) Retryable() gin.HandlerFunc {
+	if r.d.Idempotency == nil {
+		return func(c *gin.Context) { c.Next() }
+	}
+	return idempotent(r.d.Idempotency, r.d.Log)
+}
+
+const loggerKey = "p2p.log"
+
+// withLogger leaves the logger on the request for the helpers that answer errors.
+func withLogger(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Set(loggerKey, log)
+		c.Next()
+	}
+}
+
+// LogOf is the logger of the request (the router's), for handlers that log beside answering.
+func LogOf(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(loggerKey); ok {
+		if log, ok := l.(*slog.Logger); ok {
+			return log
+		}
+	}
+	return slog.New(slog.DiscardHandler)
 }

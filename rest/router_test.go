@@ -18,7 +18,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/platform/logging"
 	"github.com/p2psandbox/hub/platform/metrics"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
@@ -28,14 +27,11 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func newRouter(t *testing.T, checks []rest.HealthCheck) *gin.Engine {
+func newRouter(t *testing.T, checks []rest.HealthCheck) *rest.Router {
 	t.Helper()
-	cfg, err := config.Load("", nil)
-	require.NoError(t, err)
-	cfg.HTTP.MaxBodyBytes = 1024
 	return rest.NewRouter(rest.Deps{
 		Log:          logging.Discard(),
-		HTTP:         cfg.HTTP,
+		HTTP:         rest.HTTP{MaxBodyBytes: 1024, CORSOrigins: []string{"http://localhost:5173"}},
 		Build:        rest.Build{Version: "test", Commit: "abc", Started: time.Now()},
 		Checks:       checks,
 		CheckTimeout: 300 * time.Millisecond,
@@ -141,7 +137,7 @@ func TestProblems(t *testing.T) {
 	r.GET("/boom", func(*gin.Context) { panic("kaboom") })
 	r.POST("/echo", func(c *gin.Context) {
 		if _, err := io.ReadAll(c.Request.Body); err != nil {
-			rest.Fail(c, logging.Discard(), err)
+			rest.Fail(c, err)
 			return
 		}
 		c.Status(http.StatusNoContent)
@@ -254,7 +250,7 @@ func TestMetrics(t *testing.T) {
 
 func TestFailHidesInternalErrors(t *testing.T) {
 	r := newRouter(t, nil)
-	r.GET("/fail", func(c *gin.Context) { rest.Fail(c, logging.Discard(), errors.New("pq: password=secret")) })
+	r.GET("/fail", func(c *gin.Context) { rest.Fail(c, errors.New("pq: password=secret")) })
 	res, body := do(t, r, httptest.NewRequest(http.MethodGet, "/fail", nil))
 	assert.Equal(t, 500, res.StatusCode)
 	assert.NotContains(t, body["detail"], "secret")

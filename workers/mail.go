@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,4 +58,27 @@ func (h SendMail) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // the mail package.
 func (q MailQueue) Template(ctx context.Context, template, lang, to string, data map[string]string) error {
 	return q.Send(ctx, mail.Request{Template: template, Lang: lang, To: to, Data: data})
+}
+
+// onceRetention keeps a mail queued by TemplateOnce known for this long after it was sent, so
+// that queuing it again (a digest retried after its mail was queued) is refused.
+const onceRetention = 24 * time.Hour
+
+// TemplateOnce queues a templated mail under the task id "mail:"+id; queuing the same id again
+// within a day, even after the mail was sent, is a no-op (notify.Mailer).
+func (q MailQueue) TemplateOnce(ctx context.Context, id, template, lang, to string, data map[string]string, items []map[string]string) error {
+	b, err := json.Marshal(mail.Request{Template: template, Lang: lang, To: to, Data: data, Items: items})
+	if err != nil {
+		return fmt.Errorf("mail task: %w", err)
+	}
+	_, err = q.Client.EnqueueContext(ctx, asynq.NewTask(TypeSendMail, b),
+		asynq.Queue(q.Queue), asynq.MaxRetry(8), asynq.Timeout(time.Minute),
+		asynq.TaskID("mail:"+id), asynq.Retention(onceRetention))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("enqueueing %s mail to %s: %w", template, to, err)
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
 	"github.com/p2psandbox/hub/platform/redis/redistest"
 	"github.com/p2psandbox/hub/workers"
+	"github.com/p2psandbox/hub/workers/workertest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -52,7 +53,7 @@ func TestScheduledCleanupRemovesExpiredRows(t *testing.T) {
 		return err
 	}))
 
-	serveUntilEnd(t, w)
+	workertest.Serve(t, w)
 
 	select {
 	case err := <-ran:
@@ -104,16 +105,4 @@ func TestSweepSchemaQualifiedTable(t *testing.T) {
 	n, err := postgres.ExpiredRows{Pool: pool, Table: "other.tokens", Column: "expires_at"}.Sweep(ctx, time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n)
-}
-
-// serveUntilEnd runs w until the test ends.
-func serveUntilEnd(t *testing.T, w *workers.Worker) {
-	t.Helper()
-	ctx, stop := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		stop()
-		<-stopped
-	})
 }

@@ -42,8 +42,8 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// app is what every subcommand gets: the validated configuration and a logger.
-type app struct {
+// setup is what every subcommand gets: the validated configuration and a logger.
+type setup struct {
 	cfg   config.Config
 	log   *slog.Logger
 	build rest.Build
@@ -51,7 +51,7 @@ type app struct {
 
 func run(args, env []string, stdout, stderr io.Writer) int {
 	var configFile string
-	load := func() (*app, error) {
+	load := func() (*setup, error) {
 		file := configFile
 		if file == "" {
 			file = lookup(env, "P2P_CONFIG")
@@ -60,7 +60,7 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return nil, usageError{err}
 		}
-		return &app{
+		return &setup{
 			cfg:   cfg,
 			log:   logging.New(stderr, cfg.Log.Format, cfg.Log.Level),
 			build: rest.Build{Version: version, Commit: commit, Started: time.Now()},

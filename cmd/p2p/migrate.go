@@ -7,10 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/p2psandbox/hub/app"
 	"github.com/p2psandbox/hub/platform/postgres"
 )
 
-func migrateCmd(load func() (*app, error)) *cobra.Command {
+func migrateCmd(load func() (*setup, error)) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate up|down|status",
 		Short: "Apply, roll back or list the SQL migrations (the system of record, then the auth core's)",
@@ -34,7 +35,7 @@ func migrateCmd(load func() (*app, error)) *cobra.Command {
 			}
 			defer pool.Close()
 			var ms []*postgres.Migrator
-			for _, set := range migrationSets() {
+			for _, set := range app.MigrationSets() {
 				m, err := postgres.NewMigrator(pool, set, a.log)
 				if err != nil {
 					return err
@@ -95,7 +96,7 @@ func migrateCmd(load func() (*app, error)) *cobra.Command {
 						if s.Applied {
 							state = "applied"
 						}
-						fmt.Fprintf(cmd.OutOrStdout(), "%-20s %05d  %-8s %s\n", migrationSets()[i].VersionTable, s.Version, state, s.Name)
+						fmt.Fprintf(cmd.OutOrStdout(), "%-20s %05d  %-8s %s\n", app.MigrationSets()[i].VersionTable, s.Version, state, s.Name)
 					}
 				}
 				return nil

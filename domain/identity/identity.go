@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/p2psandbox/hub/domain/event"
 )
 
 // Organization is a company on the platform. Its JSON is the frontend's Organization.
@@ -99,8 +101,9 @@ type AuditEntry struct {
 // Store keeps users, organizations, invitations and the audit log. The implementation lives in
 // identitydb.
 type Store interface {
-	// CreateOrganizationWithOwner writes the organization and its first user in one transaction.
-	CreateOrganizationWithOwner(ctx context.Context, org Organization, owner User) error
+	// CreateOrganizationWithOwner writes the organization and its first user in one transaction,
+	// with the events that say so.
+	CreateOrganizationWithOwner(ctx context.Context, org Organization, owner User, evs ...event.Event) error
 	// DeleteUserAndOwnedOrganization undoes CreateOrganizationWithOwner or AcceptInvitation (a
 	// sign-up that failed later).
 	DeleteUserAndOwnedOrganization(ctx context.Context, userID string) error
@@ -147,6 +150,8 @@ type OrgTx interface {
 	SaveInvitation(ctx context.Context, inv Invitation, tokenHash []byte) error
 	DeleteInvitation(ctx context.Context, id string) error
 	Audit(ctx context.Context, e AuditEntry) error
+	// Record stores events in the transaction (the event log).
+	Record(ctx context.Context, evs ...event.Event) error
 }
 
 // InvitationTx accepts one invitation.
@@ -156,6 +161,7 @@ type InvitationTx interface {
 	CreateUser(ctx context.Context, u User) error
 	MarkAccepted(ctx context.Context, userID string, at time.Time) error
 	Audit(ctx context.Context, e AuditEntry) error
+	Record(ctx context.Context, evs ...event.Event) error
 }
 
 // Credentials is what the domain needs from the auth core for the copies it keeps there.
@@ -176,5 +182,5 @@ type Mailer interface {
 }
 
 // ContentCounter counts one kind of an organization's content for its stats (files, forum
-// posts, use cases: each area that has content registers one).
+// posts, use cases, bytes stored: each area that has content registers one).
 type ContentCounter func(ctx context.Context, orgID string) (int64, error)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/event"
 	"github.com/p2psandbox/hub/domain/ids"
 	"github.com/p2psandbox/hub/domain/page"
 )
@@ -290,13 +291,6 @@ func (s *Service) LookupInvitation(ctx context.Context, token string) (Invitatio
 	}, nil
 }
 
-// Notifier tells people what the identity rules did that concerns them (the notify area). It
-// logs its own failures: what it reports has happened and stands.
-type Notifier interface {
-	// InvitationAccepted tells the inviter that their invitee joined as member.
-	InvitationAccepted(ctx context.Context, inv Invitation, member User)
-}
-
 // AcceptInvitation creates the invitee's user in the inviting organization with the invited role,
 // once the auth core holds their credentials. The invitation is used up in the same transaction;
 // the inviter is notified once it is committed.
@@ -305,6 +299,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, in SignUp)
 	var (
 		acc Account
 		inv Invitation
+		evs []event.Event
 	)
 	err := s.d.Store.AcceptInvitation(ctx, HashToken(token), func(tx InvitationTx) error {
 		inv = tx.Invitation()
@@ -354,10 +349,12 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, in SignUp)
 			return err
 		}
 		acc = Account{User: u, Organization: org}
-		return nil
+		inv.Status, inv.AcceptedAt = InvitationAccepted, &now
+		evs = []event.Event{MemberJoined{User: u}, InvitationUsed{Invitation: inv, Member: u}}
+		return tx.Record(ctx, evs...)
 	})
-	if err == nil && s.d.Notifier != nil {
-		s.d.Notifier.InvitationAccepted(ctx, inv, acc.User)
+	if err == nil {
+		s.d.Events.Publish(ctx, evs...)
 	}
 	return acc, err
 }

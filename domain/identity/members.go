@@ -159,7 +159,10 @@ func (s *Service) UpdateMember(ctx context.Context, p Principal, userID string, 
 	if up.Role == nil && up.IsActive == nil {
 		return User{}, errs.Fields(errs.FieldError{Field: "role", Message: "send role, isActive or both"})
 	}
-	var out User
+	var (
+		out     User
+		changed AccessChanged
+	)
 	err := s.d.Store.InOrganization(ctx, p.OrganizationID, func(tx OrgTx) error {
 		u, err := tx.Member(ctx, userID)
 		if err != nil {
@@ -209,8 +212,12 @@ func (s *Service) UpdateMember(ctx context.Context, p Principal, userID string, 
 			}
 		}
 		out = u
-		return nil
+		changed = accessOf(u)
+		return tx.Record(ctx, changed)
 	})
+	if err == nil && changed.UserID != "" {
+		s.d.Events.Publish(ctx, changed)
+	}
 	return out, err
 }
 
@@ -220,7 +227,8 @@ func (s *Service) DeleteMember(ctx context.Context, p Principal, userID string) 
 	if err := notFoundUnlessID(userID, "member"); err != nil {
 		return err
 	}
-	return s.d.Store.InOrganization(ctx, p.OrganizationID, func(tx OrgTx) error {
+	var removed AccessChanged
+	err := s.d.Store.InOrganization(ctx, p.OrganizationID, func(tx OrgTx) error {
 		u, err := tx.Member(ctx, userID)
 		if err != nil {
 			return err
@@ -240,8 +248,16 @@ func (s *Service) DeleteMember(ctx context.Context, p Principal, userID string) 
 		if err := tx.Audit(ctx, audit(ctx, p, "member.deleted", "user", u.ID, stateOf(before), stateOf(u), now)); err != nil {
 			return err
 		}
+		removed = accessOf(u)
+		if err := tx.Record(ctx, removed); err != nil {
+			return err
+		}
 		return s.d.Credentials.RevokeSessions(ctx, u.ID)
 	})
+	if err == nil {
+		s.d.Events.Publish(ctx, removed)
+	}
+	return err
 }
 
 // guardAdmins refuses changes that would leave the organization without its owner as an active

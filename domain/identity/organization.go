@@ -120,13 +120,15 @@ func (s *Service) Stats(ctx context.Context, p Principal) (OrganizationStats, er
 	if err != nil {
 		return st, err
 	}
-	if s.d.StorageUsed != nil {
-		if st.StorageBytes, err = s.d.StorageUsed(ctx, p.OrganizationID); err != nil {
+	for _, used := range s.storage {
+		n, err := used(ctx, p.OrganizationID)
+		if err != nil {
 			return st, err
 		}
+		st.StorageBytes += n
 	}
 	st.Content = map[string]int64{}
-	for kind, count := range s.d.Content {
+	for kind, count := range s.content {
 		n, err := count(ctx, p.OrganizationID)
 		if err != nil {
 			return st, err

@@ -10,6 +10,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/event"
 	"github.com/p2psandbox/hub/domain/ids"
 )
 
@@ -20,18 +21,18 @@ type Deps struct {
 	Mailer      Mailer
 	// WebsiteURL is where the React app runs; invitation links point there.
 	WebsiteURL string
-	// StorageUsed reports the bytes an organization stores (the media area).
-	StorageUsed func(ctx context.Context, orgID string) (int64, error)
-	// Content counts an organization's content by kind, for its stats.
-	Content map[string]ContentCounter
-	// Notifier tells people what happened that concerns them (the notify area); nil tells no one.
-	Notifier Notifier
-	Now      func() time.Time
+	// Events hears what happened once it is committed (events.go).
+	Events event.Publisher
+	Now    func() time.Time
 }
 
 // Service holds the identity rules.
 type Service struct {
 	d Deps
+	// storage and content count what the other areas keep of an organization, for its stats;
+	// the areas register them (CountStorage, CountContent) before the process serves.
+	storage []ContentCounter
+	content map[string]ContentCounter
 	// touched throttles last-seen writes: at most one per user per touchEvery on this node.
 	touched *lru.Cache[string, time.Time]
 }
@@ -43,9 +44,19 @@ func NewService(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Events == nil {
+		d.Events = event.Discard{}
+	}
 	touched, _ := lru.New[string, time.Time](100_000)
-	return &Service{d: d, touched: touched}
+	return &Service{d: d, touched: touched, content: map[string]ContentCounter{}}
 }
+
+// CountStorage adds the bytes fn reports to each organization's storage use (an area that keeps
+// files registers one).
+func (s *Service) CountStorage(fn ContentCounter) { s.storage = append(s.storage, fn) }
+
+// CountContent shows fn's count under kind in each organization's stats ("files", "topics", …).
+func (s *Service) CountContent(kind string, fn ContentCounter) { s.content[kind] = fn }
 
 func (s *Service) now() time.Time { return s.d.Now().UTC() }
 
@@ -70,9 +81,11 @@ func (s *Service) Register(ctx context.Context, in SignUp) (Account, error) {
 		CreatedAt:   now,
 	}
 	owner := newUser(in, org.ID, RoleAdmin, now)
-	if err := s.d.Store.CreateOrganizationWithOwner(ctx, org, owner); err != nil {
+	joined := MemberJoined{User: owner, Founder: true}
+	if err := s.d.Store.CreateOrganizationWithOwner(ctx, org, owner, joined); err != nil {
 		return Account{}, fmt.Errorf("registering %s: %w", in.Email, err)
 	}
+	s.d.Events.Publish(ctx, joined)
 	return Account{User: owner, Organization: org}, nil
 }
 

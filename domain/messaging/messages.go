@@ -82,23 +82,24 @@ func (s *Service) Send(ctx context.Context, p identity.Principal, req SendReques
 	if !res.Created {
 		return res.Message, false, nil
 	}
-	m := res.Message
-	s.emit(ctx, append([]string{p.UserID}, res.Recipients...), EventMessageNew, map[string]any{"message": m})
-	if s.d.Notifier != nil {
-		// After the answer: the message is stored and delivered; its notifications can follow.
-		s.later(ctx, func(ctx context.Context) {
-			preview := PreviewOf(m)
-			for _, r := range res.Recipients {
-				if res.Muted[r] {
-					continue
-				}
-				if err := s.d.Notifier.MessageReceived(ctx, r, p.UserID, m.ConversationID, res.Title, preview); err != nil {
-					s.d.Log.WarnContext(ctx, "notifying a message", "recipient", r, "err", err)
-				}
-			}
-		})
+	// The store recorded the same event with the message, for what must follow it durably.
+	s.d.Events.Publish(ctx, SentEvent(res))
+	return res.Message, true, nil
+}
+
+// SentEvent is the event of a stored message.
+func SentEvent(res SendResult) MessageSent {
+	muted := make([]string, 0, len(res.Muted))
+	for _, r := range res.Recipients { // in the recipients' order, so the event is deterministic
+		if res.Muted[r] {
+			muted = append(muted, r)
+		}
 	}
-	return m, true, nil
+	recipients := res.Recipients
+	if recipients == nil {
+		recipients = []string{}
+	}
+	return MessageSent{Message: res.Message, Kind: res.Kind, Title: res.Title, Recipients: recipients, Muted: muted}
 }
 
 // PreviewOf is the first PreviewLength characters of a message, on one line.
@@ -179,7 +180,7 @@ func (s *Service) Edit(ctx context.Context, p identity.Principal, conversationID
 	if err != nil {
 		return Message{}, err
 	}
-	s.emit(ctx, userIDsOf(c.Participants), EventMessageUpdated, map[string]any{"message": m})
+	s.d.Events.Publish(ctx, MessageEdited{Message: m, Audience: userIDsOf(c.Participants)})
 	return m, nil
 }
 
@@ -204,7 +205,7 @@ func (s *Service) Delete(ctx context.Context, p identity.Principal, conversation
 			s.d.Log.WarnContext(ctx, "deleting an attachment of a deleted message", "key", k, "err", err)
 		}
 	}
-	s.emit(ctx, userIDsOf(c.Participants), EventMessageDeleted, map[string]any{"message": m})
+	s.d.Events.Publish(ctx, MessageDeleted{Message: m, Audience: userIDsOf(c.Participants)})
 	return m, nil
 }
 
@@ -231,12 +232,10 @@ func (s *Service) MarkRead(ctx context.Context, p identity.Principal, id string,
 	if !st.Changed {
 		return st, nil
 	}
-	s.emit(ctx, userIDsOf(c.Participants), EventMessageRead, st)
-	s.pushUnread(ctx, p.UserID, id)
-	if s.d.Notifier != nil && st.ReadSeq >= st.LastSeq {
-		if err := s.d.Notifier.ConversationRead(ctx, p.UserID, id); err != nil {
-			s.d.Log.WarnContext(ctx, "clearing message notifications", "user", p.UserID, "err", err)
-		}
+	s.d.Events.Publish(ctx, ReadStateChanged{State: st, Audience: userIDsOf(c.Participants)})
+	s.publishUnread(ctx, p.UserID, id)
+	if st.ReadSeq >= st.LastSeq {
+		s.d.Events.Publish(ctx, ConversationRead{ConversationID: id, UserID: p.UserID})
 	}
 	return st, nil
 }
@@ -259,7 +258,7 @@ func (s *Service) MarkDelivered(ctx context.Context, p identity.Principal, id st
 		return ReadState{}, err
 	}
 	if st.Changed {
-		s.emit(ctx, userIDsOf(c.Participants), EventMessageDelivered, st)
+		s.d.Events.Publish(ctx, ReadStateChanged{State: st, Delivered: true, Audience: userIDsOf(c.Participants)})
 	}
 	return st, nil
 }
@@ -278,8 +277,8 @@ func (s *Service) UnreadTotal(ctx context.Context, p identity.Principal) (Unread
 	return Unread{Total: n}, err
 }
 
-// pushUnread sends a user's devices their fresh counts after something changed them.
-func (s *Service) pushUnread(ctx context.Context, userID, conversationID string) {
+// publishUnread tells a user's devices their fresh counts after something changed them.
+func (s *Service) publishUnread(ctx context.Context, userID, conversationID string) {
 	c, err := s.d.Store.Conversation(ctx, conversationID, userID)
 	if err != nil {
 		return
@@ -288,7 +287,7 @@ func (s *Service) pushUnread(ctx context.Context, userID, conversationID string)
 	if err != nil {
 		return
 	}
-	s.emit(ctx, []string{userID}, EventUnread, Unread{ConversationID: conversationID, UnreadCount: c.UnreadCount, Total: total})
+	s.d.Events.Publish(ctx, UnreadChanged{UserID: userID, Unread: Unread{ConversationID: conversationID, UnreadCount: c.UnreadCount, Total: total}})
 }
 
 // Search finds messages in the principal's conversations (all, or one), newest first.

@@ -110,16 +110,3 @@ type Message struct {
 type Directory interface {
 	Cards(ctx context.Context, userIDs []string) (map[string]identity.Card, error)
 }
-
-// Broadcaster delivers an event to the sockets of a room on every node: the realtime hub.
-type Broadcaster interface {
-	Emit(ctx context.Context, room, event string, payload any) error
-}
-
-// Notifier tells people about messages they have not read: the notifications area.
-type Notifier interface {
-	// MessageReceived notifies a participant of a new message in a conversation.
-	MessageReceived(ctx context.Context, recipientID, senderID, conversationID, title, preview string) error
-	// ConversationRead clears a participant's notifications of a conversation they read.
-	ConversationRead(ctx context.Context, userID, conversationID string) error
-}

@@ -7,52 +7,30 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/event"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/ids"
 	"github.com/p2psandbox/hub/domain/page"
 )
 
-// Events the service sends to the participants' sockets. docs/realtime.md has their payloads.
-const (
-	EventMessageNew          = "message:new"
-	EventMessageUpdated      = "message:updated"
-	EventMessageDeleted      = "message:deleted"
-	EventMessageRead         = "message:read"
-	EventMessageDelivered    = "message:delivered"
-	EventConversationNew     = "conversation:new"
-	EventConversationUpdated = "conversation:updated"
-	EventConversationRemoved = "conversation:removed"
-	EventUnread              = "conversation:unread"
-)
-
-// Users delivers events to every socket of some users, on any node.
-type Users interface {
-	EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error
-}
-
 // Deps are the service's collaborators.
 type Deps struct {
 	Store     Store
 	Directory Directory
-	Users     Users
-	Notifier  Notifier // optional
-	Files     Files    // optional: without it, attachments are refused
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Events hears what happened once it is stored (events.go).
+	Events event.Publisher
+	Files  Files // optional: without it, attachments are refused
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // Service holds the messaging rules.
 type Service struct {
 	d Deps
-	// background bounds the notifications that run after a message's answer; when it is full
-	// they run before it, which slows senders down instead of piling work up.
-	background chan struct{}
-	pending    sync.WaitGroup
 }
 
 // NewService returns a service on d.
@@ -63,28 +41,11 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{d: d, background: make(chan struct{}, 256)}
-}
-
-// later runs fn after the caller's answer, in the background while there is room.
-func (s *Service) later(ctx context.Context, fn func(ctx context.Context)) {
-	ctx = context.WithoutCancel(ctx)
-	select {
-	case s.background <- struct{}{}:
-		s.pending.Go(func() {
-			defer func() { <-s.background }()
-			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			fn(ctx)
-		})
-	default:
-		fn(ctx)
+	if d.Events == nil {
+		d.Events = event.Discard{}
 	}
+	return &Service{d: d}
 }
-
-// Wait returns once the background work has finished: serve calls it on shutdown, after the
-// last request, so no notification is lost.
-func (s *Service) Wait() { s.pending.Wait() }
 
 func (s *Service) now() time.Time { return s.d.Now().UTC() }
 
@@ -175,7 +136,7 @@ func (s *Service) Create(ctx context.Context, p identity.Principal, in NewInput)
 		return Conversation{}, false, err
 	}
 	if created {
-		s.emit(ctx, nc.Participants, EventConversationNew, map[string]any{"conversation": c.withoutPersonalState()})
+		s.d.Events.Publish(ctx, ConversationStarted{Conversation: c.withoutPersonalState(), Joined: nc.Participants})
 	}
 	return c, created, nil
 }
@@ -342,11 +303,11 @@ func (s *Service) Update(ctx context.Context, p identity.Principal, id string, u
 		return Conversation{}, err
 	}
 	if up.Title != nil {
-		s.emit(ctx, userIDsOf(out.Participants), EventConversationUpdated, map[string]any{"conversation": out.withoutPersonalState()})
+		s.d.Events.Publish(ctx, ConversationChanged{Conversation: out.withoutPersonalState(), Audience: userIDsOf(out.Participants)})
 	}
 	if up.Archived != nil || up.Muted != nil { // the user's other devices
-		s.emit(ctx, []string{p.UserID}, EventConversationUpdated, map[string]any{"conversation": out})
-		s.pushUnread(ctx, p.UserID, id)
+		s.d.Events.Publish(ctx, SettingsChanged{UserID: p.UserID, Conversation: out})
+		s.publishUnread(ctx, p.UserID, id)
 	}
 	return out, nil
 }
@@ -419,8 +380,9 @@ func (s *Service) AddParticipants(ctx context.Context, p identity.Principal, id 
 		return Conversation{}, err
 	}
 	if len(added) > 0 {
-		s.emit(ctx, added, EventConversationNew, map[string]any{"conversation": out.withoutPersonalState()})
-		s.emit(ctx, userIDsOf(out.Participants), EventConversationUpdated, map[string]any{"conversation": out.withoutPersonalState()})
+		s.d.Events.Publish(ctx,
+			ConversationStarted{Conversation: out.withoutPersonalState(), Joined: added},
+			ConversationChanged{Conversation: out.withoutPersonalState(), Audience: userIDsOf(out.Participants)})
 	}
 	return out, nil
 }
@@ -469,12 +431,12 @@ func (s *Service) RemoveParticipant(ctx context.Context, p identity.Principal, i
 	if err != nil {
 		return err
 	}
-	s.emit(ctx, []string{userID}, EventConversationRemoved, map[string]any{"conversationId": id})
+	s.d.Events.Publish(ctx, ParticipantRemoved{ConversationID: id, UserID: userID})
 	if len(remaining) > 0 {
 		if c, err := s.d.Store.Conversation(ctx, id, remaining[0]); err == nil {
 			list := []Conversation{c}
 			if err := s.withParticipants(ctx, list); err == nil {
-				s.emit(ctx, remaining, EventConversationUpdated, map[string]any{"conversation": list[0].withoutPersonalState()})
+				s.d.Events.Publish(ctx, ConversationChanged{Conversation: list[0].withoutPersonalState(), Audience: remaining})
 			}
 		}
 	}
@@ -498,17 +460,6 @@ func userIDsOf(ps []Participant) []string {
 		out[i] = pt.UserID
 	}
 	return out
-}
-
-// emit delivers an event; failures are logged, not returned: the change is stored, and clients
-// that missed the event catch up by cursor.
-func (s *Service) emit(ctx context.Context, userIDs []string, event string, payload any) {
-	if s.d.Users == nil || len(userIDs) == 0 {
-		return
-	}
-	if err := s.d.Users.EmitToUsers(ctx, userIDs, event, payload); err != nil {
-		s.d.Log.WarnContext(ctx, "realtime delivery failed", "event", event, "err", err)
-	}
 }
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)

@@ -143,13 +143,8 @@ type fixture struct {
 	outbox    *outbox
 }
 
-// newFixture makes a service that writes every event at once (no coalescing), so that the rules
-// can be seen one event at a time; newFixtureCoalescing is for the coalescing itself.
+// newFixture makes a service on a database of its own.
 func newFixture(t *testing.T) *fixture {
-	return newFixtureCoalescing(t, -1)
-}
-
-func newFixtureCoalescing(t *testing.T, window time.Duration) *fixture {
 	t.Helper()
 	pool, _ := pgtest.New(t)
 	f := &fixture{pool: pool, sockets: &sockets{}, schedules: &schedules{}, clock: newClock(), online: &online{},
@@ -157,7 +152,7 @@ func newFixtureCoalescing(t *testing.T, window time.Duration) *fixture {
 	f.svc = notify.NewService(notify.Deps{
 		Store: notifydb.New(pool), Pusher: f.sockets, Scheduler: f.schedules,
 		Presence: f.online, Accounts: f.accounts, Mailer: f.outbox,
-		Config: notify.Config{EmailDelay: time.Minute, WebsiteURL: "http://app.example", Coalesce: window},
+		Config: notify.Config{EmailDelay: time.Minute, WebsiteURL: "http://app.example"},
 		Now:    f.clock.Now,
 	})
 	return f

@@ -76,6 +76,9 @@ type Event struct {
 	// GroupKey folds repeats: while an unread notification of the recipient with this key
 	// exists, the event updates it instead of adding one ("conversation:<id>").
 	GroupKey string
+	// Count is how many occurrences the event stands for (a burst folded by its producer);
+	// 0 means one.
+	Count int
 }
 
 // MaxDataText is how many characters of a string in Event.Data are kept.

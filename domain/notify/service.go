@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/p2psandbox/hub/domain/errs"
-	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/ids"
 	"github.com/p2psandbox/hub/domain/page"
 )
@@ -27,9 +26,6 @@ type Config struct {
 	EmailDelay time.Duration
 	// WebsiteURL is where the React app runs; the digest links to its notifications page.
 	WebsiteURL string
-	// Coalesce is the window in which a group's repeats are held back and then written as one
-	// (coalescer): 0 means 2 s, a negative value writes every event at once.
-	Coalesce time.Duration
 }
 
 // Deps are the service's collaborators. A process that only reads and writes notifications
@@ -56,14 +52,9 @@ type Service struct {
 	// scheduled remembers the digests this node already scheduled (recipient and window): the
 	// task id makes another attempt harmless, but not free.
 	scheduled *expirable.LRU[string, struct{}]
-	// bursts coalesces the repeats of busy groups; nil when Config.Coalesce is negative.
-	bursts *coalescer
 }
 
-const (
-	prefsTTL        = 30 * time.Second
-	defaultCoalesce = 2 * time.Second
-)
+const prefsTTL = 30 * time.Second
 
 // NewService returns a service on d.
 func NewService(d Deps) *Service {
@@ -76,22 +67,11 @@ func NewService(d Deps) *Service {
 	if d.Config.EmailDelay <= 0 {
 		d.Config.EmailDelay = 10 * time.Minute
 	}
-	if d.Config.Coalesce == 0 {
-		d.Config.Coalesce = defaultCoalesce
-	}
-	s := &Service{
+	return &Service{
 		d:         d,
 		prefs:     expirable.NewLRU[string, Preferences](50_000, nil, prefsTTL),
 		scheduled: expirable.NewLRU[string, struct{}](50_000, nil, 2*d.Config.EmailDelay),
 	}
-	if d.Config.Coalesce > 0 {
-		s.bursts = newCoalescer(d.Config.Coalesce, func(ctx context.Context, n Notification) {
-			if err := s.store(ctx, n); err != nil {
-				s.d.Log.ErrorContext(ctx, "writing coalesced notifications", "user", n.RecipientID, "group", n.GroupKey, "err", err)
-			}
-		})
-	}
-	return s
 }
 
 func (s *Service) now() time.Time { return s.d.Now().UTC() }
@@ -124,23 +104,15 @@ func (s *Service) Notify(ctx context.Context, e Event) error {
 	n := Notification{
 		ID: ids.New(), Type: e.Type, RecipientID: e.RecipientID, ActorID: e.ActorID,
 		TargetType: e.TargetType, TargetID: e.TargetID, Data: data, GroupKey: e.GroupKey,
-		Count: 1, InApp: ch.InApp, Email: ch.Email, CreatedAt: now, UpdatedAt: now,
-	}
-	if e.GroupKey != "" && s.bursts != nil && s.bursts.hold(ctx, n) {
-		return nil
+		Count: max(e.Count, 1), InApp: ch.InApp, Email: ch.Email, CreatedAt: now, UpdatedAt: now,
 	}
 	return s.store(ctx, n)
 }
 
 // store writes n (folding it into its group's unread notification when there is one), pushes it
-// and schedules the digest; a grouped one opens its group's coalescing window.
+// and schedules the digest.
 func (s *Service) store(ctx context.Context, n Notification) error {
 	now := n.UpdatedAt
-	defer func() {
-		if n.GroupKey != "" && s.bursts != nil {
-			s.bursts.start(n)
-		}
-	}()
 	// A repeat folds into its group's unread notification with one statement; the unread count
 	// stays, so there is no count to push.
 	if n.GroupKey != "" {
@@ -166,14 +138,6 @@ func (s *Service) store(ctx context.Context, n Notification) error {
 	}
 	s.scheduleDigest(ctx, stored, now)
 	return nil
-}
-
-// Close writes the notifications still held back by coalescing; call it once no more events
-// come (serve does, on shutdown).
-func (s *Service) Close() {
-	if s.bursts != nil {
-		s.bursts.close()
-	}
 }
 
 // scheduleDigest schedules the digest of the current window for a notification that may be
@@ -302,9 +266,6 @@ func (s *Service) MarkRead(ctx context.Context, userID, id string) (Unread, erro
 
 // MarkAllRead marks every notification of the user read and returns the count.
 func (s *Service) MarkAllRead(ctx context.Context, userID string) (Unread, error) {
-	if s.bursts != nil {
-		s.bursts.forget(userID, "") // caught up with everything, the held repeats included
-	}
 	n, u, err := s.d.Store.MarkAllRead(ctx, userID, s.now())
 	if err != nil {
 		return Unread{}, err
@@ -316,9 +277,6 @@ func (s *Service) MarkAllRead(ctx context.Context, userID string) (Unread, error
 // MarkTargetRead marks the recipient's notifications about one target read: the area that owns
 // the target calls it when the user has seen it (messaging, when a conversation is read).
 func (s *Service) MarkTargetRead(ctx context.Context, recipientID, targetType, targetID string) error {
-	if s.bursts != nil {
-		s.bursts.forget(recipientID, targetType+"/"+targetID) // the held repeats were seen too
-	}
 	// Most reads of a conversation find nothing to clear: look before taking the recipient's lock.
 	if has, err := s.d.Store.HasUnread(ctx, recipientID, targetType, targetID); err != nil || !has {
 		return err
@@ -394,38 +352,6 @@ func (s *Service) SetPreferences(ctx context.Context, userID string, in map[stri
 	return s.Preferences(ctx, userID) // refreshes the cache
 }
 
-// InvitationAccepted tells the inviter that their invitee joined (identity.Notifier). A failure
-// is logged: the sign-up that caused it has succeeded and must not fail for it.
-func (s *Service) InvitationAccepted(ctx context.Context, inv identity.Invitation, member identity.User) {
-	err := s.Notify(ctx, Event{
-		Type: TypeInvitationAccepted, RecipientID: inv.InvitedBy, ActorID: member.ID,
-		TargetType: "user", TargetID: member.ID,
-		Data: map[string]any{"title": member.FirstName + " " + member.LastName, "email": member.Email, "role": member.Role},
-	})
-	if err != nil {
-		s.d.Log.ErrorContext(ctx, "notifying an accepted invitation", "invitation", inv.ID, "err", err)
-	}
-}
-
 // ErrNoDigestDeps is returned by SendDigest in a process built without Presence, Accounts or
 // Mailer.
 var ErrNoDigestDeps = errors.New("notify: digests need Presence, Accounts and Mailer")
-
-// MessageReceived notifies a participant of a new message (messaging.Notifier). The messages of
-// one conversation fold into one notification while it is unread.
-func (s *Service) MessageReceived(ctx context.Context, recipientID, senderID, conversationID, title, preview string) error {
-	data := map[string]any{"preview": preview}
-	if title != "" {
-		data["title"] = title
-	}
-	return s.Notify(ctx, Event{
-		Type: TypeMessage, RecipientID: recipientID, ActorID: senderID,
-		TargetType: "conversation", TargetID: conversationID, GroupKey: "conversation:" + conversationID, Data: data,
-	})
-}
-
-// ConversationRead reads the participant's notifications of a conversation they have read
-// (messaging.Notifier).
-func (s *Service) ConversationRead(ctx context.Context, userID, conversationID string) error {
-	return s.MarkTargetRead(ctx, userID, "conversation", conversationID)
-}

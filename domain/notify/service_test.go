@@ -377,25 +377,30 @@ func TestCountsExactUnderConcurrency(t *testing.T) {
 	assert.LessOrEqual(t, perGroup, 1, "one unread notification per group")
 }
 
-// TestMessagingAdapter: what messaging reports (messaging.Notifier) becomes one notification per
-// conversation, cleared when the conversation is read.
-func TestMessagingAdapter(t *testing.T) {
+// TestBurstAndTargetRead: an event that stands for a burst (Count) folds into its group's unread
+// notification, and reading the target clears it.
+func TestBurstAndTargetRead(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	sara, omar := f.user(t, "Sara"), f.user(t, "Omar")
 	conv := uuid.NewString()
-	require.NoError(t, f.svc.MessageReceived(ctx, omar, sara, conv, "", "hi"))
-	require.NoError(t, f.svc.MessageReceived(ctx, omar, sara, conv, "Line 4 team", "there"))
+	ev := func(count int, preview string) notify.Event {
+		return notify.Event{Type: notify.TypeMessage, RecipientID: omar, ActorID: sara, TargetType: "conversation",
+			TargetID: conv, GroupKey: "conversation:" + conv, Count: count,
+			Data: map[string]any{"title": "Line 4 team", "preview": preview}}
+	}
+	require.NoError(t, f.svc.Notify(ctx, ev(2, "hi")))
+	require.NoError(t, f.svc.Notify(ctx, ev(0, "there")))
 	l := f.list(t, omar, false, 0, "")
 	require.Len(t, l.Items, 1)
 	n := l.Items[0]
 	assert.Equal(t, notify.TypeMessage, n.Type)
 	assert.Equal(t, "conversation", n.TargetType)
 	assert.Equal(t, conv, n.TargetID)
-	assert.Equal(t, 2, n.Count)
+	assert.Equal(t, 3, n.Count)
 	assert.Equal(t, map[string]any{"title": "Line 4 team", "preview": "there"}, n.Data)
 
-	require.NoError(t, f.svc.ConversationRead(ctx, omar, conv))
+	require.NoError(t, f.svc.MarkTargetRead(ctx, omar, "conversation", conv))
 	assert.Equal(t, 0, f.unread(t, omar))
-	require.NoError(t, f.svc.ConversationRead(ctx, omar, conv), "reading again is harmless")
+	require.NoError(t, f.svc.MarkTargetRead(ctx, omar, "conversation", conv), "reading again is harmless")
 }

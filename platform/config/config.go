@@ -48,6 +48,8 @@ type Config struct {
 // Notify configures notifications.
 type Notify struct {
 	EmailDelay time.Duration // unread this long while offline: mailed in the next digest
+	// Gather is how long new messages are gathered into one notification per conversation.
+	Gather time.Duration
 }
 
 // Blob configures file storage.
@@ -89,18 +91,24 @@ type Mail struct {
 	OutboxDir    string // development only: every mail is also written here as an .eml file
 }
 
-// Hub configures the Socket.IO hub.
+// Hub configures the Socket.IO hub; it is the hub's own configuration (realtime.Config).
 type Hub struct {
 	PingInterval   time.Duration
 	PingTimeout    time.Duration
 	MaxPayload     int
 	ConnectTimeout time.Duration
-	EventRate      int // client events per second per socket
-	EventBurst     int
-	TypingTTL      time.Duration
-	PresenceTTL    time.Duration
-	DrainBatch     int
-	DrainInterval  time.Duration
+	// CORSOrigins are the browser origins allowed to connect: http.cors_origins.
+	CORSOrigins []string
+	EventRate   int // client events per second per socket
+	EventBurst  int
+	TypingTTL   time.Duration
+	// PresenceTTL bounds how long the users of a crashed node stay online.
+	PresenceTTL   time.Duration
+	DrainBatch    int
+	DrainInterval time.Duration
+	// ResumeTTL is how long the rooms of a disconnected tab are kept for its reconnect
+	// (default 2 minutes).
+	ResumeTTL time.Duration
 }
 
 // Log configures log/slog.
@@ -217,6 +225,7 @@ var Keys = []Key{
 	{"worker.queue", "default", "asynq queue the worker serves and enqueues to"},
 	{"worker.cleanup_interval", "10m", "how often expired rows are removed"},
 	{"notify.email_delay", "10m", "a notification left unread this long by a user who is not online is mailed (batched per window)"},
+	{"notify.gather", "500ms", "messages sent within this long after the first fold into one notification per conversation"},
 }
 
 // EnvName returns the environment variable that sets key.
@@ -325,6 +334,7 @@ func Load(file string, env []string) (Config, error) {
 		PingTimeout:    p.duration("hub.ping_timeout", time.Second, 10*time.Minute),
 		MaxPayload:     p.integer("hub.max_payload", 1024, 100<<20),
 		ConnectTimeout: p.duration("hub.connect_timeout", 100*time.Millisecond, time.Minute),
+		CORSOrigins:    cfg.HTTP.CORSOrigins,
 		EventRate:      p.integer("hub.event_rate", 1, 10000),
 		EventBurst:     p.integer("hub.event_burst", 1, 10000),
 		TypingTTL:      p.duration("hub.typing_ttl", time.Second, time.Minute),
@@ -333,7 +343,10 @@ func Load(file string, env []string) (Config, error) {
 		DrainInterval:  p.duration("hub.drain_interval", 0, time.Minute),
 	}
 	cfg.Blob = Blob{Dir: p.required("blob.dir")}
-	cfg.Notify = Notify{EmailDelay: p.duration("notify.email_delay", time.Second, 24*time.Hour)}
+	cfg.Notify = Notify{
+		EmailDelay: p.duration("notify.email_delay", time.Second, 24*time.Hour),
+		Gather:     p.duration("notify.gather", 0, time.Hour),
+	}
 	if cfg.Log.Format == "" {
 		cfg.Log.Format = "text"
 		if cfg.Production() {

@@ -28,7 +28,7 @@ type Limiter struct {
 }
 
 // New returns a limiter on rdb whose keys start with prefix.
-func New(rdb *goredis.Client, prefix string) *Limiter {
+func New(rdb goredis.UniversalClient, prefix string) *Limiter {
 	return &Limiter{rl: redis_rate.NewLimiter(rdb), prefix: prefix + "rl:"}
 }
 

@@ -32,6 +32,7 @@ func TestNotificationsJourney(t *testing.T) {
 
 	// An invitee joins: their inviter is told.
 	bob, bobID := join(t, env, srv, o, "bob", "member")
+	unreadReaches(t, admin, 1) // written by the notify subscriber, just after the sign-up
 	res = admin.Do(http.MethodGet, "/api/v1/notifications", nil)
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	items := res.JSON()["items"].([]any)
@@ -82,6 +83,7 @@ func TestNotificationsJourney(t *testing.T) {
 	// A second invitee: two notifications, newest first, one per page.
 	start := time.Now()
 	_, carolID := join(t, env, srv, o, "carol", "member")
+	unreadReaches(t, admin, 2)
 	res = admin.Do(http.MethodGet, "/api/v1/notifications?limit=1", nil)
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	page1 := res.JSON()
@@ -126,4 +128,14 @@ func TestNotificationsJourney(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status)
 	assert.Empty(t, res.JSON()["items"])
 	assert.Equal(t, float64(0), res.JSON()["unreadCount"])
+}
+
+// unreadReaches waits until c has n unread notifications: the notify subscriber writes them from
+// the event log, a moment after the change that caused them.
+func unreadReaches(t *testing.T, c *harness.Client, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		res := c.Do(http.MethodGet, "/api/v1/notifications/unread-count", nil)
+		return res.Status == http.StatusOK && res.JSON()["unread"] == float64(n)
+	}, 15*time.Second, 50*time.Millisecond, "%d unread notifications", n)
 }

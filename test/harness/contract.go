@@ -13,7 +13,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/p2psandbox/hub/rest"
+	"github.com/p2psandbox/hub/app"
 )
 
 // The contract check: every response a test receives from a documented route must be described
@@ -36,7 +36,7 @@ type route struct {
 }
 
 var loadContract = sync.OnceValues(func() (*contract, error) {
-	spec, err := rest.OpenAPIJSON()
+	spec, err := app.OpenAPI()
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/event"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/ids"
 	"github.com/p2psandbox/hub/platform/postgres"
@@ -37,7 +38,7 @@ type querier interface {
 
 // CreateOrganizationWithOwner writes both rows in one transaction; the owner foreign key is
 // deferred so either order works.
-func (s *Store) CreateOrganizationWithOwner(ctx context.Context, org identity.Organization, owner identity.User) error {
+func (s *Store) CreateOrganizationWithOwner(ctx context.Context, org identity.Organization, owner identity.User, evs ...event.Event) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO organizations (id, name, domain, industry, size, country, city, is_active, admin_user_id, created_at, updated_at)
@@ -46,7 +47,10 @@ func (s *Store) CreateOrganizationWithOwner(ctx context.Context, org identity.Or
 		); err != nil {
 			return fmt.Errorf("inserting organization: %w", err)
 		}
-		return insertUser(ctx, tx, owner)
+		if err := insertUser(ctx, tx, owner); err != nil {
+			return err
+		}
+		return record(ctx, tx, evs)
 	})
 }
 

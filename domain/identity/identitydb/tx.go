@@ -10,7 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/event"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/platform/outbox"
 	"github.com/p2psandbox/hub/platform/postgres"
 )
 
@@ -142,6 +144,21 @@ func (o *orgTx) Audit(ctx context.Context, e identity.AuditEntry) error {
 	return insertAudit(ctx, o.tx, e)
 }
 
+func (o *orgTx) Record(ctx context.Context, evs ...event.Event) error { return record(ctx, o.tx, evs) }
+
+// record stores events in the event log, in tx.
+func record(ctx context.Context, tx pgx.Tx, evs []event.Event) error {
+	recs := make([]outbox.Record, len(evs))
+	for i, e := range evs {
+		r, err := outbox.Encode(e)
+		if err != nil {
+			return err
+		}
+		recs[i] = r
+	}
+	return outbox.Add(ctx, tx, recs...)
+}
+
 // ListInvitations pages an organization's invitations, newest first.
 func (s *Store) ListInvitations(ctx context.Context, orgID string, q identity.InvitationQuery, now time.Time, limit int) ([]identity.Invitation, error) {
 	sql := `SELECT ` + invitationColumns + ` FROM invitations i WHERE i.organization_id = $1`
@@ -203,6 +220,10 @@ func (s *Store) AcceptInvitation(ctx context.Context, tokenHash []byte, fn func(
 		}
 		return fn(it)
 	})
+}
+
+func (t *invitationTx) Record(ctx context.Context, evs ...event.Event) error {
+	return record(ctx, t.tx, evs)
 }
 
 type invitationTx struct {

@@ -2,6 +2,7 @@ package messagingdb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/p2psandbox/hub/domain/messaging"
+	"github.com/p2psandbox/hub/platform/outbox"
 )
 
 // Messages without attachments are stored in batches: whatever arrived while the previous batch
@@ -33,12 +35,13 @@ const (
 // side of a direct conversation has not blocked the sender, only if the reply is to a message of
 // the same conversation, and only once per client id; messages to one conversation take
 // consecutive seqs in the order given; each is marked read by its sender, and its
-// conversation's audience comes back with it. A message that fails a check has no row; Send
-// finds out why.
+// conversation's audience comes back with it, and its messaging.MessageSent is recorded in the
+// event log (the payload Go encoded, with the seq and the audience the statement found). A
+// message that fails a check has no row; Send finds out why.
 const sendSQL = `
 WITH input AS (
-	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[], $8::text[])
-		WITH ORDINALITY AS t(id, conversation_id, sender_id, client_id, content, reply_to, created_at, attachments, ord)
+	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[], $8::text[], $9::text[])
+		WITH ORDINALITY AS t(id, conversation_id, sender_id, client_id, content, reply_to, created_at, attachments, event, ord)
 ), locked AS (
 	SELECT c.id, c.last_seq, c.kind, c.title FROM conversations c
 	WHERE c.id IN (SELECT conversation_id FROM input) ORDER BY c.id FOR UPDATE
@@ -66,10 +69,19 @@ WITH input AS (
 	WHERE p.conversation_id = g.conversation_id AND p.user_id = g.sender_id
 ), audience AS (
 	SELECT p.conversation_id, array_agg(p.user_id::text ORDER BY p.joined_at) AS members,
-	       coalesce(array_agg(p.user_id::text) FILTER (WHERE p.muted), '{}') AS muted
+	       coalesce(array_agg(p.user_id::text ORDER BY p.joined_at) FILTER (WHERE p.muted), '{}') AS muted
 	FROM conversation_participants p
 	WHERE p.conversation_id IN (SELECT conversation_id FROM ok) AND p.left_at IS NULL
 	GROUP BY p.conversation_id
+), ev AS (
+	` + outbox.InsertSQL + `
+	SELECT $10, ok.conversation_id::text,
+	       jsonb_set(ok.event::jsonb, '{message,seq}', to_jsonb(ok.seq))
+	       || jsonb_build_object('kind', l.kind, 'title', coalesce(l.title, ''),
+	                             'recipients', to_jsonb(array_remove(a.members, ok.sender_id::text)),
+	                             'muted', to_jsonb(array_remove(a.muted, ok.sender_id::text)))
+	FROM ok JOIN locked l ON l.id = ok.conversation_id JOIN audience a ON a.conversation_id = ok.conversation_id
+	ORDER BY ok.ord
 )
 SELECT ok.ord, ok.seq, ok.attachments, l.kind, l.title, a.members, a.muted
 FROM ok JOIN locked l ON l.id = ok.conversation_id JOIN audience a ON a.conversation_id = ok.conversation_id`
@@ -261,11 +273,26 @@ func storeMessages(ctx context.Context, q querier, ins []messaging.SendInput, at
 			attachments[i] = "[]"
 		}
 	}
+	// The event as the service will publish it, but for what only the statement knows.
+	events := make([]string, n)
+	for i, in := range ins {
+		m := messageOf(in)
+		var err error
+		if m.Attachments, err = attachmentsOf(in.ConversationID, []byte(attachments[i])); err != nil {
+			return nil, true, err
+		}
+		b, err := json.Marshal(messaging.MessageSent{Message: m})
+		if err != nil {
+			return nil, true, fmt.Errorf("encoding the event of a message: %w", err)
+		}
+		events[i] = string(b)
+	}
 	// Planned for each batch (an unnamed statement), never from a cached generic plan: a plan made
 	// while messages was small hashes the whole table for the duplicate and reply checks, and
 	// stays until the table is analyzed again. Where autovacuum lags or is off, that made a
 	// batch cost 70 ms instead of 2 ms once the table had grown by 200,000 rows (docs/perf.md).
-	rows, err := q.Query(ctx, sendSQL, pgx.QueryExecModeCacheDescribe, ids, convs, senders, clients, contents, replies, times, attachments)
+	rows, err := q.Query(ctx, sendSQL, pgx.QueryExecModeCacheDescribe, ids, convs, senders, clients, contents, replies, times,
+		attachments, events, messaging.MessageSentName)
 	if err != nil {
 		return nil, true, fmt.Errorf("storing %d messages: %w", n, err)
 	}
@@ -285,10 +312,10 @@ func storeMessages(ctx context.Context, q querier, ins []messaging.SendInput, at
 			return nil, false, fmt.Errorf("stored message %d of a batch of %d", ord, n)
 		}
 		in := ins[ord-1]
-		m := &res.Message
-		m.ID, m.ConversationID, m.SenderID, m.ClientID, m.Content, m.ReplyTo, m.CreatedAt =
-			in.ID, in.ConversationID, in.SenderID, in.ClientID, in.Content, in.ReplyTo, in.CreatedAt
-		if m.Attachments, err = attachmentsOf(m.ConversationID, files); err != nil {
+		seq := res.Message.Seq
+		res.Message = messageOf(in)
+		res.Message.Seq = seq
+		if res.Message.Attachments, err = attachmentsOf(in.ConversationID, files); err != nil {
 			return nil, false, err
 		}
 		res.Recipients, res.Muted = audience(in.SenderID, members, muted)
@@ -298,6 +325,12 @@ func storeMessages(ctx context.Context, q querier, ins []messaging.SendInput, at
 		return nil, true, fmt.Errorf("storing %d messages: %w", n, err)
 	}
 	return outs, false, nil
+}
+
+// messageOf is the message in, as stored but for its seq.
+func messageOf(in messaging.SendInput) messaging.Message {
+	return messaging.Message{ID: in.ID, ConversationID: in.ConversationID, SenderID: in.SenderID, ClientID: in.ClientID,
+		Content: in.Content, ReplyTo: in.ReplyTo, CreatedAt: in.CreatedAt}
 }
 
 // audience is the conversation's active members other than the sender, and those of them who

@@ -16,6 +16,7 @@ import (
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/notify"
+	"github.com/p2psandbox/hub/platform/postgres"
 )
 
 // Store implements notify.Store.
@@ -25,6 +26,10 @@ type Store struct {
 
 // New returns a store on pool.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// db is the unit of work ctx carries (an event subscriber's), or the pool: a transaction begun on
+// it is then a savepoint, so a subscriber's notifications commit with its cursor.
+func (s *Store) db(ctx context.Context) postgres.DB { return postgres.On(ctx, s.pool) }
 
 var _ notify.Store = (*Store)(nil)
 
@@ -96,7 +101,7 @@ func collect(rows pgx.Rows, err error) ([]notify.Notification, error) {
 // at a time and each count is exact as of its version.
 func (s *Store) asRecipient(ctx context.Context, recipientID string, fn func(tx pgx.Tx) error) (notify.Unread, error) {
 	var u notify.Unread
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			INSERT INTO notification_state (user_id, version) VALUES ($1, 1)
 			ON CONFLICT (user_id) DO UPDATE SET version = notification_state.version + 1
@@ -172,7 +177,7 @@ func (s *Store) Fold(ctx context.Context, n notify.Notification) (notify.Notific
 	if err != nil {
 		return n, false, fmt.Errorf("notification data: %w", err)
 	}
-	stored, err := scan(s.pool.QueryRow(ctx, `
+	stored, err := scan(s.db(ctx).QueryRow(ctx, `
 		WITH n AS (
 			UPDATE notifications SET actor_id = $3, data = $4, count = count + $6, updated_at = $5
 			WHERE recipient_id = $1 AND group_key = $2 AND read_at IS NULL
@@ -195,7 +200,7 @@ func (s *Store) Fold(ctx context.Context, n notify.Notification) (notify.Notific
 // HasUnread reports whether the recipient has unread notifications of a target.
 func (s *Store) HasUnread(ctx context.Context, recipientID, targetType, targetID string) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM notifications
+	err := s.db(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM notifications
 		WHERE recipient_id = $1 AND target_type = $2 AND target_id = $3 AND read_at IS NULL)`,
 		recipientID, targetType, targetID).Scan(&ok)
 	if err != nil {
@@ -263,7 +268,7 @@ func (s *Store) MarkAllRead(ctx context.Context, recipientID string, at time.Tim
 // Unread reads the count and its version in one snapshot.
 func (s *Store) Unread(ctx context.Context, recipientID string) (notify.Unread, error) {
 	var u notify.Unread
-	err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT version FROM notification_state WHERE user_id = $1), 0), (`+unreadSQL+`)`,
+	err := s.db(ctx).QueryRow(ctx, `SELECT coalesce((SELECT version FROM notification_state WHERE user_id = $1), 0), (`+unreadSQL+`)`,
 		recipientID).Scan(&u.Version, &u.Unread)
 	if err != nil {
 		return u, fmt.Errorf("counting unread notifications of %s: %w", recipientID, err)
@@ -286,7 +291,7 @@ func (s *Store) List(ctx context.Context, recipientID string, q notify.Query, li
 		sql += ` AND (n.updated_at, n.id) < (` + arg(q.After.UpdatedAt) + `, ` + arg(q.After.ID) + `::uuid)`
 	}
 	sql += ` ORDER BY n.updated_at DESC, n.id DESC LIMIT ` + arg(limit)
-	out, err := collect(s.pool.Query(ctx, sql, args...))
+	out, err := collect(s.db(ctx).Query(ctx, sql, args...))
 	if err != nil {
 		return nil, fmt.Errorf("listing notifications of %s: %w", recipientID, err)
 	}
@@ -295,7 +300,7 @@ func (s *Store) List(ctx context.Context, recipientID string, q notify.Query, li
 
 // Preferences returns the channels the user chose.
 func (s *Store) Preferences(ctx context.Context, userID string) (map[string]notify.Channels, error) {
-	rows, err := s.pool.Query(ctx, `SELECT type, in_app, email FROM notification_preferences WHERE user_id = $1`, userID)
+	rows, err := s.db(ctx).Query(ctx, `SELECT type, in_app, email FROM notification_preferences WHERE user_id = $1`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("loading notification preferences of %s: %w", userID, err)
 	}
@@ -316,7 +321,7 @@ func (s *Store) Preferences(ctx context.Context, userID string) (map[string]noti
 
 // SetPreferences writes the user's channels for the given types in one transaction.
 func (s *Store) SetPreferences(ctx context.Context, userID string, prefs map[string]notify.Channels, at time.Time) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		for t, ch := range prefs {
 			_, err := tx.Exec(ctx, `
 				INSERT INTO notification_preferences (user_id, type, in_app, email, updated_at) VALUES ($1, $2, $3, $4, $5)
@@ -337,7 +342,7 @@ func (s *Store) SetPreferences(ctx context.Context, userID string, prefs map[str
 // until the marks are written: two digests of one recipient running at once mail each
 // notification once (the second waits, then finds them mailed).
 func (s *Store) Digest(ctx context.Context, recipientID string, cutoff, at time.Time, fn func([]notify.Notification) ([]string, error)) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		due, err := collect(tx.Query(ctx, `
 			WITH n AS (
 				SELECT * FROM notifications

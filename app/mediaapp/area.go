@@ -1,0 +1,44 @@
+// Package mediaapp is the media area: avatar and logo uploads (domain/media) behind REST, their
+// processing by the worker, and the processed images served at /media/.
+package mediaapp
+
+import (
+	"context"
+	_ "embed"
+	"strings"
+
+	"github.com/p2psandbox/hub/app/area"
+	"github.com/p2psandbox/hub/domain/media"
+	"github.com/p2psandbox/hub/domain/media/mediadb"
+)
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// Area is the media area.
+type Area struct{}
+
+// New returns the media area.
+func New() *Area { return &Area{} }
+
+// Name is "media".
+func (*Area) Name() string { return "media" }
+
+// OpenAPI is the area's part of the document.
+func (*Area) OpenAPI() []byte { return openAPI }
+
+// Register builds the media service on the blob storage. Processed images are served by the API
+// itself at <app.api_domain>/media/<key>.
+func (*Area) Register(_ context.Context, h *area.Host) error {
+	store := mediadb.New(h.Pool)
+	svc := media.NewService(store, h.Blobs, ImageQueue{Client: h.Tasks, Queue: h.Queue}, h.Identity,
+		media.Config{BaseURL: strings.TrimSuffix(h.Config.App.APIDomain, "/") + "/media/"})
+	h.Identity.CountStorage(store.StorageUsed)
+	if h.REST != nil {
+		mountREST(h.REST, svc, h.Blobs)
+	}
+	if h.Worker != nil {
+		h.Worker.Handle(TypeProcessImage, ProcessImage{Images: svc, Log: h.Log})
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+// Package notifyapp is the notifications area: the notify service (domain/notify) behind REST,
+// the durable subscriber that turns other areas' events into notifications, and the digest
+// mails the worker sends.
+package notifyapp
+
+import (
+	"context"
+	_ "embed"
+	"time"
+
+	"github.com/p2psandbox/hub/app/area"
+	"github.com/p2psandbox/hub/app/events"
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/messaging"
+	"github.com/p2psandbox/hub/domain/notify"
+	"github.com/p2psandbox/hub/domain/notify/notifydb"
+	"github.com/p2psandbox/hub/platform/postgres"
+	"github.com/p2psandbox/hub/realtime"
+	"github.com/p2psandbox/hub/workers"
+)
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// Area is the notifications area.
+type Area struct{}
+
+// New returns the notifications area.
+func New() *Area { return &Area{} }
+
+// Name is "notify".
+func (*Area) Name() string { return "notify" }
+
+// OpenAPI is the area's part of the document.
+func (*Area) OpenAPI() []byte { return openAPI }
+
+// SubscriberName is the durable subscriber's name (its cursor in domain_event_cursors).
+const SubscriberName = "notify"
+
+// Register builds the service, subscribes it to the events that notify people and mounts its
+// routes and the digest task.
+func (*Area) Register(_ context.Context, h *area.Host) error {
+	svc := notify.NewService(notify.Deps{
+		Store:     notifydb.New(h.Pool),
+		Pusher:    afterCommit{sockets: h.Sockets, bus: h.Events},
+		Scheduler: DigestQueue{Client: h.Tasks, Queue: h.Queue},
+		Presence:  realtime.NewOnline(h.Redis, h.Config.Redis.Prefix),
+		Accounts:  h.Identity,
+		Mailer:    workers.MailQueue{Client: h.Tasks, Queue: h.Queue},
+		Config:    notify.Config{EmailDelay: h.Config.Notify.EmailDelay, WebsiteURL: h.Config.App.WebsiteDomain},
+		Log:       h.Log.With("component", "notify"),
+	})
+	// notify.gather is the coalescing window: long enough to fold a burst of a lively
+	// conversation into one write, short enough that the badge still feels live.
+	Subscribe(h.Events, svc, h.Config.Notify.Gather)
+	if h.REST != nil {
+		mountREST(h.REST, svc)
+	}
+	if h.Worker != nil {
+		h.Worker.Handle(TypeNotifyDigest, NotifyDigest{Digests: svc})
+	}
+	return nil
+}
+
+// Notifier is what the subscriber needs from the notify service.
+type Notifier interface {
+	Notify(ctx context.Context, e notify.Event) error
+	MarkTargetRead(ctx context.Context, recipientID, targetType, targetID string) error
+}
+
+// Subscribe makes svc follow the events that notify people. The durable subscriber writes in
+// the transaction that moves its cursor, so each event notifies exactly once however often it is
+// delivered; a conversation read is followed live, since a missed one only leaves a badge that
+// the next read clears.
+func Subscribe(bus *events.Bus, svc Notifier, gather time.Duration) {
+	sub := bus.Subscribe(SubscriberName, events.Options{Tx: true, Gather: gather})
+	events.On(sub, func(ctx context.Context, batch []events.Recorded[messaging.MessageSent]) error {
+		for _, e := range MessageNotifications(batch) {
+			if err := svc.Notify(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	events.On(sub, func(ctx context.Context, batch []events.Recorded[identity.InvitationUsed]) error {
+		for _, r := range batch {
+			inv, m := r.Event.Invitation, r.Event.Member
+			err := svc.Notify(ctx, notify.Event{
+				Type: notify.TypeInvitationAccepted, RecipientID: inv.InvitedBy, ActorID: m.ID,
+				TargetType: "user", TargetID: m.ID,
+				Data: map[string]any{"title": m.FirstName + " " + m.LastName, "email": m.Email, "role": m.Role},
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	events.Listen(bus, func(ctx context.Context, e messaging.ConversationRead) {
+		if err := svc.MarkTargetRead(ctx, e.UserID, "conversation", e.ConversationID); err != nil {
+			bus.Log().WarnContext(ctx, "clearing message notifications", "user", e.UserID, "err", err)
+		}
+	})
+}
+
+// MessageNotifications folds a batch of sent messages into one notification per recipient and
+// conversation, counting the messages and quoting the last: a burst of a lively conversation is
+// one badge, not fifty writes. Recipients who muted the conversation get none.
+func MessageNotifications(batch []events.Recorded[messaging.MessageSent]) []notify.Event {
+	type key struct{ recipient, conversation string }
+	index := map[key]int{}
+	var out []notify.Event
+	for _, r := range batch {
+		e := r.Event
+		m := e.Message
+		muted := map[string]bool{}
+		for _, u := range e.Muted {
+			muted[u] = true
+		}
+		data := map[string]any{"preview": messaging.PreviewOf(m)}
+		if e.Title != "" {
+			data["title"] = e.Title
+		}
+		for _, rcpt := range e.Recipients {
+			if muted[rcpt] || rcpt == m.SenderID {
+				continue
+			}
+			k := key{rcpt, m.ConversationID}
+			if i, ok := index[k]; ok {
+				out[i].Count++
+				out[i].ActorID, out[i].Data = m.SenderID, data
+				continue
+			}
+			index[k] = len(out)
+			out = append(out, notify.Event{
+				Type: notify.TypeMessage, RecipientID: rcpt, ActorID: m.SenderID,
+				TargetType: "conversation", TargetID: m.ConversationID, GroupKey: "conversation:" + m.ConversationID,
+				Data: data, Count: 1,
+			})
+		}
+	}
+	return out
+}
+
+// afterCommit pushes once the subscriber's transaction has committed: a notification pushed
+// from a transaction that then rolls back would be one the API does not know.
+type afterCommit struct {
+	sockets realtime.Sockets
+	bus     *events.Bus
+}
+
+func (a afterCommit) EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error {
+	postgres.AfterCommit(ctx, func(ctx context.Context) {
+		if err := a.sockets.EmitToUsers(ctx, userIDs, event, payload); err != nil {
+			a.bus.Log().WarnContext(ctx, "pushing a notification", "event", event, "err", err)
+		}
+	})
+	return nil
+}

@@ -1,0 +1,94 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/supertokens/supertokens-golang/recipe/emailpassword"
+	"github.com/supertokens/supertokens-golang/recipe/emailverification"
+	"github.com/supertokens/supertokens-golang/recipe/emailverification/evclaims"
+	"github.com/supertokens/supertokens-golang/recipe/session"
+	"github.com/supertokens/supertokens-golang/recipe/session/claims"
+	"github.com/supertokens/supertokens-golang/recipe/userroles"
+	"github.com/supertokens/supertokens-golang/recipe/userroles/userrolesclaims"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
+)
+
+// Credentials keeps the auth core's copy of what identity changes: emails, roles, sessions. It
+// calls the SDK's package functions, so it needs no *Auth and can be built before it (the
+// identity service needs it, and Auth needs the identity service).
+type Credentials struct{}
+
+var _ identity.Credentials = Credentials{}
+
+const tenant = "public"
+
+// ChangeEmail moves the credentials to a new address.
+func (Credentials) ChangeEmail(_ context.Context, userID, email string) error {
+	res, err := emailpassword.UpdateEmailOrPassword(userID, &email, nil, nil, nil)
+	switch {
+	case err != nil:
+		return fmt.Errorf("auth: changing the email of %s: %w", userID, err)
+	case res.EmailAlreadyExistsError != nil:
+		return errs.E(errs.Conflict, "%s already has an account", email)
+	case res.UnknownUserIdError != nil:
+		return errs.E(errs.NotFound, "no such user")
+	case res.OK == nil:
+		return fmt.Errorf("auth: changing the email of %s: unexpected answer", userID)
+	}
+	return nil
+}
+
+// SendVerification mails a verification link and marks the user's sessions unverified, so that
+// publishing waits for the new address to be confirmed.
+func (Credentials) SendVerification(_ context.Context, userID, email string) error {
+	if _, err := emailverification.SendEmailVerificationEmail(tenant, userID, &email); err != nil {
+		return fmt.Errorf("auth: sending verification to %s: %w", userID, err)
+	}
+	return refreshClaims(userID, evclaims.EmailVerificationClaim)
+}
+
+// SetRole makes role the user's only organization role and updates the claims of their sessions
+// (a request checking the role refetches it within five minutes in any case).
+func (Credentials) SetRole(_ context.Context, userID, role string) error {
+	if _, err := userroles.AddRoleToUser(tenant, userID, role); err != nil {
+		return fmt.Errorf("auth: giving %s the role %s: %w", userID, role, err)
+	}
+	for other := range identity.RolePermissions {
+		if other == role {
+			continue
+		}
+		if _, err := userroles.RemoveUserRole(tenant, userID, other); err != nil {
+			return fmt.Errorf("auth: taking the role %s from %s: %w", other, userID, err)
+		}
+	}
+	return errors.Join(refreshClaims(userID, userrolesclaims.UserRoleClaim), refreshClaims(userID, userrolesclaims.PermissionClaim))
+}
+
+// RevokeSessions signs the user out everywhere: refreshing fails from now on, and access tokens
+// run out within their validity.
+func (Credentials) RevokeSessions(_ context.Context, userID string) error {
+	if _, err := session.RevokeAllSessionsForUser(userID, nil); err != nil {
+		return fmt.Errorf("auth: revoking the sessions of %s: %w", userID, err)
+	}
+	return nil
+}
+
+// refreshClaims recomputes a claim in every session of the user, in the core. Clients carry the
+// new value from their next refresh on; checks that need the claim refetch it when it is stale
+// (roles after five minutes, an unverified email after ten seconds) in any case.
+func refreshClaims(userID string, claim *claims.TypeSessionClaim) error {
+	handles, err := session.GetAllSessionHandlesForUser(userID, nil)
+	if err != nil {
+		return fmt.Errorf("auth: sessions of %s: %w", userID, err)
+	}
+	for _, h := range handles {
+		if _, err := session.FetchAndSetClaim(h, claim); err != nil {
+			return fmt.Errorf("auth: updating %s in session %s: %w", claim.Key, h, err)
+		}
+	}
+	return nil
+}

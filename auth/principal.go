@@ -1,0 +1,114 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/supertokens/supertokens-golang/recipe/emailverification"
+	"github.com/supertokens/supertokens-golang/recipe/emailverification/evclaims"
+	"github.com/supertokens/supertokens-golang/recipe/session"
+	sterrors "github.com/supertokens/supertokens-golang/recipe/session/errors"
+	"github.com/supertokens/supertokens-golang/recipe/session/sessmodels"
+	"github.com/supertokens/supertokens-golang/recipe/userroles/userrolesclaims"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
+)
+
+// Verify checks the request's session (header or cookie mode). A refreshed access token is
+// written to w, as the SDK's frontend expects. Failures are identity.ErrTokenExpired,
+// identity.ErrUnauthenticated or a forbidden *errs.Error. What the principal may do is the
+// domain's matrix (identity.Principal.Require), checked by the transports.
+func (a *Auth) Verify(w http.ResponseWriter, r *http.Request) (identity.Principal, error) {
+	bearer, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if bearer != "" {
+		if p, ok := a.verified.get(bearer); ok {
+			return p, nil
+		}
+	}
+	required := true
+	s, err := session.GetSession(r, w, &sessmodels.VerifySessionOptions{SessionRequired: &required})
+	if err != nil {
+		return identity.Principal{}, sessionError(err)
+	}
+	p, err := principalOf(s)
+	if err == nil && bearer != "" {
+		a.verified.remember(bearer, s, p)
+	}
+	return p, err
+}
+
+// PrincipalFromToken verifies an access token on its own: the realtime hub's handshake, which
+// has no response to refresh tokens into.
+func (a *Auth) PrincipalFromToken(_ context.Context, accessToken string) (identity.Principal, error) {
+	if accessToken == "" {
+		return identity.Principal{}, identity.ErrUnauthenticated
+	}
+	if p, ok := a.verified.get(accessToken); ok {
+		return p, nil
+	}
+	required, antiCSRF := true, false
+	s, err := session.GetSessionWithoutRequestResponse(accessToken, nil,
+		&sessmodels.VerifySessionOptions{SessionRequired: &required, AntiCsrfCheck: &antiCSRF})
+	if err != nil {
+		return identity.Principal{}, sessionError(err)
+	}
+	p, err := principalOf(s)
+	if err == nil {
+		a.verified.remember(accessToken, s, p)
+	}
+	return p, err
+}
+
+func sessionError(err error) error {
+	var (
+		refresh sterrors.TryRefreshTokenError
+		unauth  sterrors.UnauthorizedError
+		theft   sterrors.TokenTheftDetectedError
+		invalid sterrors.InvalidClaimError
+	)
+	switch {
+	case errors.As(err, &refresh):
+		return identity.ErrTokenExpired
+	case errors.As(err, &unauth), errors.As(err, &theft):
+		return identity.ErrUnauthenticated
+	case errors.As(err, &invalid):
+		return errs.E(errs.Forbidden, "the session does not allow this")
+	}
+	return fmt.Errorf("auth: verifying the session: %w", err)
+}
+
+func principalOf(s sessmodels.SessionContainer) (identity.Principal, error) {
+	payload := s.GetAccessTokenPayload()
+	orgID, _ := payload[orgClaim].(string)
+	if orgID == "" {
+		// Every session we create carries the organization; one without it is not ours.
+		return identity.Principal{}, identity.ErrUnauthenticated
+	}
+	p := identity.Principal{
+		UserID:         s.GetUserID(),
+		OrganizationID: orgID,
+		SessionHandle:  s.GetHandle(),
+	}
+	if roles, ok := s.GetClaimValue(userrolesclaims.UserRoleClaim).([]interface{}); ok {
+		for _, r := range roles {
+			if role, ok := r.(string); ok {
+				p.Roles = append(p.Roles, role)
+			}
+		}
+	}
+	p.EmailVerified, _ = s.GetClaimValue(evclaims.EmailVerificationClaim).(bool)
+	return p, nil
+}
+
+// EmailVerified asks the core whether the user confirmed email.
+func (a *Auth) EmailVerified(_ context.Context, userID, email string) (bool, error) {
+	ok, err := emailverification.IsEmailVerified(userID, &email)
+	if err != nil {
+		return false, fmt.Errorf("auth: is %s verified: %w", userID, err)
+	}
+	return ok, nil
+}
