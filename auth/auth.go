@@ -39,6 +39,8 @@ type Config struct {
 	CookieSameSite string // lax | strict | none
 	AntiCSRF       string // NONE | VIA_TOKEN | VIA_CUSTOM_HEADER
 	Log            *slog.Logger
+	// Revocations ends sessions on every node before their tokens expire (nil: only in the core).
+	Revocations *Revocations
 	// OnAPIError answers a request to an SDK route that failed with an error the SDK does not
 	// turn into a response itself (bad JSON, a failed core call, a body over the limit).
 	OnAPIError func(err error, r *http.Request, w http.ResponseWriter)
@@ -116,7 +118,13 @@ func Init(cfg Config, accounts Accounts, mailer Mailer) (*Auth, error) {
 				CookieSecure:   &secure,
 				CookieSameSite: &sameSite,
 				AntiCsrf:       &antiCSRF,
-				Override:       &sessmodels.OverrideStruct{Functions: a.overrideSessionFunctions},
+				Override: &sessmodels.OverrideStruct{Functions: func(orig sessmodels.RecipeInterface) sessmodels.RecipeInterface {
+					orig = a.overrideSessionFunctions(orig)
+					if cfg.Revocations != nil {
+						orig = cfg.Revocations.revokingSessions(orig)
+					}
+					return orig
+				}},
 			}),
 			userroles.Init(nil),
 		},

@@ -19,8 +19,11 @@ import (
 
 // Credentials keeps the auth core's copy of what identity changes: emails, roles, sessions. It
 // calls the SDK's package functions, so it needs no *Auth and can be built before it (the
-// identity service needs it, and Auth needs the identity service).
-type Credentials struct{}
+// identity service needs it, and Auth needs the identity service). Revocations, when set, carries
+// role changes to the tokens already handed out; ended sessions reach it through the SDK.
+type Credentials struct {
+	Revocations *Revocations
+}
 
 var _ identity.Credentials = Credentials{}
 
@@ -51,9 +54,8 @@ func (Credentials) SendVerification(_ context.Context, userID, email string) err
 	return refreshClaims(userID, evclaims.EmailVerificationClaim)
 }
 
-// SetRole makes role the user's only organization role and updates the claims of their sessions
-// (a request checking the role refetches it within five minutes in any case).
-func (Credentials) SetRole(_ context.Context, userID, role string) error {
+// SetRole makes role the user's only organization role and updates the claims of their sessions.
+func (c Credentials) SetRole(ctx context.Context, userID, role string) error {
 	if _, err := userroles.AddRoleToUser(tenant, userID, role); err != nil {
 		return fmt.Errorf("auth: giving %s the role %s: %w", userID, role, err)
 	}
@@ -65,11 +67,19 @@ func (Credentials) SetRole(_ context.Context, userID, role string) error {
 			return fmt.Errorf("auth: taking the role %s from %s: %w", other, userID, err)
 		}
 	}
-	return errors.Join(refreshClaims(userID, userrolesclaims.UserRoleClaim), refreshClaims(userID, userrolesclaims.PermissionClaim))
+	if err := errors.Join(refreshClaims(userID, userrolesclaims.UserRoleClaim), refreshClaims(userID, userrolesclaims.PermissionClaim)); err != nil {
+		return err
+	}
+	if c.Revocations != nil {
+		// The sessions carry the new role from their next refresh; tokens with the old one are
+		// sent to refresh at once, and open sockets take it over.
+		return c.Revocations.SetRoles(ctx, userID, []string{role})
+	}
+	return nil
 }
 
-// RevokeSessions signs the user out everywhere: refreshing fails from now on, and access tokens
-// run out within their validity.
+// RevokeSessions signs the user out everywhere: refreshing fails from now on, and the access
+// tokens in hand are refused on every node within seconds (Revocations, through the SDK).
 func (Credentials) RevokeSessions(_ context.Context, userID string) error {
 	if _, err := session.RevokeAllSessionsForUser(userID, nil); err != nil {
 		return fmt.Errorf("auth: revoking the sessions of %s: %w", userID, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/supertokens/supertokens-golang/recipe/emailverification"
 	"github.com/supertokens/supertokens-golang/recipe/emailverification/evclaims"
@@ -26,7 +27,7 @@ func (a *Auth) Verify(w http.ResponseWriter, r *http.Request) (identity.Principa
 	bearer, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if bearer != "" {
 		if p, ok := a.verified.get(bearer); ok {
-			return p, nil
+			return p, a.cfg.Revocations.check(p)
 		}
 	}
 	required := true
@@ -35,10 +36,13 @@ func (a *Auth) Verify(w http.ResponseWriter, r *http.Request) (identity.Principa
 		return identity.Principal{}, sessionError(err)
 	}
 	p, err := principalOf(s)
-	if err == nil && bearer != "" {
+	if err != nil {
+		return p, err
+	}
+	if bearer != "" {
 		a.verified.remember(bearer, s, p)
 	}
-	return p, err
+	return p, a.cfg.Revocations.check(p)
 }
 
 // PrincipalFromToken verifies an access token on its own: the realtime hub's handshake, which
@@ -48,7 +52,7 @@ func (a *Auth) PrincipalFromToken(_ context.Context, accessToken string) (identi
 		return identity.Principal{}, identity.ErrUnauthenticated
 	}
 	if p, ok := a.verified.get(accessToken); ok {
-		return p, nil
+		return p, a.cfg.Revocations.check(p)
 	}
 	required, antiCSRF := true, false
 	s, err := session.GetSessionWithoutRequestResponse(accessToken, nil,
@@ -57,10 +61,11 @@ func (a *Auth) PrincipalFromToken(_ context.Context, accessToken string) (identi
 		return identity.Principal{}, sessionError(err)
 	}
 	p, err := principalOf(s)
-	if err == nil {
-		a.verified.remember(accessToken, s, p)
+	if err != nil {
+		return p, err
 	}
-	return p, err
+	a.verified.remember(accessToken, s, p)
+	return p, a.cfg.Revocations.check(p)
 }
 
 func sessionError(err error) error {
@@ -72,13 +77,33 @@ func sessionError(err error) error {
 	)
 	switch {
 	case errors.As(err, &refresh):
-		return identity.ErrTokenExpired
+		return refreshError(refresh.Msg)
 	case errors.As(err, &unauth), errors.As(err, &theft):
 		return identity.ErrUnauthenticated
 	case errors.As(err, &invalid):
 		return errs.E(errs.Forbidden, "the session does not allow this")
 	}
 	return fmt.Errorf("auth: verifying the session: %w", err)
+}
+
+// ErrAntiCSRF answers a cookie-mode request without its anti-CSRF token (or rid header).
+var ErrAntiCSRF = &errs.Error{Code: errs.Unauthenticated, Message: "the anti-CSRF token (or the rid header) is missing or wrong"}
+
+// refreshError tells apart the SDK's "try refresh" answers: it gives the same one for an expired
+// token and for a forged signature or a missing anti-CSRF token, and only the first is healed by a
+// refresh. A client told token_expired for a forged token would refresh instead of signing in.
+func refreshError(msg string) error {
+	m := strings.ToLower(msg)
+	switch {
+	case strings.Contains(m, "anti-csrf") || strings.Contains(m, "anticsrf"):
+		return ErrAntiCSRF
+	case strings.Contains(m, "expired"),
+		// A key that left the JWKS, an old cookie layout or token version: a refresh heals them.
+		strings.Contains(m, "key id"), strings.Contains(m, "kid"), strings.Contains(m, "legacy"),
+		strings.Contains(m, "multiple access tokens"), strings.Contains(m, "dynamicaccesstokensigningkey"):
+		return identity.ErrTokenExpired
+	}
+	return identity.ErrUnauthenticated // a bad signature, a malformed token, invalid claims
 }
 
 func principalOf(s sessmodels.SessionContainer) (identity.Principal, error) {
@@ -101,6 +126,9 @@ func principalOf(s sessmodels.SessionContainer) (identity.Principal, error) {
 		}
 	}
 	p.EmailVerified, _ = s.GetClaimValue(evclaims.EmailVerificationClaim).(bool)
+	if exp, ok := payload["exp"].(float64); ok {
+		p.ExpiresAt = time.Unix(int64(exp), 0)
+	}
 	return p, nil
 }
 

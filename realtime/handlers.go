@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/p2psandbox/hub/domain/errs"
@@ -56,7 +57,8 @@ var validResume = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 
 // connState is the hub's state of one socket.
 type connState struct {
-	p       identity.Principal
+	user    string                             // who the socket is for: it never changes
+	p       atomic.Pointer[identity.Principal] // replaced by auth:refresh and role changes
 	limiter *bucket
 	resume  string // the resume key of this tab's rooms in Redis, or ""
 
@@ -64,6 +66,8 @@ type connState struct {
 	st   presence.Status
 	subs map[string]bool
 }
+
+func (s *connState) principal() identity.Principal { return *s.p.Load() }
 
 func (s *connState) status() presence.Status {
 	s.mu.Lock()
@@ -84,6 +88,7 @@ func (h *Hub) routes() map[string]handler {
 		EventTypingStart:         h.typingStart,
 		EventTypingStop:          h.typingStop,
 		EventEcho:                h.echo,
+		EventAuthRefresh:         h.refresh,
 	}
 }
 
@@ -97,7 +102,7 @@ type Socket struct {
 func (s Socket) ID() string { return s.c.ID() }
 
 // Principal is who the socket acts for.
-func (s Socket) Principal() identity.Principal { return s.st.p }
+func (s Socket) Principal() identity.Principal { return s.st.principal() }
 
 // Args are an event's arguments.
 type Args []any
@@ -117,7 +122,7 @@ func (h *Hub) Handle(name string, fn Handler, perms ...identity.Permission) {
 		panic("realtime: event " + name + " handled twice")
 	}
 	h.handlers[name] = func(ctx context.Context, c *sio.Conn, st *connState, args []any) (any, error) {
-		if err := st.p.Require(perms...); err != nil {
+		if err := st.principal().Require(perms...); err != nil {
 			return nil, err
 		}
 		return fn(ctx, Socket{c: c, st: st}, Args(args))
@@ -188,7 +193,7 @@ func (h *Hub) onConnect(c *sio.Conn) {
 		return
 	}
 	st := &connState{
-		p:       p,
+		user:    p.UserID,
 		limiter: newBucket(h.cfg.EventRate, h.cfg.EventBurst),
 		st:      presence.Online,
 		subs:    map[string]bool{},
@@ -196,6 +201,7 @@ func (h *Hub) onConnect(c *sio.Conn) {
 	if r, _ := c.Auth()["resume"].(string); validResume.MatchString(r) {
 		st.resume = h.prefix + "resume:" + p.UserID + ":" + r
 	}
+	st.p.Store(&p)
 	c.SetState(st)
 	rooms := []string{UserRoom(p.UserID)}
 	if p.OrganizationID != "" {
@@ -231,7 +237,7 @@ func (h *Hub) restoreRooms(ctx context.Context, c *sio.Conn, st *connState) {
 		if len(restored) == maxJoinedRooms {
 			break
 		}
-		if err := h.authorizeJoin(ctx, st.p, room); err != nil {
+		if err := h.authorizeJoin(ctx, st.principal(), room); err != nil {
 			h.rdb.SRem(ctx, st.resume, room)
 			continue
 		}
@@ -250,15 +256,15 @@ func (h *Hub) onDisconnect(c *sio.Conn, reason string) {
 	if !ok {
 		return
 	}
-	h.log.Debug("socket disconnected", "socket", c.ID(), "user", st.p.UserID, "reason", reason)
+	h.log.Debug("socket disconnected", "socket", c.ID(), "user", st.user, "reason", reason)
 	for _, it := range h.typing.DropConn(c.ID()) {
 		h.relayTyping(it, EventTypingStop, false)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(h.ctx), handlerTimeout)
 	defer cancel()
-	ch, err := h.presence.Disconnect(ctx, h.node, st.p.UserID, c.ID())
+	ch, err := h.presence.Disconnect(ctx, h.node, st.user, c.ID())
 	if err != nil {
-		h.log.Warn("presence disconnect", "user", st.p.UserID, "err", err)
+		h.log.Warn("presence disconnect", "user", st.user, "err", err)
 	} else {
 		h.publishPresence([]presence.Change{ch})
 	}
@@ -280,6 +286,11 @@ func (h *Hub) onEvent(c *sio.Conn, name string, args []any, ack sio.Ack) {
 		h.answer(ack, nil, &errs.Error{Code: errs.RateLimited, Message: "too many events; slow down", RetryAfter: wait})
 		return
 	}
+	if name != EventAuthRefresh && h.expired(st) {
+		h.answer(ack, nil, identity.ErrTokenExpired)
+		h.endExpired(c)
+		return
+	}
 	hd, ok := h.handlers[name]
 	if !ok {
 		h.answer(ack, nil, errs.E(errs.Invalid, "unknown event %q", name))
@@ -289,7 +300,7 @@ func (h *Hub) onEvent(c *sio.Conn, name string, args []any, ack sio.Ack) {
 	defer cancel()
 	data, err := hd(ctx, c, st, args)
 	if err != nil && errs.CodeOf(err) == errs.Internal {
-		h.log.Error("hub event failed", "event", name, "user", st.p.UserID, "err", err)
+		h.log.Error("hub event failed", "event", name, "user", st.user, "err", err)
 	}
 	h.answer(ack, data, err)
 }
@@ -377,7 +388,7 @@ func (h *Hub) join(ctx context.Context, c *sio.Conn, st *connState, args []any) 
 	if len(c.Rooms()) >= maxJoinedRooms+2+maxPresenceSubs {
 		return nil, errs.E(errs.Validation, "a socket may join at most %d rooms", maxJoinedRooms)
 	}
-	if err := h.authorizeJoin(ctx, st.p, in.Room); err != nil {
+	if err := h.authorizeJoin(ctx, st.principal(), in.Room); err != nil {
 		return nil, err
 	}
 	c.Join(in.Room)
@@ -443,9 +454,15 @@ func readUserIDs(args []any) ([]string, error) {
 // presenceSubscribe joins the users' presence rooms first and reads the snapshot second, so that
 // no change falls between the two.
 func (h *Hub) presenceSubscribe(ctx context.Context, c *sio.Conn, st *connState, args []any) (any, error) {
-	ids, err := readUserIDs(args)
+	asked, err := readUserIDs(args)
 	if err != nil {
 		return nil, err
+	}
+	ids := asked
+	if h.visible != nil {
+		if ids, err = h.visible.VisibleUsers(ctx, st.principal(), asked); err != nil {
+			return nil, err
+		}
 	}
 	st.mu.Lock()
 	n := len(st.subs)
@@ -469,7 +486,28 @@ func (h *Hub) presenceSubscribe(ctx context.Context, c *sio.Conn, st *connState,
 	if err != nil {
 		return nil, err
 	}
+	if len(ids) < len(asked) {
+		users = hiddenAsUnknown(asked, users)
+	}
 	return map[string]any{"users": users}, nil
+}
+
+// hiddenAsUnknown answers for every asked user in order: the visible ones as they are, the
+// others as an unknown id reads (offline, never seen).
+func hiddenAsUnknown(asked []string, visible []presence.User) []presence.User {
+	byID := make(map[string]presence.User, len(visible))
+	for _, u := range visible {
+		byID[u.UserID] = u
+	}
+	out := make([]presence.User, len(asked))
+	for i, id := range asked {
+		u, ok := byID[id]
+		if !ok {
+			u = presence.User{UserID: id, Status: presence.Offline}
+		}
+		out[i] = u
+	}
+	return out
 }
 
 func (h *Hub) presenceUnsubscribe(_ context.Context, c *sio.Conn, st *connState, args []any) (any, error) {
@@ -501,7 +539,7 @@ func (h *Hub) presenceSet(ctx context.Context, c *sio.Conn, st *connState, args 
 	st.mu.Lock()
 	st.st = in.Status
 	st.mu.Unlock()
-	ch, err := h.presence.SetStatus(ctx, h.node, st.p.UserID, c.ID(), in.Status)
+	ch, err := h.presence.SetStatus(ctx, h.node, st.user, c.ID(), in.Status)
 	if err != nil {
 		return nil, err
 	}
@@ -533,7 +571,7 @@ func (h *Hub) typingStart(_ context.Context, c *sio.Conn, st *connState, args []
 	if err != nil {
 		return nil, err
 	}
-	it := typing.Item{Conn: c.ID(), Room: room, UserID: st.p.UserID}
+	it := typing.Item{Conn: c.ID(), Room: room, UserID: st.user}
 	if h.typing.Start(it) {
 		h.relayTyping(it, EventTypingStart, false)
 	}
@@ -545,7 +583,7 @@ func (h *Hub) typingStop(_ context.Context, c *sio.Conn, st *connState, args []a
 	if err != nil {
 		return nil, err
 	}
-	it := typing.Item{Conn: c.ID(), Room: room, UserID: st.p.UserID}
+	it := typing.Item{Conn: c.ID(), Room: room, UserID: st.user}
 	if h.typing.Stop(it) {
 		h.relayTyping(it, EventTypingStop, false)
 	}

@@ -76,6 +76,8 @@ type Hub struct {
 	typing   *typing.Tracker
 	metrics  *metrics
 	handlers map[string]handler
+	now      func() time.Time
+	visible  PresenceVisibility
 
 	draining atomic.Bool
 	ctx      context.Context
@@ -117,6 +119,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Hub, error) {
 		rdb:    d.Redis,
 		prefix: prefix,
 		node:   newID(),
+		now:    d.Now,
 		// A node is dead once it has missed several heartbeats (every PresenceTTL/6) and the
 		// sweep (every PresenceTTL/12) runs soon after: its users are offline within PresenceTTL.
 		presence: presence.New(d.Redis, prefix, cfg.PresenceTTL*3/4, d.Now),
@@ -159,6 +162,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Hub, error) {
 	h.every(cfg.PresenceTTL/6, h.heartbeat)
 	h.every(cfg.PresenceTTL/12, h.sweep)
 	h.every(max(cfg.TypingTTL/6, 100*time.Millisecond), h.expireTyping)
+	h.every(expiryCheck, h.expireTokens)
 	h.log.Info("hub node started", "node", h.node)
 	return h, nil
 }
@@ -198,6 +202,16 @@ func (h *Hub) EmitRooms(ctx context.Context, rooms []string, event string, paylo
 	err := h.srv.BroadcastRooms(ctx, rooms, originOf(ctx), event, payload)
 	h.metrics.sent(event, "broadcast", time.Since(start))
 	return err
+}
+
+// LeaveRoom makes every socket of the users leave room, on every node (and forgets it for their
+// resumed tabs, which authorize every room again anyway): access to a room ends with membership.
+func (h *Hub) LeaveRoom(ctx context.Context, userIDs []string, room string) error {
+	rooms := make([]string, len(userIDs))
+	for i, id := range userIDs {
+		rooms[i] = UserRoom(id)
+	}
+	return h.srv.LeaveRooms(ctx, rooms, room)
 }
 
 // Drain stops accepting connections and closes the open ones in batches of DrainBatch every
@@ -287,7 +301,7 @@ func (h *Hub) heartbeat(ctx context.Context) {
 		if !ok {
 			continue
 		}
-		ch, err := h.presence.SetStatus(ctx, h.node, st.p.UserID, c.ID(), st.status())
+		ch, err := h.presence.SetStatus(ctx, h.node, st.user, c.ID(), st.status())
 		if err != nil {
 			h.log.Warn("presence re-register", "err", err)
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +22,7 @@ import (
 	"github.com/p2psandbox/hub/realtime/sioclient"
 )
 
-// fakeAuth accepts "ok:<user>:<org>" tokens.
+// fakeAuth accepts "ok:<user>:<org>[:<session>[:<role>[:<expiry, unix ms>]]]" tokens.
 type fakeAuth struct{}
 
 func (fakeAuth) PrincipalFromToken(_ context.Context, token string) (identity.Principal, error) {
@@ -29,8 +30,15 @@ func (fakeAuth) PrincipalFromToken(_ context.Context, token string) (identity.Pr
 	case token == "expired":
 		return identity.Principal{}, identity.ErrTokenExpired
 	case strings.HasPrefix(token, "ok:"):
-		parts := strings.Split(token, ":")
-		return identity.Principal{UserID: parts[1], OrganizationID: parts[2]}, nil
+		parts := append(strings.Split(token, ":"), "", "", "")
+		p := identity.Principal{UserID: parts[1], OrganizationID: parts[2], SessionHandle: parts[3]}
+		if parts[4] != "" {
+			p.Roles = []string{parts[4]}
+		}
+		if ms, err := strconv.ParseInt(parts[5], 10, 64); err == nil {
+			p.ExpiresAt = time.UnixMilli(ms)
+		}
+		return p, nil
 	default:
 		return identity.Principal{}, identity.ErrUnauthenticated
 	}
@@ -60,6 +68,8 @@ type cluster struct {
 	t      *testing.T
 	rdb    *goredis.Client
 	prefix string
+	// setup, when set, adds to each node before it serves (events, room kinds, presence rules).
+	setup func(*realtime.Hub)
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -101,6 +111,9 @@ func (cl *cluster) node(cfg realtime.Config) *node {
 	})
 	require.NoError(t, err)
 	h.AllowJoin(realtime.KindTopic, topics)
+	if cl.setup != nil {
+		cl.setup(h)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", h.Handler())
 	srv := httptest.NewServer(mux)

@@ -18,6 +18,7 @@ type metrics struct {
 	adapterErrors prometheus.Counter
 	refused       *prometheus.CounterVec
 	disconnects   *prometheus.CounterVec
+	ended         *prometheus.CounterVec
 	names         map[string]bool
 }
 
@@ -56,13 +57,17 @@ func newMetrics(r prometheus.Registerer, srv *sio.Server, tr *typing.Tracker, na
 			Name: "hub_disconnects_total",
 			Help: "Sockets that left this node, by Socket.IO's reason (other: a reason it does not list).",
 		}, []string{"reason"}),
+		ended: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hub_sockets_ended_total",
+			Help: "Sockets the hub disconnected because their access ended, by code (session_revoked, token_expired).",
+		}, []string{"code"}),
 		names: map[string]bool{},
 	}
 	for _, n := range names {
 		m.names[n] = true
 	}
 	cs := []prometheus.Collector{
-		m.received, m.sentTotal, m.emitDuration, m.adapterErrors, m.refused, m.disconnects,
+		m.received, m.sentTotal, m.emitDuration, m.adapterErrors, m.refused, m.disconnects, m.ended,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hub_connected_sockets",
 			Help: "Sockets connected to this node.",

@@ -30,8 +30,9 @@ var openAPI []byte
 
 // Area is the identity area.
 type Area struct {
-	Service *identity.Service
-	Auth    *auth.Auth
+	Service     *identity.Service
+	Auth        *auth.Auth
+	Revocations *auth.Revocations
 }
 
 // Core is what identity is built from.
@@ -47,24 +48,28 @@ type Core struct {
 
 // NewWithoutSignIn builds the identity service alone, for a process that signs no one in (the
 // worker): it asks who people are and mails them.
-func NewWithoutSignIn(c Core) *Area { return &Area{Service: newService(c)} }
+func NewWithoutSignIn(c Core) *Area {
+	svc, rev := newService(c)
+	return &Area{Service: svc, Revocations: rev}
+}
 
-func newService(c Core) *identity.Service {
+func newService(c Core) (*identity.Service, *auth.Revocations) {
 	cfg := c.Config
+	rev := auth.NewRevocations(c.Redis, cfg.Redis.Prefix, cfg.Auth.AccessTokenValidity, c.Log)
 	return identity.NewService(identity.Deps{
 		Store:       identitydb.New(c.Pool),
-		Credentials: auth.Credentials{},
+		Credentials: auth.Credentials{Revocations: rev},
 		Mailer:      workers.MailQueue{Client: asynq.NewClientFromRedisClient(c.Redis), Queue: cfg.Worker.Queue},
 		WebsiteURL:  cfg.App.WebsiteDomain,
 		Events:      c.Events,
-	})
+	}), rev
 }
 
 // New builds the identity service and initialises the SuperTokens SDK against the core, making
 // sure the roles exist there.
 func New(c Core) (*Area, error) {
 	cfg := c.Config
-	svc := newService(c)
+	svc, rev := newService(c)
 	mailer := workers.MailQueue{Client: asynq.NewClientFromRedisClient(c.Redis), Queue: cfg.Worker.Queue}
 	log := c.Log
 	au, err := auth.Init(auth.Config{
@@ -77,6 +82,7 @@ func New(c Core) (*Area, error) {
 		CookieSameSite: cfg.Auth.CookieSameSite,
 		AntiCSRF:       cfg.Auth.AntiCSRF,
 		Log:            log,
+		Revocations:    rev,
 		OnAPIError:     rest.AuthAPIError(log),
 	}, svc, mailer)
 	if err != nil {
@@ -85,7 +91,7 @@ func New(c Core) (*Area, error) {
 	if err := au.EnsureRoles(); err != nil {
 		return nil, err
 	}
-	return &Area{Service: svc, Auth: au}, nil
+	return &Area{Service: svc, Auth: au, Revocations: rev}, nil
 }
 
 // Name is "identity".
@@ -94,11 +100,27 @@ func (*Area) Name() string { return "identity" }
 // OpenAPI is the area's part of the document: /auth and the identity routes.
 func (*Area) OpenAPI() []byte { return openAPI }
 
-// Register mounts /auth and the identity routes.
-func (a *Area) Register(_ context.Context, h *area.Host) error {
+// Register mounts /auth and the identity routes, and follows revocations where tokens are
+// checked: the hub ends the sockets of ended sessions and hands open ones their new roles.
+func (a *Area) Register(ctx context.Context, h *area.Host) error {
 	if h.REST == nil {
 		return nil
 	}
+	if h.Hub != nil {
+		a.Revocations.Watch(func(c auth.Change) {
+			if c.Ended() {
+				h.Hub.EndSessions(c.UserID, c.Sessions)
+			} else {
+				h.Hub.SetRoles(c.UserID, c.Roles)
+			}
+		})
+	}
+	revCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	if err := a.Revocations.Start(revCtx); err != nil {
+		stop()
+		return err
+	}
+	h.OnClose(stop)
 	a.Auth.Mount(h.REST, ratelimit.New(h.Redis, h.Config.Redis.Prefix), Limits(h.Config.Auth))
 	mountREST(h.REST, a.Service)
 	return nil

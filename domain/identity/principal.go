@@ -3,6 +3,7 @@ package identity
 
 import (
 	"slices"
+	"time"
 
 	"github.com/p2psandbox/hub/domain/errs"
 )
@@ -20,6 +21,9 @@ type Principal struct {
 	Roles          []string
 	SessionHandle  string
 	EmailVerified  bool
+	// ExpiresAt is when the access token the principal was read from expires: a socket that has
+	// not sent a fresh one by then is disconnected.
+	ExpiresAt time.Time
 }
 
 // HasRole reports whether the principal holds role.

@@ -40,7 +40,9 @@ type envelope struct {
 	Rooms  []string        `json:"r"`
 	Except string          `json:"x,omitempty"`
 	Event  string          `json:"e"`
-	Data   json.RawMessage `json:"d"`
+	Data   json.RawMessage `json:"d,omitempty"`
+	// Leave, when set, is not a broadcast: the sockets in Rooms leave the room Leave.
+	Leave string `json:"l,omitempty"`
 }
 
 // startFanout subscribes to channel and delivers other nodes' broadcasts through deliver until
@@ -115,7 +117,8 @@ func (f *fanout) encode(e envelope) ([]byte, error) {
 		Rooms  []string `json:"r"`
 		Except string   `json:"x,omitempty"`
 		Event  string   `json:"e"`
-	}{e.Rooms, e.Except, e.Event})
+		Leave  string   `json:"l,omitempty"`
+	}{e.Rooms, e.Except, e.Event, e.Leave})
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +126,10 @@ func (f *fanout) encode(e envelope) ([]byte, error) {
 	b = append(b, f.self...)
 	b = append(b, ',')
 	b = append(b, head[1:len(head)-1]...)
-	b = append(b, `,"d":`...)
-	b = append(b, e.Data...)
+	if len(e.Data) > 0 {
+		b = append(b, `,"d":`...)
+		b = append(b, e.Data...)
+	}
 	return append(b, '}'), nil
 }
 
@@ -208,7 +213,22 @@ func (s *Server) BroadcastRooms(ctx context.Context, rooms []string, exceptID, e
 	return nil // a failed publish is reported to OnAdapterError, as the adapter's are
 }
 
-// deliverLocal hands a fan-out broadcast to this node's sockets.
+// LeaveRooms makes the sockets in any of rooms leave the room leave, on every node: a member
+// removed from a conversation stops receiving (and typing in) it on every open tab.
+func (s *Server) LeaveRooms(ctx context.Context, rooms []string, leave string) error {
+	e := envelope{Rooms: rooms, Leave: leave}
+	s.deliverLocal(e)
+	if s.fan == nil {
+		return nil
+	}
+	if err := s.fan.publish(ctx, e); err != nil {
+		s.reportErr(err)
+		return err
+	}
+	return nil
+}
+
+// deliverLocal hands a fan-out broadcast (or room leave) to this node's sockets.
 func (s *Server) deliverLocal(e envelope) {
 	if len(e.Rooms) == 0 {
 		return
@@ -216,6 +236,10 @@ func (s *Server) deliverLocal(e envelope) {
 	rooms := make([]socket.Room, len(e.Rooms))
 	for i, r := range e.Rooms {
 		rooms[i] = socket.Room(r)
+	}
+	if e.Leave != "" {
+		s.nsp.Local().In(rooms...).SocketsLeave(socket.Room(e.Leave))
+		return
 	}
 	op := s.nsp.Local().To(rooms...)
 	if e.Except != "" {

@@ -552,6 +552,10 @@ func (c *Conn) Emit(event string, payload any) error {
 // reconnects on its own (a DISCONNECT would make it stay away).
 func (c *Conn) Close() { c.so.Conn().Close(false) }
 
+// Disconnect ends the socket with a Socket.IO DISCONNECT packet, after what was emitted to it
+// before: socket.io-client reports "io server disconnect" and does not reconnect on its own.
+func (c *Conn) Disconnect() { c.so.Disconnect(true) }
+
 // disconnected runs the Disconnect hook once: the library may report a disconnect twice.
 func (c *Conn) disconnected(reason string) {
 	c.once.Do(func() {

@@ -118,7 +118,7 @@ func signUp(t *testing.T, s *harness.Server) map[string]any {
 	body := c.SignUp(harness.SignUpFields(harness.UniqueEmail("hub")))
 	user, _ := body["user"].(map[string]any)
 	org, _ := body["organization"].(map[string]any)
-	return map[string]any{"token": c.AccessToken, "userId": user["id"], "organizationId": org["id"]}
+	return map[string]any{"token": c.AccessToken, "refreshToken": c.RefreshToken, "userId": user["id"], "organizationId": org["id"]}
 }
 
 // verifiedSignUp is signUp followed by the link of the verification mail, as messaging needs:
