@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -66,7 +67,9 @@ func signUpFormFields() []epmodels.TypeInputFormField {
 	// The organization's fields are optional here because an invited sign-up has none; the
 	// override requires them of everyone else.
 	return []epmodels.TypeInputFormField{
-		field("email", func(s string) string { return identity.ValidateEmail(strings.ToLower(s)) }, false),
+		// The sign-in and reset forms reuse this validator (the SDK copies the email field), so an
+		// address with invisible characters is refused there too.
+		field("email", func(s string) string { _, msg := identity.CheckEmail(s); return msg }, false),
 		field("password", func(s string) string { return identity.ValidatePassword(s, "") }, false),
 		field("firstName", name(1, 50), false),
 		field("lastName", name(1, 50), false),
@@ -113,10 +116,39 @@ func parseSignUp(fields []epmodels.TypeFormField) (identity.SignUp, error) {
 	return su, nil
 }
 
+// normalEmail gives the form's email field its normal form (identity.NormalizeEmail), so that
+// the core stores and looks up one spelling of an address; the SDK only trims it, and the core
+// lower-cases it. The field validator has refused what cannot be normalised.
+func normalEmail(fields []epmodels.TypeFormField) []epmodels.TypeFormField {
+	out := make([]epmodels.TypeFormField, len(fields))
+	for i, f := range fields {
+		if s, ok := f.Value.(string); ok && f.ID == "email" {
+			if email, msg := identity.CheckEmail(s); msg == "" {
+				f.Value = email
+			}
+		}
+		out[i] = f
+	}
+	return out
+}
+
+// signUpMailKey is the request context key under which the /auth/signup route leaves a flag for
+// the sign-up override to raise once the verification mail is queued: the route then counts that
+// mail against the resend limit.
+type signUpMailKey struct{}
+
+func noteSignUpMail(ctx context.Context) {
+	if sent, ok := ctx.Value(signUpMailKey{}).(*bool); ok {
+		*sent = true
+	}
+}
+
 func (a *Auth) overrideEmailPasswordAPIs(orig epmodels.APIInterface) epmodels.APIInterface {
 	origSignUp, origSignIn, origReset := *orig.SignUpPOST, *orig.SignInPOST, *orig.PasswordResetPOST
+	origResetToken, origExists := *orig.GeneratePasswordResetTokenPOST, *orig.EmailExistsGET
 
 	signUp := func(fields []epmodels.TypeFormField, tenantID string, opts epmodels.APIOptions, uc supertokens.UserContext) (epmodels.SignUpPOSTResponse, error) {
+		fields = normalEmail(fields)
 		su, err := parseSignUp(fields)
 		if err != nil {
 			return epmodels.SignUpPOSTResponse{}, err
@@ -147,8 +179,12 @@ func (a *Auth) overrideEmailPasswordAPIs(orig epmodels.APIInterface) epmodels.AP
 		}
 		// The account exists now; a verification mail that fails to queue can be re-sent.
 		user := res.OK.User
-		if _, err := emailverification.SendEmailVerificationEmail(tenantID, user.ID, &user.Email, uc); err != nil {
+		sent, err := emailverification.SendEmailVerificationEmail(tenantID, user.ID, &user.Email, uc)
+		switch {
+		case err != nil:
 			a.log.ErrorContext(ctx, "sending the verification mail after sign-up", "user", user.ID, "err", err)
+		case sent.OK != nil:
+			noteSignUpMail(ctx)
 		}
 		return res, nil
 	}
@@ -156,7 +192,7 @@ func (a *Auth) overrideEmailPasswordAPIs(orig epmodels.APIInterface) epmodels.AP
 	signIn := func(fields []epmodels.TypeFormField, tenantID string, opts epmodels.APIOptions, uc supertokens.UserContext) (epmodels.SignInPOSTResponse, error) {
 		ctx := opts.Req.Context()
 		withContext(uc, ctx)
-		res, err := origSignIn(fields, tenantID, opts, uc)
+		res, err := origSignIn(normalEmail(fields), tenantID, opts, uc)
 		if err != nil {
 			return res, err
 		}
@@ -188,7 +224,22 @@ func (a *Auth) overrideEmailPasswordAPIs(orig epmodels.APIInterface) epmodels.AP
 		return res, nil
 	}
 
+	resetToken := func(fields []epmodels.TypeFormField, tenantID string, opts epmodels.APIOptions, uc supertokens.UserContext) (epmodels.GeneratePasswordResetTokenPOSTResponse, error) {
+		return origResetToken(normalEmail(fields), tenantID, opts, uc)
+	}
+
+	// exists answers for the normal form of the address; one that cannot be normalised cannot
+	// sign up either, so it does not exist (and the core is not asked about it).
+	exists := func(email, tenantID string, opts epmodels.APIOptions, uc supertokens.UserContext) (epmodels.EmailExistsGETResponse, error) {
+		normal, msg := identity.CheckEmail(email)
+		if msg != "" {
+			return epmodels.EmailExistsGETResponse{OK: &struct{ Exists bool }{Exists: false}}, nil
+		}
+		return origExists(normal, tenantID, opts, uc)
+	}
+
 	orig.SignUpPOST, orig.SignInPOST, orig.PasswordResetPOST = &signUp, &signIn, &reset
+	orig.GeneratePasswordResetTokenPOST, orig.EmailExistsGET = &resetToken, &exists
 	return orig
 }
 

@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/supertokens/supertokens-golang/supertokens"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/platform/ratelimit"
 	"github.com/p2psandbox/hub/rest"
 )
@@ -57,6 +61,8 @@ func (h *routes) serveSDK(c *gin.Context) {
 		h.signUp(c)
 	case c.Request.Method == http.MethodPost && path == BasePath+"/user/email/verify/token":
 		h.resendVerification(c)
+	case c.Request.Method == http.MethodPost && path == BasePath+"/user/password/reset":
+		h.resetPassword(c)
 	default:
 		h.sdk.ServeHTTP(c.Writer, c.Request)
 	}
@@ -109,31 +115,125 @@ func (h *routes) signIn(c *gin.Context) {
 	h.flush(c, status, body)
 }
 
-// signUp adds the new user's profile and organization to a successful answer.
+// signUp adds the new user's profile and organization to a successful answer, and counts the
+// verification mail the sign-up sent against the resend limit.
 func (h *routes) signUp(c *gin.Context) {
+	ctx := c.Request.Context()
+	var mailed bool
+	c.Request = c.Request.WithContext(context.WithValue(ctx, signUpMailKey{}, &mailed))
 	body, status := h.captureSDK(c)
 	if status == http.StatusOK && body["status"] == "OK" {
-		h.addAccount(c.Request.Context(), body)
+		h.addAccount(ctx, body)
+		user, _ := body["user"].(map[string]any)
+		if id, _ := user["id"].(string); mailed && id != "" {
+			if _, err := h.limiter.Hit(ctx, signUpMailLimit(id), h.limits.VerificationMail); err != nil {
+				h.a.log.ErrorContext(ctx, "counting the sign-up's verification mail", "user", id, "err", err)
+			}
+		}
 	}
 	h.flush(c, status, body)
 }
 
-// resendVerification limits how often a user can have the verification mail sent.
+// Limiter keys of the verification mail: one counts the mails the sign-up sent, the other the
+// resends a user asked for.
+func signUpMailLimit(userID string) string { return "verifymail:signup:" + userID }
+func resendMailLimit(userID string) string { return "verifymail:" + userID }
+
+// resendVerification sends the verification mail again at most once per VerificationMail window.
+// The frontend's verification screen asks for a mail as it opens, right after the sign-up sent
+// one: that first request is answered OK without a second mail. A request over the limit is
+// answered in the SDK's own form (200 GENERAL_ERROR with a message), which supertokens-web-js
+// shows to the user; a 429 problem would be thrown as "Something went wrong". Whoever really did
+// not get the mail can ask again once the window has passed.
 func (h *routes) resendVerification(c *gin.Context) {
 	p, err := h.a.Verify(c.Writer, c.Request)
-	if err == nil {
-		wait, lerr := h.limiter.Hit(c.Request.Context(), "verifymail:"+p.UserID, h.limits.VerificationMail)
-		if lerr != nil {
-			rest.Fail(c, lerr)
-			return
+	if err != nil {
+		// Without a session the SDK answers with its own 401, which its frontend understands.
+		h.sdk.ServeHTTP(c.Writer, c.Request)
+		return
+	}
+	ctx := c.Request.Context()
+	afterSignUp, err := h.limiter.Peek(ctx, signUpMailLimit(p.UserID), h.limits.VerificationMail)
+	if err != nil {
+		rest.Fail(c, err)
+		return
+	}
+	wait, err := h.limiter.Hit(ctx, resendMailLimit(p.UserID), h.limits.VerificationMail)
+	if err != nil {
+		rest.Fail(c, err)
+		return
+	}
+	if wait == 0 && afterSignUp == 0 {
+		h.sdk.ServeHTTP(c.Writer, c.Request)
+		return
+	}
+	// No mail goes out. An address confirmed meanwhile is the SDK's to answer: it says
+	// EMAIL_ALREADY_VERIFIED_ERROR, which sends the frontend on, and updates the session's claim.
+	if h.verifiedNow(ctx, p) {
+		h.sdk.ServeHTTP(c.Writer, c.Request)
+		return
+	}
+	c.Writer.Header().Del("Content-Length")
+	if wait == 0 {
+		c.JSON(http.StatusOK, gin.H{"status": "OK"}) // the sign-up's mail is the one to open
+		return
+	}
+	c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	c.JSON(http.StatusOK, supertokens.ConvertGeneralErrorToJsonResponse(supertokens.GeneralErrorResponse{
+		Message: "A verification mail was sent a moment ago. Check your inbox and spam folder, or ask again in " + roughly(wait) + ".",
+	}))
+}
+
+// verifiedNow asks the core whether the principal's address is confirmed, when the session's
+// claim does not say so already (it lags behind by up to its refetch interval).
+func (h *routes) verifiedNow(ctx context.Context, p identity.Principal) bool {
+	if p.EmailVerified {
+		return true
+	}
+	acc, err := h.a.accounts.Account(ctx, p.UserID)
+	if err != nil {
+		h.a.log.WarnContext(ctx, "loading the account of a verification resend", "user", p.UserID, "err", err)
+		return false
+	}
+	ok, err := h.a.EmailVerified(ctx, p.UserID, acc.User.Email)
+	if err != nil {
+		h.a.log.WarnContext(ctx, "checking email verification", "user", p.UserID, "err", err)
+	}
+	return ok
+}
+
+// roughly says how long d is for a person: whole seconds under two minutes, else whole minutes,
+// rounded up.
+func roughly(d time.Duration) string {
+	if d < 2*time.Minute {
+		n := max(int(math.Ceil(d.Seconds())), 1)
+		if n == 1 {
+			return "1 second"
 		}
-		if wait > 0 {
-			rest.Fail(c, &errs.Error{Code: errs.RateLimited, RetryAfter: wait,
-				Message: "a verification mail was sent a moment ago; check your inbox or try again shortly"})
+		return strconv.Itoa(n) + " seconds"
+	}
+	return strconv.Itoa(int(math.Ceil(d.Minutes()))) + " minutes"
+}
+
+// resetPassword answers a reset whose token is JSON null as the SDK answers any other token that
+// is not a string (400 with its message): the SDK's own check calls reflect.TypeOf(nil).Kind()
+// and panics. Everything else is the SDK's.
+func (h *routes) resetPassword(c *gin.Context) {
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		rest.Fail(c, err)
+		return
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
+	var body map[string]json.RawMessage
+	if json.Unmarshal(raw, &body) == nil {
+		if token, ok := body["token"]; ok && string(bytes.TrimSpace(token)) == "null" {
+			c.Writer.Header().Del("Content-Length")
+			c.JSON(http.StatusBadRequest, gin.H{"message": "The password reset token must be a string"})
 			return
 		}
 	}
-	// Without a session the SDK answers with its own 401, which its frontend understands.
+	// A body that is not a JSON object is the SDK's to refuse, in its order of checks.
 	h.sdk.ServeHTTP(c.Writer, c.Request)
 }
 
@@ -157,7 +257,10 @@ func (h *routes) formEmail(c *gin.Context) (string, bool) {
 	}
 	for _, f := range form.FormFields {
 		if s, ok := f.Value.(string); ok && f.ID == "email" {
-			return strings.ToLower(strings.TrimSpace(s)), true
+			// The account's key is the address the core looks up: its normal form. One that
+			// has none is refused by the SDK's validator before any password is checked.
+			email, _ := identity.CheckEmail(s)
+			return strings.ToLower(email), true
 		}
 	}
 	return "", true // the SDK reports the missing field in its own format

@@ -62,7 +62,8 @@ type Invite struct {
 }
 
 func (in *Invite) validate() []errs.FieldError {
-	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	email, emailProblem := CheckEmail(in.Email)
+	in.Email = email
 	in.FirstName, in.LastName = strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
 	if in.Role == "" {
 		in.Role = RoleMember
@@ -73,7 +74,7 @@ func (in *Invite) validate() []errs.FieldError {
 			bad = append(bad, errs.FieldError{Field: field, Message: msg})
 		}
 	}
-	add("email", ValidateEmail(in.Email))
+	add("email", emailProblem)
 	add("firstName", ValidateName(in.FirstName, 1, 50))
 	add("lastName", ValidateName(in.LastName, 1, 50))
 	add("role", OneOf(in.Role, []string{RoleAdmin, RoleMember}))

@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,7 +51,12 @@ func (s *SignUp) Normalize() {
 		&s.OrganizationSize, &s.Country, &s.City, &s.LanguagePreference, &s.InvitationToken} {
 		*f = strings.TrimSpace(*f)
 	}
-	s.Email = strings.ToLower(s.Email)
+	// An address CheckEmail refuses stays as sent (lower-cased) for Validate to report.
+	if email, msg := CheckEmail(s.Email); msg == "" {
+		s.Email = email
+	} else {
+		s.Email = strings.ToLower(s.Email)
+	}
 	if s.Country == "" {
 		s.Country = DefaultCountry
 	}
@@ -99,17 +103,16 @@ func (s SignUp) Validate() []errs.FieldError {
 	return out
 }
 
-// ValidateEmail returns "" for a plain address (no display name), else why not.
+// ValidateEmail returns "" for an address in normal form (NormalizeEmail), else why not. Callers
+// that take an address from outside should call NormalizeEmail instead.
 func ValidateEmail(email string) string {
-	if email == "" {
-		return "is required"
+	normal, msg := CheckEmail(email)
+	if msg != "" {
+		return msg
 	}
-	if len(email) > 254 {
-		return "must be at most 254 characters"
-	}
-	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
-		return "is not a valid email address"
+	if normal != email {
+		// Upper case, white space around it or decomposed accents: NormalizeEmail was skipped.
+		return "is not in normal form (lower case, Unicode NFC)"
 	}
 	return ""
 }

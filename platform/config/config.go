@@ -109,6 +109,9 @@ type Hub struct {
 	// ResumeTTL is how long the rooms of a disconnected tab are kept for its reconnect
 	// (default 2 minutes).
 	ResumeTTL time.Duration
+	// MaxSocketsPerUser bounds one user's open sockets across nodes (tabs and devices); 0 is no
+	// bound.
+	MaxSocketsPerUser int
 }
 
 // Log configures log/slog.
@@ -180,7 +183,7 @@ var Keys = []Key{
 	{"http.shutdown_timeout", "20s", "how long in-flight requests may run after SIGTERM"},
 	{"http.max_body_bytes", "1048576", "largest request body accepted by default (bytes)"},
 	{"http.cors_origins", "http://localhost:5173,http://localhost:3000", "comma-separated origins allowed by CORS (REST, auth and the hub)"},
-	{"http.trusted_proxies", "127.0.0.1,::1", "comma-separated proxies whose X-Forwarded-For is believed"},
+	{"http.trusted_proxies", "", "comma-separated addresses or CIDR networks of the proxies whose X-Forwarded-For is believed (the client is its right-most address outside them); empty trusts none; every address (0.0.0.0/0, ::/0) is refused in production"},
 	{"http.pprof_addr", "", "listen address of net/http/pprof (keep it on loopback); empty: off"},
 	{"postgres.url", "postgres://postgres@127.0.0.1:5432/p2p?sslmode=disable", "PostgreSQL connection URL"},
 	{"postgres.max_conns", "20", "pgx pool size"},
@@ -219,6 +222,7 @@ var Keys = []Key{
 	{"hub.presence_ttl", "60s", "a node's presence entries expire after this without a heartbeat"},
 	{"hub.drain_batch", "500", "sockets disconnected per batch on shutdown"},
 	{"hub.drain_interval", "200ms", "pause between drain batches"},
+	{"hub.max_sockets_per_user", "30", "open sockets one user may hold across nodes (tabs and devices)"},
 	{"blob.dir", "var/blobs", "root directory of the local-disk file storage (uploads, avatars, logos)"},
 	{"worker.addr", ":9091", "health and metrics port of a standalone worker (p2p worker)"},
 	{"worker.concurrency", "10", "asynq handler concurrency"},
@@ -276,7 +280,7 @@ func Load(file string, env []string) (Config, error) {
 			ShutdownTimeout:   p.duration("http.shutdown_timeout", time.Millisecond, time.Hour),
 			MaxBodyBytes:      int64(p.integer("http.max_body_bytes", 1024, 1<<30)),
 			CORSOrigins:       p.origins("http.cors_origins"),
-			TrustedProxies:    p.list("http.trusted_proxies"),
+			TrustedProxies:    p.proxies("http.trusted_proxies"),
 			PprofAddr:         p.optionalHostPort("http.pprof_addr"),
 		},
 		Postgres: Postgres{
@@ -330,17 +334,18 @@ func Load(file string, env []string) (Config, error) {
 		p.fail("mail.smtp_host", "is required in production")
 	}
 	cfg.Hub = Hub{
-		PingInterval:   p.duration("hub.ping_interval", time.Second, 10*time.Minute),
-		PingTimeout:    p.duration("hub.ping_timeout", time.Second, 10*time.Minute),
-		MaxPayload:     p.integer("hub.max_payload", 1024, 100<<20),
-		ConnectTimeout: p.duration("hub.connect_timeout", 100*time.Millisecond, time.Minute),
-		CORSOrigins:    cfg.HTTP.CORSOrigins,
-		EventRate:      p.integer("hub.event_rate", 1, 10000),
-		EventBurst:     p.integer("hub.event_burst", 1, 10000),
-		TypingTTL:      p.duration("hub.typing_ttl", time.Second, time.Minute),
-		PresenceTTL:    p.duration("hub.presence_ttl", 5*time.Second, time.Hour),
-		DrainBatch:     p.integer("hub.drain_batch", 1, 100000),
-		DrainInterval:  p.duration("hub.drain_interval", 0, time.Minute),
+		PingInterval:      p.duration("hub.ping_interval", time.Second, 10*time.Minute),
+		PingTimeout:       p.duration("hub.ping_timeout", time.Second, 10*time.Minute),
+		MaxPayload:        p.integer("hub.max_payload", 1024, 100<<20),
+		ConnectTimeout:    p.duration("hub.connect_timeout", 100*time.Millisecond, time.Minute),
+		CORSOrigins:       cfg.HTTP.CORSOrigins,
+		EventRate:         p.integer("hub.event_rate", 1, 10000),
+		EventBurst:        p.integer("hub.event_burst", 1, 10000),
+		TypingTTL:         p.duration("hub.typing_ttl", time.Second, time.Minute),
+		PresenceTTL:       p.duration("hub.presence_ttl", 5*time.Second, time.Hour),
+		DrainBatch:        p.integer("hub.drain_batch", 1, 100000),
+		DrainInterval:     p.duration("hub.drain_interval", 0, time.Minute),
+		MaxSocketsPerUser: p.integer("hub.max_sockets_per_user", 1, 1_000_000),
 	}
 	cfg.Blob = Blob{Dir: p.required("blob.dir")}
 	cfg.Notify = Notify{
@@ -521,6 +526,28 @@ func (p *parser) list(key string) []string {
 	for _, item := range strings.Split(p.raw(key), ",") {
 		if item = strings.TrimSpace(item); item != "" {
 			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// proxies are the trusted proxies: addresses or CIDR networks. A network of every address lets
+// any client name its own address in X-Forwarded-For (Gin takes the right-most address that is
+// not a trusted proxy, and then there is none), which defeats the per-address sign-in limit:
+// production refuses it.
+func (p *parser) proxies(key string) []string {
+	out := p.list(key)
+	for _, s := range out {
+		if ip := net.ParseIP(s); ip != nil {
+			continue
+		}
+		_, network, err := net.ParseCIDR(s)
+		if err != nil {
+			p.fail(key, "%q is neither an IP address nor a CIDR network", s)
+			continue
+		}
+		if ones, _ := network.Mask.Size(); ones == 0 && p.raw("env") == EnvProduction {
+			p.fail(key, "%q trusts every address, so any client could choose its own; name the load balancer's address or network", s)
 		}
 	}
 	return out

@@ -415,24 +415,6 @@ func TestSignInLockout(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, res.Status, "the address is locked out: %s", res)
 }
 
-func TestResendVerificationIsLimited(t *testing.T) {
-	env := harness.NewEnv(t)
-	srv := env.Start(t, "P2P_AUTH_RESEND_INTERVAL=1h")
-	email := harness.UniqueEmail("resend")
-	c := srv.Client(t)
-	c.SignUp(harness.SignUpFields(email))
-	env.Mail.Wait(t, email, "Confirm", mailWait)
-
-	res := c.Do(http.MethodPost, "/auth/user/email/verify/token", nil)
-	require.Equal(t, http.StatusOK, res.Status, res.String())
-	assert.Equal(t, "OK", res.JSON()["status"])
-	require.Eventually(t, func() bool { return env.Mail.Count(email) == 2 }, mailWait, 20*time.Millisecond)
-
-	res = c.Do(http.MethodPost, "/auth/user/email/verify/token", nil)
-	assert.Equal(t, http.StatusTooManyRequests, res.Status, res.String())
-	assert.NotEmpty(t, res.Header.Get("Retry-After"))
-}
-
 func TestDeactivatedUserCannotSignIn(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
