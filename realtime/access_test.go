@@ -158,3 +158,26 @@ func TestPresenceFollowsVisibility(t *testing.T) {
 	ev := next(t, watcher, realtime.EventPresenceUpdate)
 	assert.Equal(t, "pub1", ev["userId"])
 }
+
+func TestSocketsPerUserAreBounded(t *testing.T) {
+	cfg := baseConfig()
+	cfg.MaxSocketsPerUser = 2
+	cl := newCluster(t)
+	a, b := cl.node(cfg), cl.node(cfg)
+	first := dial(t, a, "ok:u1:o1")
+	dial(t, b, "ok:u1:o1")
+	_, err := sioclient.Dial(ctxT(t), a.url, sioclient.Options{Auth: map[string]any{"token": "ok:u1:o1"}})
+	var ce *sioclient.ConnectError
+	require.ErrorAs(t, err, &ce, "the bound holds across nodes")
+	assert.Equal(t, "too_many_connections", ce.Code())
+	dial(t, a, "ok:u2:o1") // another user is not affected
+
+	require.NoError(t, first.Close())
+	require.Eventually(t, func() bool {
+		c, err := sioclient.Dial(ctxT(t), b.url, sioclient.Options{Auth: map[string]any{"token": "ok:u1:o1"}})
+		if err == nil {
+			_ = c.Close()
+		}
+		return err == nil
+	}, 2*time.Second, 20*time.Millisecond, "a closed socket frees its place")
+}

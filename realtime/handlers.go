@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -175,6 +176,15 @@ func (h *Hub) authenticate(ctx context.Context, hs sio.Handshake) (any, error) {
 	p, err := h.auth.PrincipalFromToken(ctx, token)
 	switch {
 	case err == nil && p.UserID != "":
+		if max := h.cfg.MaxSocketsPerUser; max > 0 {
+			// Counted in presence, so across nodes; concurrent handshakes may pass a socket or
+			// two over. A Redis failure lets the socket in: presence is not a reason to refuse.
+			if n, err := h.presence.Count(ctx, p.UserID); err != nil {
+				h.log.Warn("counting the user's sockets", "err", err)
+			} else if n >= max {
+				return nil, refuse("too_many_connections", fmt.Sprintf("%d sockets are open for this user; close a tab or device", n))
+			}
+		}
 		return p, nil
 	case errors.Is(err, identity.ErrTokenExpired):
 		return nil, refuse("token_expired", "the access token has expired; refresh the session and reconnect")

@@ -211,6 +211,15 @@ func (s *Store) reapNode(ctx context.Context, node string, self bool) ([]Change,
 }
 
 // Get returns the presence of each user, offline for unknown ones.
+// Count is how many connections the user has, on every node.
+func (s *Store) Count(ctx context.Context, userID string) (int, error) {
+	n, err := s.rdb.HLen(ctx, s.connsKey(userID)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("presence: counting connections: %w", err)
+	}
+	return int(n), nil
+}
+
 func (s *Store) Get(ctx context.Context, userIDs []string) ([]User, error) {
 	if len(userIDs) == 0 {
 		return nil, nil

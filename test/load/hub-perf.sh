@@ -38,7 +38,7 @@ trap cleanup EXIT
 
 wait_up() { for _ in $(seq 1 300); do curl -fs "$1" >/dev/null 2>&1 && return; sleep 0.1; done; echo "$1 not up" >&2; exit 1; }
 
-common=(P2P_ENV=test P2P_LOG_LEVEL=warn P2P_RUN_WORKER=false P2P_AUTH_BCRYPT_COST=4
+common=(P2P_ENV=test P2P_HUB_MAX_SOCKETS_PER_USER=1000000 P2P_LOG_LEVEL=warn P2P_RUN_WORKER=false P2P_AUTH_BCRYPT_COST=4
   P2P_POSTGRES_URL="$PG/$DB?sslmode=disable" P2P_REDIS_URL="$REDIS" P2P_REDIS_PREFIX="$PREFIX" P2P_WORKER_QUEUE="${PREFIX}queue"
   P2P_SUPERTOKENS_CONNECTION_URI=http://127.0.0.1:18110 P2P_SUPERTOKENS_API_KEY=perf-core-key-0123456789abcdef
   P2P_AUTH_CORE_ADDR=127.0.0.1:18110)
