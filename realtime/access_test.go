@@ -181,3 +181,20 @@ func TestSocketsPerUserAreBounded(t *testing.T) {
 		return err == nil
 	}, 2*time.Second, 20*time.Millisecond, "a closed socket frees its place")
 }
+
+func TestPayloadTextIsChecked(t *testing.T) {
+	n := newCluster(t).node(baseConfig())
+	c := dial(t, n, "ok:u1:o1")
+	for _, payload := range []map[string]any{
+		{"room": "topic:a\u0000b"},
+		{"room": "topic:\u0007"},
+		{"room\u0000": "topic:open"},
+	} {
+		ack := call(t, c, realtime.EventRoomJoin, payload)
+		assert.Equal(t, "validation_failed", errCode(ack), "%q", payload)
+	}
+	ack := call(t, c, realtime.EventPresenceSubscribe, map[string]any{"userIds": []string{"u2", "u\u0000"}})
+	assert.Equal(t, "validation_failed", errCode(ack))
+	assert.Equal(t, "userIds[1]", ack["error"].(map[string]any)["fields"].([]any)[0].(map[string]any)["field"])
+	assert.Equal(t, true, call(t, c, realtime.EventEcho, 1)["ok"], "and the socket lives on")
+}

@@ -353,6 +353,9 @@ func decode(args []any, dst any) error {
 	if len(args) == 0 {
 		return errs.E(errs.Invalid, "the event needs a payload object")
 	}
+	if err := checkText(args[0]); err != nil {
+		return err
+	}
 	b, err := json.Marshal(args[0])
 	if err != nil {
 		return &errs.Error{Code: errs.Invalid, Message: "the payload is not JSON", Err: err}
