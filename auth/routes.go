@@ -16,6 +16,7 @@ import (
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/text"
 	"github.com/p2psandbox/hub/platform/ratelimit"
 	"github.com/p2psandbox/hub/rest"
 )
@@ -54,6 +55,9 @@ func (a *Auth) Mount(r *rest.Router, limiter Limiter, limits Limits) {
 // serveSDK passes /auth requests to the SDK, guarding the flows that need more than it does.
 func (h *routes) serveSDK(c *gin.Context) {
 	path := strings.TrimSuffix(c.Request.URL.Path, "/")
+	if !cleanBody(c) {
+		return
+	}
 	switch {
 	case c.Request.Method == http.MethodPost && path == BasePath+"/signin":
 		h.signIn(c)
@@ -335,4 +339,24 @@ func (h *routes) addAccount(ctx context.Context, body map[string]any) {
 	}
 	body["user"] = merged
 	body["organization"] = acc.Organization
+}
+
+// cleanBody refuses a body with text no field takes (domain/text: NUL, bytes that are not UTF-8,
+// control characters) before the SDK hands it to the core or the identity domain, and puts the
+// body back for the SDK to read.
+func cleanBody(c *gin.Context) bool {
+	if c.Request.Body == nil || c.Request.Method == http.MethodGet {
+		return true
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		rest.Fail(c, err) // over the body limit: 413
+		return false
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	if p := text.JSONProblem(body); p != "" {
+		rest.Fail(c, errs.E(errs.Invalid, "the body %s", p))
+		return false
+	}
+	return true
 }

@@ -309,7 +309,7 @@ func (h *Hub) onEvent(c *sio.Conn, name string, args []any, ack sio.Ack) {
 	ctx, cancel := context.WithTimeout(h.ctx, handlerTimeout)
 	defer cancel()
 	data, err := hd(ctx, c, st, args)
-	if err != nil && errs.CodeOf(err) == errs.Internal {
+	if err != nil && errs.CodeOf(err) == errs.Internal && !errs.Transient(err) {
 		h.log.Error("hub event failed", "event", name, "user", st.user, "err", err)
 	}
 	h.answer(ack, data, err)
@@ -331,6 +331,9 @@ func (h *Hub) answer(ack sio.Ack, data any, err error) {
 // retryAfterMs. Internal causes never reach the client.
 func errorBody(err error) map[string]any {
 	e, ok := errs.As(err)
+	if !ok && errs.Transient(err) {
+		return map[string]any{"code": string(errs.Unavailable), "message": "the service is briefly unavailable; retry in a moment", "retryAfterMs": 1000}
+	}
 	if !ok || e.Code == errs.Internal {
 		return map[string]any{"code": string(errs.Internal), "message": "an unexpected error occurred"}
 	}

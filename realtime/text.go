@@ -2,9 +2,9 @@ package realtime
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/text"
 )
 
 // checkText refuses a payload whose strings (keys included) hold what no text field takes: bytes
@@ -24,14 +24,14 @@ func checkText(v any) error {
 func badText(v any, path string) (string, string) {
 	switch v := v.(type) {
 	case string:
-		return path, textProblem(v)
+		return path, text.Problem(v)
 	case map[string]any:
 		for k, x := range v {
 			p := k
 			if path != "" {
 				p = path + "." + k
 			}
-			if bad := textProblem(k); bad != "" {
+			if bad := text.Problem(k); bad != "" {
 				return p, "the name " + bad
 			}
 			if where, bad := badText(x, p); bad != "" {
@@ -46,19 +46,4 @@ func badText(v any, path string) (string, string) {
 		}
 	}
 	return "", ""
-}
-
-func textProblem(s string) string {
-	if !utf8.ValidString(s) {
-		return "is not valid UTF-8"
-	}
-	for _, r := range s {
-		switch {
-		case r == 0:
-			return "contains a NUL character"
-		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r >= 0x7f && r < 0xa0:
-			return "contains a control character (U+" + strconv.FormatInt(int64(r)+0x10000, 16)[1:] + ")"
-		}
-	}
-	return ""
 }

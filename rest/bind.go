@@ -1,12 +1,15 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -20,15 +23,37 @@ func BindJSON(c *gin.Context, dst any) bool {
 		Fail(c, errs.E(errs.Unsupported, "send the body as application/json"))
 		return false
 	}
-	dec := json.NewDecoder(c.Request.Body)
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			Fail(c, err)
+		} else {
+			Fail(c, errs.E(errs.Invalid, "the body cannot be read"))
+		}
+		return false
+	}
+	// encoding/json would turn bytes that are not UTF-8 into U+FFFD without a word.
+	if !utf8.Valid(body) {
+		Fail(c, errs.E(errs.Invalid, "the body is not valid UTF-8"))
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	err = dec.Decode(dst)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
 			err = errors.New("the body holds more than one JSON value")
 		}
 	}
 	if err == nil {
+		if where, bad := badStrings(reflect.ValueOf(dst), ""); bad != "" {
+			if where == "" {
+				where = "body"
+			}
+			Fail(c, errs.Fields(errs.FieldError{Field: where, Message: bad}))
+			return false
+		}
 		return true
 	}
 	var (

@@ -164,6 +164,11 @@ func problemOf(c *gin.Context, log *slog.Logger, err error) Problem {
 		return NewProblem(errs.TooLarge, fmt.Sprintf("the request body exceeds %d bytes", tooLarge.Limit))
 	}
 	e, ok := errs.As(err)
+	if !ok && errs.Transient(err) {
+		log.WarnContext(c.Request.Context(), "request failed: a backing service is unavailable", "err", err, "request_id", RequestID(c))
+		c.Header("Retry-After", "1")
+		return NewProblem(errs.Unavailable, "the service is briefly unavailable; retry in a moment")
+	}
 	if !ok || e.Code == errs.Internal {
 		log.ErrorContext(c.Request.Context(), "request failed", "err", err, "request_id", RequestID(c))
 		return NewProblem(errs.Internal, "an unexpected error occurred; quote the request id when reporting it")

@@ -86,6 +86,7 @@ func NewRouter(d Deps) *Router {
 			MaxAge:           12 * time.Hour,
 		}),
 		bodyLimit(d.HTTP.MaxBodyBytes, r.body),
+		cleanInput(),
 	)
 
 	e.NoRoute(func(c *gin.Context) {

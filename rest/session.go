@@ -38,6 +38,9 @@ func (r *Router) Require(perms ...identity.Permission) gin.HandlerFunc {
 			}
 		}
 		c.Set(principalKey, p)
+		// What a signed-in user sees is theirs: no shared cache on the way may keep it. A route
+		// that serves something public and cacheable sets its own header after this.
+		c.Header("Cache-Control", "no-store")
 		c.Next()
 	}
 }

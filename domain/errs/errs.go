@@ -3,8 +3,12 @@
 package errs
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"time"
 )
 
@@ -76,4 +80,15 @@ func CodeOf(err error) Code {
 		return e.Code
 	}
 	return Internal
+}
+
+// Transient reports whether err says a backing service (PostgreSQL, Redis, the auth core) could
+// not be reached or answered too late: a refused or broken connection, a deadline. Transports
+// answer it as Unavailable (503, retry later), not as an internal error: nothing is wrong with
+// the request or the code.
+func Transient(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/text"
 )
 
 // Limits of ?limit=.
@@ -44,7 +45,9 @@ func Encode(key any) string {
 // kind of key is a validation error, never a panic or a silent first page.
 func Decode(cursor string, key any) error {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || json.Unmarshal(b, key) != nil {
+	// A cursor is ours only if it holds text as we write it: a forged one with a NUL or bytes
+	// that are not UTF-8 would reach PostgreSQL as a key and fail there.
+	if err != nil || json.Unmarshal(b, key) != nil || text.JSONProblem(b) != "" {
 		return errs.Fields(errs.FieldError{Field: "cursor", Message: "is not a cursor this list issued"})
 	}
 	return nil

@@ -69,6 +69,7 @@ func Assemble(fragments ...[]byte) ([]byte, error) {
 			return nil, fmt.Errorf("openapi: %w", err)
 		}
 	}
+	addCommonResponses(m.doc)
 	if missing := unresolved(m.doc); len(missing) > 0 {
 		return nil, fmt.Errorf("openapi: unresolved references: %s", strings.Join(missing, ", "))
 	}
@@ -77,6 +78,37 @@ func Assemble(fragments ...[]byte) ([]byte, error) {
 		return nil, fmt.Errorf("openapi: %w", err)
 	}
 	return b, nil
+}
+
+// commonResponses are what any operation may answer before its handler runs, or whatever it
+// does: a query or path with text no field takes (rest.cleanInput: 400 malformed, 422 naming the
+// parameter) and a backing service out of reach (503). Assemble adds them where an operation
+// does not document the status itself (and the base defines the response), so that the
+// document says what the code does.
+var commonResponses = map[string]string{"400": "BadRequest", "422": "Validation", "503": "Unavailable"}
+
+func addCommonResponses(doc map[string]any) {
+	comps, _ := doc["components"].(map[string]any)
+	defined, _ := comps["responses"].(map[string]any)
+	paths, _ := doc["paths"].(map[string]any)
+	for _, item := range paths {
+		ops, _ := item.(map[string]any)
+		for method, op := range ops {
+			o, ok := op.(map[string]any)
+			if !ok || !methods[method] {
+				continue
+			}
+			responses, ok := o["responses"].(map[string]any)
+			if !ok {
+				continue
+			}
+			for status, name := range commonResponses {
+				if _, ok := responses[status]; !ok && defined[name] != nil {
+					responses[status] = map[string]any{"$ref": "#/components/responses/" + name}
+				}
+			}
+		}
+	}
 }
 
 // merger accumulates the document and remembers which part brought each operation and

@@ -323,3 +323,29 @@ func TestMount(t *testing.T) {
 		assert.Equal(t, http.StatusNotModified, again.StatusCode)
 	})
 }
+
+func TestAssembleAddsTheResponsesEveryOperationMayGive(t *testing.T) {
+	base := []byte(`
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      responses:
+        "200": {description: ok}
+        "400": {description: its own}
+components:
+  responses:
+    BadRequest: {description: bad}
+    Validation: {description: invalid}
+    Unavailable: {description: away}
+`)
+	out, err := openapi.Assemble(base)
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(out, &doc))
+	responses := doc["paths"].(map[string]any)["/a"].(map[string]any)["get"].(map[string]any)["responses"].(map[string]any)
+	assert.Equal(t, map[string]any{"description": "its own"}, responses["400"], "an operation's own answer stays")
+	assert.Equal(t, map[string]any{"$ref": "#/components/responses/Validation"}, responses["422"])
+	assert.Equal(t, map[string]any{"$ref": "#/components/responses/Unavailable"}, responses["503"])
+}
