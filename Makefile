@@ -14,7 +14,7 @@ TEST_TIMEOUT ?= 30m
 ## run: make sure PostgreSQL and Redis are up, migrate, and serve on :8080 with the in-process worker
 run: services build
 	./bin/p2p migrate up
-	exec ./bin/p2p serve
+	P2P_HTTP_DEV_ENDPOINTS=true exec ./bin/p2p serve
 
 ## test: make sure the services (and Node, for the socket.io-client suite) are up, then run every
 ## test with the race detector on

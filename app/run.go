@@ -166,7 +166,8 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 	routerDeps := rest.Deps{
 		Log: log, Production: cfg.Production(), Build: o.Build, Checks: checks,
 		CheckTimeout: cfg.Health.CheckTimeout, Registry: registry,
-		HTTP: rest.HTTP{MaxBodyBytes: cfg.HTTP.MaxBodyBytes, CORSOrigins: cfg.HTTP.CORSOrigins, TrustedProxies: cfg.HTTP.TrustedProxies},
+		HTTP:         rest.HTTP{MaxBodyBytes: cfg.HTTP.MaxBodyBytes, CORSOrigins: cfg.HTTP.CORSOrigins, TrustedProxies: cfg.HTTP.TrustedProxies},
+		MetricsToken: cfg.HTTP.MetricsToken, OpsPort: !o.Serve,
 	}
 	if o.Serve {
 		doc, err := OpenAPI()
@@ -177,7 +178,7 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 		routerDeps.CORSHeaders = id.Auth.CORSHeaders()
 		routerDeps.Idempotency = idempotency.New(conns.Pool)
 		routerDeps.OpenAPI = doc
-		if !cfg.Production() {
+		if cfg.HTTP.DevEndpoints {
 			routerDeps.OutboxDir = cfg.Mail.OutboxDir
 		}
 		hub, err := realtime.New(ctx, cfg.Hub, realtime.Deps{

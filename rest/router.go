@@ -7,6 +7,7 @@ package rest
 
 import (
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/platform/metrics"
 	"github.com/p2psandbox/hub/rest/openapi"
 )
@@ -46,8 +48,15 @@ type Deps struct {
 	Idempotency Idempotency
 	// OpenAPI is the assembled document (JSON), served at /api/v1/openapi.json.
 	OpenAPI []byte
-	// OutboxDir, when set, serves the development mail outbox at /dev/outbox.
+	// OutboxDir, when set, serves the development mail outbox at /dev/outbox (only when the
+	// configuration asks for development endpoints).
 	OutboxDir string
+	// MetricsToken, when set, is the bearer token /metrics asks for; without one /metrics is
+	// open outside production and not served in production, except on an ops port.
+	MetricsToken string
+	// OpsPort marks the router of the standalone worker's port (worker.addr), which only the
+	// operators' network reaches: /metrics is open there.
+	OpsPort bool
 }
 
 // Router is the engine areas mount their routes on.
@@ -57,6 +66,27 @@ type Router struct {
 	API  *gin.RouterGroup
 	d    Deps
 	body map[string]int64 // body limits per route template (uploads)
+}
+
+// metricsHandler serves /metrics as the deployment allows: behind a bearer token when one is
+// configured, open outside production and on the worker's ops port, absent otherwise: the serve
+// port faces the internet, and metrics name routes, queues and error rates.
+func metricsHandler(d Deps) gin.HandlerFunc {
+	h := gin.WrapH(metrics.Handler(d.Registry))
+	switch {
+	case d.MetricsToken != "":
+		want := []byte("Bearer " + d.MetricsToken)
+		return func(c *gin.Context) {
+			if subtle.ConstantTimeCompare([]byte(c.GetHeader("Authorization")), want) != 1 {
+				Fail(c, errs.E(errs.Unauthenticated, "send the metrics token as a bearer token"))
+				return
+			}
+			h(c)
+		}
+	case d.Production && !d.OpsPort:
+		return nil
+	}
+	return h
 }
 
 // NewRouter builds the engine with the global middleware and the operational endpoints.
@@ -99,7 +129,9 @@ func NewRouter(d Deps) *Router {
 
 	e.GET("/health", liveness(d.Build))
 	e.GET("/health/ready", readiness(d.Checks, d.CheckTimeout))
-	e.GET("/metrics", gin.WrapH(metrics.Handler(d.Registry)))
+	if h := metricsHandler(d); h != nil {
+		e.GET("/metrics", h)
+	}
 
 	r.API = e.Group("/api/v1")
 	if d.OpenAPI != nil {

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 ADDR=${ADDR:-127.0.0.1:18083} DB=p2p_perf_chat_$$ RATE=${RATE:-2000} DURATION=${DURATION:-30s} PAIRS=${PAIRS:-100}
 export P2P_HTTP_ADDR=$ADDR P2P_LOG_LEVEL=${P2P_LOG_LEVEL:-warn} P2P_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable${PG_EXTRA:-}"
 export P2P_REDIS_PREFIX="perf:$$:" P2P_WORKER_QUEUE="perf-$$" P2P_MAIL_OUTBOX_DIR=$(mktemp -d) P2P_BLOB_DIR=$(mktemp -d)
-export P2P_AUTH_BCRYPT_COST=4 P2P_POSTGRES_MAX_CONNS=${MAX_CONNS:-40}
+export P2P_AUTH_BCRYPT_COST=4 P2P_HTTP_DEV_ENDPOINTS=true P2P_POSTGRES_MAX_CONNS=${MAX_CONNS:-40}
 
 env ${SERVER_GOGC:+GOGC=$SERVER_GOGC} ./bin/p2p serve >/tmp/p2p-perf-chat.log 2>&1 &
 pid=$!

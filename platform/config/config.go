@@ -131,6 +131,11 @@ type HTTP struct {
 	CORSOrigins       []string
 	TrustedProxies    []string
 	PprofAddr         string // net/http/pprof on its own listener; empty: off
+	// MetricsToken, when set, is the bearer token /metrics asks for on the serve port. Without
+	// one /metrics is open outside production and absent in production (scrape worker.addr).
+	MetricsToken string
+	// DevEndpoints serves the development endpoints (/dev/outbox); refused in production.
+	DevEndpoints bool
 }
 
 // Postgres configures the pgx pool.
@@ -185,6 +190,8 @@ var Keys = []Key{
 	{"http.cors_origins", "http://localhost:5173,http://localhost:3000", "comma-separated origins allowed by CORS (REST, auth and the hub)"},
 	{"http.trusted_proxies", "", "comma-separated addresses or CIDR networks of the proxies whose X-Forwarded-For is believed (the client is its right-most address outside them); empty trusts none; every address (0.0.0.0/0, ::/0) is refused in production"},
 	{"http.pprof_addr", "", "listen address of net/http/pprof (keep it on loopback); empty: off"},
+	{"http.metrics_token", "", "bearer token /metrics asks for on the serve port (Prometheus authorization); empty: /metrics is open outside production and not served on the serve port in production (a standalone worker serves it on worker.addr)"},
+	{"http.dev_endpoints", "false", "serve the development endpoints (/dev/outbox, the mails the outbox sender wrote); refused in production"},
 	{"postgres.url", "postgres://postgres@127.0.0.1:5432/p2p?sslmode=disable", "PostgreSQL connection URL"},
 	{"postgres.max_conns", "20", "pgx pool size"},
 	{"redis.url", "redis://127.0.0.1:6379/0", "Redis connection URL"},
@@ -282,6 +289,8 @@ func Load(file string, env []string) (Config, error) {
 			CORSOrigins:       p.origins("http.cors_origins"),
 			TrustedProxies:    p.proxies("http.trusted_proxies"),
 			PprofAddr:         p.optionalHostPort("http.pprof_addr"),
+			MetricsToken:      p.raw("http.metrics_token"),
+			DevEndpoints:      p.boolean("http.dev_endpoints"),
 		},
 		Postgres: Postgres{
 			URL:      p.url("postgres.url", "postgres", "postgresql"),
@@ -329,6 +338,9 @@ func Load(file string, env []string) (Config, error) {
 		SMTPPassword: p.raw("mail.smtp_password"),
 		From:         p.address("mail.from"),
 		OutboxDir:    p.raw("mail.outbox_dir"),
+	}
+	if cfg.HTTP.DevEndpoints && cfg.Env == EnvProduction {
+		p.fail("http.dev_endpoints", "development endpoints are not served in production")
 	}
 	if cfg.Mail.SMTPHost == "" && cfg.Env == EnvProduction {
 		p.fail("mail.smtp_host", "is required in production")

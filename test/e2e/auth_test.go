@@ -430,9 +430,11 @@ func TestDeactivatedUserCannotSignIn(t *testing.T) {
 	assert.Equal(t, "WRONG_CREDENTIALS_ERROR", res.JSON()["status"], "the wrong password tells nothing about the account")
 }
 
+// TestDevOutbox: /dev/outbox exists only when development endpoints are asked for; /metrics is
+// not public on the serve port in production.
 func TestDevOutbox(t *testing.T) {
 	env := harness.NewEnv(t)
-	srv := env.Start(t)
+	srv := env.Start(t, "P2P_HTTP_DEV_ENDPOINTS=true")
 	email := harness.UniqueEmail("outbox")
 	srv.Client(t).SignUp(harness.SignUpFields(email))
 	env.Mail.Wait(t, email, "Confirm", mailWait)
@@ -442,6 +444,18 @@ func TestDevOutbox(t *testing.T) {
 	require.Len(t, items, 1)
 	assert.Contains(t, items[0].(map[string]any)["links"].([]any)[0], "verify-email?token=")
 
+	plain := env.Start(t)
+	assert.Equal(t, http.StatusNotFound, plain.Client(t).Do(http.MethodGet, "/dev/outbox", nil).Status,
+		"not without asking, whatever the environment")
+	assert.Equal(t, http.StatusOK, plain.Client(t).Do(http.MethodGet, "/metrics", nil).Status, "open outside production")
+
 	prod := env.Start(t, "P2P_ENV=production")
 	assert.Equal(t, http.StatusNotFound, prod.Client(t).Do(http.MethodGet, "/dev/outbox", nil).Status)
+	assert.Equal(t, http.StatusNotFound, prod.Client(t).Do(http.MethodGet, "/metrics", nil).Status, "not public in production")
+
+	scraped := env.Start(t, "P2P_ENV=production", "P2P_HTTP_METRICS_TOKEN=scrape-0123456789")
+	assert.Equal(t, http.StatusUnauthorized, scraped.Client(t).Do(http.MethodGet, "/metrics", nil).Status)
+	res = scraped.Client(t).Do(http.MethodGet, "/metrics", nil, "Authorization: Bearer scrape-0123456789")
+	assert.Equal(t, http.StatusOK, res.Status, "with the token")
+	assert.Contains(t, string(res.Body), "hub_connected_sockets")
 }
