@@ -10,6 +10,7 @@ import (
 
 	"github.com/p2psandbox/hub/app/area"
 	"github.com/p2psandbox/hub/app/events"
+	"github.com/p2psandbox/hub/domain/event"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/messaging"
 	"github.com/p2psandbox/hub/domain/notify"
@@ -37,12 +38,12 @@ func (*Area) OpenAPI() []byte { return openAPI }
 // SubscriberName is the durable subscriber's name (its cursor in domain_event_cursors).
 const SubscriberName = "notify"
 
-// Register builds the service, subscribes it to the events that notify people and mounts its
-// routes and the digest task.
+// Register builds the service, subscribes it to the events that notify people, bridges its own
+// events to the sockets and mounts its routes and the digest task.
 func (*Area) Register(_ context.Context, h *area.Host) error {
 	svc := notify.NewService(notify.Deps{
 		Store:     notifydb.New(h.Pool),
-		Pusher:    afterCommit{sockets: h.Sockets, bus: h.Events},
+		Events:    afterCommit{h.Events},
 		Scheduler: DigestQueue{Client: h.Tasks, Queue: h.Queue},
 		Presence:  realtime.NewOnline(h.Redis, h.Config.Redis.Prefix),
 		Accounts:  h.Identity,
@@ -50,6 +51,7 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 		Config:    notify.Config{EmailDelay: h.Config.Notify.EmailDelay, WebsiteURL: h.Config.App.WebsiteDomain},
 		Log:       h.Log.With("component", "notify"),
 	})
+	Bridge(h.Events, h.Sockets)
 	// notify.gather is the coalescing window: long enough to fold a burst of a lively
 	// conversation into one write, short enough that the badge still feels live.
 	Subscribe(h.Events, svc, h.Config.Notify.Gather)
@@ -142,18 +144,38 @@ func MessageNotifications(batch []events.Recorded[messaging.MessageSent]) []noti
 	return out
 }
 
-// afterCommit pushes once the subscriber's transaction has committed: a notification pushed
-// from a transaction that then rolls back would be one the API does not know.
-type afterCommit struct {
-	sockets realtime.Sockets
-	bus     *events.Bus
+// Socket events (server → client), docs/realtime.md. Their payloads are the frontend's contract:
+// the notification exactly as the list shows it, and the count.
+const (
+	EventNotificationNew   = "notification:new"
+	EventNotificationCount = "notification:count"
+)
+
+// Bridge pushes the notify service's events to the user rooms of their recipients. A push is
+// best effort: the notification is stored, and a client that missed it refetches on reconnect.
+func Bridge(bus *events.Bus, sockets realtime.Sockets) {
+	push := func(ctx context.Context, userID, name string, payload any) {
+		if err := sockets.EmitToUsers(ctx, []string{userID}, name, payload); err != nil {
+			bus.Log().WarnContext(ctx, "pushing a notification", "user", userID, "event", name, "err", err)
+		}
+	}
+	events.Listen(bus, func(ctx context.Context, e notify.Arrived) {
+		push(ctx, e.Notification.RecipientID, EventNotificationNew, e.Notification)
+	})
+	events.Listen(bus, func(ctx context.Context, e notify.UnreadChanged) {
+		push(ctx, e.UserID, EventNotificationCount, e.Unread)
+	})
 }
 
-func (a afterCommit) EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error {
-	postgres.AfterCommit(ctx, func(ctx context.Context) {
-		if err := a.sockets.EmitToUsers(ctx, userIDs, event, payload); err != nil {
-			a.bus.Log().WarnContext(ctx, "pushing a notification", "event", event, "err", err)
-		}
-	})
-	return nil
+// afterCommit publishes the notify service's events once the transaction ctx carries has
+// committed, and drops them if it rolls back; without one, at once. The service publishes right
+// after each store call, and Notify runs inside the durable subscriber's transaction (Tx: true):
+// announced from there, a notification that then rolls back (a later event of the batch fails)
+// would be pushed yet unknown to the API, and be pushed again when the batch is retried. Deferring
+// here, rather than having the service collect its events for the caller to publish, keeps the
+// service free of transactions and every caller (REST, the subscriber, the live listener) alike.
+type afterCommit struct{ bus event.Publisher }
+
+func (a afterCommit) Publish(ctx context.Context, evs ...event.Event) {
+	postgres.AfterCommit(ctx, func(ctx context.Context) { a.bus.Publish(ctx, evs...) })
 }

@@ -14,9 +14,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/app/notifyapp"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/identity/identitydb"
@@ -25,6 +27,7 @@ import (
 	"github.com/p2psandbox/hub/platform/logging"
 	"github.com/p2psandbox/hub/platform/mail"
 	"github.com/p2psandbox/hub/platform/mail/mailtest"
+	"github.com/p2psandbox/hub/platform/outbox"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
 	"github.com/p2psandbox/hub/platform/redis/redistest"
 	"github.com/p2psandbox/hub/realtime"
@@ -100,7 +103,6 @@ const testDelay = time.Second
 
 func newDigestEnv(t *testing.T) *digestEnv {
 	t.Helper()
-	ctx := context.Background()
 	pool, _ := pgtest.New(t)
 	rdb, prefix := redistest.New(t)
 	queue := redistest.Queue(t, rdb, prefix+"queue")
@@ -110,18 +112,16 @@ func newDigestEnv(t *testing.T) *digestEnv {
 		inspect: asynq.NewInspectorFromRedisClient(rdb)}
 	e.accounts = identity.NewService(identity.Deps{Store: identitydb.New(pool)})
 
-	hub, err := realtime.New(ctx, realtime.Config{PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second,
-		MaxPayload: 1 << 20, ConnectTimeout: 3 * time.Second, EventRate: 100, EventBurst: 100,
-		TypingTTL: time.Second, PresenceTTL: time.Minute}, realtime.Deps{Redis: rdb, KeyPrefix: prefix, Auth: tokens{}})
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", hub.Handler())
-	srv := httptest.NewServer(mux)
-	e.hubURL = srv.URL
+	// Registered before the worker, so the hub stops after it.
+	hub, url := serveHub(t, rdb, prefix)
+	e.hubURL = url
 
+	// The service's events reach the hub through the area's bridge, as in serve.
+	bus := newBus(t, pool)
+	notifyapp.Bridge(bus, hub)
 	e.svc = notify.NewService(notify.Deps{
 		Store:     notifydb.New(pool),
-		Pusher:    userRooms{hub},
+		Events:    bus,
 		Scheduler: notifyapp.DigestQueue{Client: e.client, Queue: queue},
 		Presence:  realtime.NewOnline(rdb, prefix),
 		Accounts:  e.accounts,
@@ -148,12 +148,34 @@ func newDigestEnv(t *testing.T) *digestEnv {
 		e.runs.add(r)
 		return err
 	}))
-	t.Cleanup(func() { // after the worker has stopped
+	workertest.Serve(t, w)
+	return e
+}
+
+// serveHub starts a hub node on rdb and returns it with its URL. It stops when the test ends
+// (after what registered cleanups later, such as a worker).
+func serveHub(t *testing.T, rdb goredis.UniversalClient, prefix string) (*realtime.Hub, string) {
+	t.Helper()
+	hub, err := realtime.New(context.Background(), realtime.Config{PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second,
+		MaxPayload: 1 << 20, ConnectTimeout: 3 * time.Second, EventRate: 100, EventBurst: 100,
+		TypingTTL: time.Second, PresenceTTL: time.Minute}, realtime.Deps{Redis: rdb, KeyPrefix: prefix, Auth: tokens{}})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", hub.Handler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() {
 		hub.Close()
 		srv.Close()
 	})
-	workertest.Serve(t, w)
-	return e
+	return hub, srv.URL
+}
+
+// newBus returns an event bus for listeners (its dispatcher never runs: nothing here is durable).
+func newBus(t *testing.T, pool *pgxpool.Pool) *events.Bus {
+	t.Helper()
+	dispatcher, err := outbox.New(pool, outbox.Options{Log: logging.Discard()})
+	require.NoError(t, err)
+	return events.New(dispatcher, logging.Discard())
 }
 
 type person struct{ id, email string }
@@ -287,7 +309,7 @@ func TestNotificationDigest(t *testing.T) {
 		require.NoError(t, err)
 
 		e.notify(t, message(layla, sara, "c6", "are you there?"))
-		live, err := tab.Next(ctx, notify.EventNew)
+		live, err := tab.Next(ctx, notifyapp.EventNotificationNew)
 		require.NoError(t, err, "the online user got it live")
 		assert.Equal(t, "are you there?", live.Args[0].(map[string]any)["data"].(map[string]any)["preview"])
 		run := e.runs.wait(t, layla.id, 1)[0]
@@ -337,16 +359,4 @@ func TestTemplateOnce(t *testing.T) {
 		firsts = append(firsts, strings.SplitN(strings.TrimPrefix(m.Text, "Hello "), ",", 2)[0])
 	}
 	assert.Equal(t, []string{"First", "Sentinel"}, firsts)
-}
-
-// userRooms pushes to the user rooms of a hub node.
-type userRooms struct{ hub *realtime.Hub }
-
-func (u userRooms) EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error {
-	for _, id := range userIDs {
-		if err := u.hub.Emit(ctx, realtime.UserRoom(id), event, payload); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/p2psandbox/hub/domain/event"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/identity/identitydb"
 	"github.com/p2psandbox/hub/domain/notify"
@@ -20,45 +21,45 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// pushed is one event the service pushed.
-type pushed struct {
-	user    string
-	event   string
-	payload any
-}
-
-// sockets records what the service pushes, as the user rooms would receive it.
-type sockets struct {
+// published records the events the service states, as a listener of the bus would hear them.
+type published struct {
 	mu  sync.Mutex
-	got []pushed
+	got []event.Event
 }
 
-func (s *sockets) EmitToUsers(_ context.Context, userIDs []string, event string, payload any) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, id := range userIDs {
-		s.got = append(s.got, pushed{id, event, payload})
-	}
-	return nil
+func (p *published) Publish(_ context.Context, evs ...event.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.got = append(p.got, evs...)
 }
 
-// of returns the payloads of event pushed to user, in order.
-func (s *sockets) of(user, event string) []any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []any
-	for _, p := range s.got {
-		if p.user == user && p.event == event {
-			out = append(out, p.payload)
+// of returns the events of type T about user (their aggregate), in order.
+func of[T event.Event](p *published, user string) []T {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []T
+	for _, e := range p.got {
+		if t, ok := e.(T); ok && e.AggregateID() == user {
+			out = append(out, t)
 		}
 	}
 	return out
 }
 
-func (s *sockets) counts(user string) []notify.Unread {
+// arrived returns the notifications announced to user, in order.
+func (p *published) arrived(user string) []notify.Notification {
+	var out []notify.Notification
+	for _, e := range of[notify.Arrived](p, user) {
+		out = append(out, e.Notification)
+	}
+	return out
+}
+
+// counts returns the unread counts announced to user, in order.
+func (p *published) counts(user string) []notify.Unread {
 	var out []notify.Unread
-	for _, p := range s.of(user, notify.EventCount) {
-		out = append(out, p.(notify.Unread))
+	for _, e := range of[notify.UnreadChanged](p, user) {
+		out = append(out, e.Unread)
 	}
 	return out
 }
@@ -135,7 +136,7 @@ func (o *outbox) all() []mailed {
 type fixture struct {
 	pool      *pgxpool.Pool
 	svc       *notify.Service
-	sockets   *sockets
+	events    *published
 	schedules *schedules
 	accounts  *identity.Service
 	clock     *clock
@@ -147,10 +148,10 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool, _ := pgtest.New(t)
-	f := &fixture{pool: pool, sockets: &sockets{}, schedules: &schedules{}, clock: newClock(), online: &online{},
+	f := &fixture{pool: pool, events: &published{}, schedules: &schedules{}, clock: newClock(), online: &online{},
 		outbox: &outbox{}, accounts: identity.NewService(identity.Deps{Store: identitydb.New(pool)})}
 	f.svc = notify.NewService(notify.Deps{
-		Store: notifydb.New(pool), Pusher: f.sockets, Scheduler: f.schedules,
+		Store: notifydb.New(pool), Events: f.events, Scheduler: f.schedules,
 		Presence: f.online, Accounts: f.accounts, Mailer: f.outbox,
 		Config: notify.Config{EmailDelay: time.Minute, WebsiteURL: "http://app.example"},
 		Now:    f.clock.Now,

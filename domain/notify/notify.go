@@ -1,7 +1,7 @@
 // Package notify tells users what happened to them: it stores notifications, keeps their read
-// state and unread count, pushes both to the user's sockets, honours each user's preferences per
-// type and channel, and mails the notifications a user left unread while away, batched into one
-// digest per recipient and window.
+// state and unread count, states both as events (Arrived, UnreadChanged) for whoever shows them
+// live, honours each user's preferences per type and channel, and mails the notifications a user
+// left unread while away, batched into one digest per recipient and window.
 //
 // Other areas produce notifications through Service.Notify; they never write the tables.
 package notify
@@ -179,12 +179,6 @@ type Store interface {
 	Digest(ctx context.Context, recipientID string, cutoff, at time.Time, fn func(due []Notification) (mailed []string, err error)) error
 }
 
-// Pusher delivers an event to every socket of some users (a realtime.Broadcaster on their user
-// rooms). Pushes are best effort: what is stored is the truth, and clients refetch on reconnect.
-type Pusher interface {
-	EmitToUsers(ctx context.Context, userIDs []string, event string, payload any) error
-}
-
 // Scheduler runs SendDigest(recipientID, window) at the given time, once per recipient and
 // window however many times it is asked (an asynq task with a task id).
 type Scheduler interface {
@@ -206,9 +200,3 @@ type Accounts interface {
 type Mailer interface {
 	TemplateOnce(ctx context.Context, id, template, lang, to string, data map[string]string, items []map[string]string) error
 }
-
-// Socket events.
-const (
-	EventNew   = "notification:new"
-	EventCount = "notification:count"
-)

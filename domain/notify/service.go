@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/event"
 	"github.com/p2psandbox/hub/domain/ids"
 	"github.com/p2psandbox/hub/domain/page"
 )
@@ -29,11 +30,16 @@ type Config struct {
 }
 
 // Deps are the service's collaborators. A process that only reads and writes notifications
-// (serve) needs Store, Pusher and Scheduler; the one that sends digests (the worker) also needs
+// (serve) needs Store, Events and Scheduler; the one that sends digests (the worker) also needs
 // Presence, Accounts and Mailer.
 type Deps struct {
-	Store     Store
-	Pusher    Pusher
+	Store Store
+	// Events hears what changed (Arrived, UnreadChanged); nil tells no one. The service publishes
+	// right after the store call, which may still be inside the caller's transaction: Notify runs
+	// in the durable subscriber's, whose writes commit with its cursor. So the Publisher must hold
+	// what it is given until that transaction commits and drop it if it rolls back (notifyapp's
+	// defers to postgres.AfterCommit); outside a transaction, that is at once.
+	Events    event.Publisher
 	Scheduler Scheduler
 	Presence  Presence
 	Accounts  Accounts
@@ -64,6 +70,9 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Events == nil {
+		d.Events = event.Discard{}
+	}
 	if d.Config.EmailDelay <= 0 {
 		d.Config.EmailDelay = 10 * time.Minute
 	}
@@ -76,12 +85,13 @@ func NewService(d Deps) *Service {
 
 func (s *Service) now() time.Time { return s.d.Now().UTC() }
 
-// Notify stores e for its recipient as their preferences allow and pushes it to their sockets.
-// Nothing is stored when the recipient turned both channels of the type off, or caused the
-// event themselves. With email on, the digest of the current window is scheduled.
+// Notify stores e for its recipient as their preferences allow and, when it shows in the app,
+// announces it (Arrived, and UnreadChanged when the count changed). Nothing is stored when the
+// recipient turned both channels of the type off, or caused the event themselves. With email on,
+// the digest of the current window is scheduled.
 //
-// Only storing can fail Notify: a push or a schedule that fails is logged, because the
-// notification is already stored (clients refetch on reconnect; the next event schedules again).
+// Only storing can fail Notify: a schedule that fails is logged, because the notification is
+// already stored (the next event schedules again); what listeners do with an event is theirs.
 func (s *Service) Notify(ctx context.Context, e Event) error {
 	if err := e.validate(); err != nil {
 		return err
@@ -109,12 +119,12 @@ func (s *Service) Notify(ctx context.Context, e Event) error {
 	return s.store(ctx, n)
 }
 
-// store writes n (folding it into its group's unread notification when there is one), pushes it
-// and schedules the digest.
+// store writes n (folding it into its group's unread notification when there is one), announces
+// it and schedules the digest.
 func (s *Service) store(ctx context.Context, n Notification) error {
 	now := n.UpdatedAt
 	// A repeat folds into its group's unread notification with one statement; the unread count
-	// stays, so there is no count to push.
+	// stays, so there is no UnreadChanged.
 	if n.GroupKey != "" {
 		folded, found, err := s.d.Store.Fold(ctx, n)
 		if err != nil {
@@ -122,7 +132,7 @@ func (s *Service) store(ctx context.Context, n Notification) error {
 		}
 		if found {
 			if folded.InApp {
-				s.push(ctx, folded.RecipientID, EventNew, folded)
+				s.d.Events.Publish(ctx, Arrived{Notification: folded})
 			}
 			s.scheduleDigest(ctx, folded, now)
 			return nil
@@ -133,8 +143,7 @@ func (s *Service) store(ctx context.Context, n Notification) error {
 		return fmt.Errorf("notify: storing %s for %s: %w", n.Type, n.RecipientID, err)
 	}
 	if stored.InApp {
-		s.push(ctx, stored.RecipientID, EventNew, stored)
-		s.push(ctx, stored.RecipientID, EventCount, u)
+		s.d.Events.Publish(ctx, Arrived{Notification: stored}, UnreadChanged{UserID: stored.RecipientID, Unread: u})
 	}
 	s.scheduleDigest(ctx, stored, now)
 	return nil
@@ -201,19 +210,10 @@ func (s *Service) window(now time.Time) (string, time.Time) {
 	return strconv.FormatInt(start.UnixMilli(), 10), start.Add(2 * s.d.Config.EmailDelay)
 }
 
-func (s *Service) push(ctx context.Context, userID, event string, payload any) {
-	if s.d.Pusher == nil {
-		return
-	}
-	if err := s.d.Pusher.EmitToUsers(ctx, []string{userID}, event, payload); err != nil {
-		s.d.Log.WarnContext(ctx, "pushing a notification event", "user", userID, "event", event, "err", err)
-	}
-}
-
-// pushCount sends the count after a change that made one.
-func (s *Service) pushCount(ctx context.Context, userID string, changed bool, u Unread) {
+// unreadChanged announces the count after a change that made one.
+func (s *Service) unreadChanged(ctx context.Context, userID string, changed bool, u Unread) {
 	if changed {
-		s.push(ctx, userID, EventCount, u)
+		s.d.Events.Publish(ctx, UnreadChanged{UserID: userID, Unread: u})
 	}
 }
 
@@ -260,7 +260,7 @@ func (s *Service) MarkRead(ctx context.Context, userID, id string) (Unread, erro
 	if err != nil {
 		return Unread{}, err
 	}
-	s.pushCount(ctx, userID, changed, u)
+	s.unreadChanged(ctx, userID, changed, u)
 	return u, nil
 }
 
@@ -270,7 +270,7 @@ func (s *Service) MarkAllRead(ctx context.Context, userID string) (Unread, error
 	if err != nil {
 		return Unread{}, err
 	}
-	s.pushCount(ctx, userID, n > 0, u)
+	s.unreadChanged(ctx, userID, n > 0, u)
 	return u, nil
 }
 
@@ -285,7 +285,7 @@ func (s *Service) MarkTargetRead(ctx context.Context, recipientID, targetType, t
 	if err != nil {
 		return fmt.Errorf("notify: reading %s %s for %s: %w", targetType, targetID, recipientID, err)
 	}
-	s.pushCount(ctx, recipientID, n > 0, u)
+	s.unreadChanged(ctx, recipientID, n > 0, u)
 	return nil
 }
 

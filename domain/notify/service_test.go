@@ -46,11 +46,11 @@ func TestNotifyStoresAndPushes(t *testing.T) {
 	assert.Equal(t, 1, l.UnreadCount)
 	assert.Nil(t, l.NextCursor)
 
-	news := f.sockets.of(omar, notify.EventNew)
+	news := f.events.arrived(omar)
 	require.Len(t, news, 1)
-	assert.Equal(t, n, news[0], "the push carries the stored notification")
-	assert.Equal(t, []notify.Unread{{Unread: 1, Version: 1}}, f.sockets.counts(omar))
-	assert.Empty(t, f.sockets.of(sara, notify.EventNew), "nothing for the actor")
+	assert.Equal(t, n, news[0], "the event carries the stored notification")
+	assert.Equal(t, []notify.Unread{{Unread: 1, Version: 1}}, f.events.counts(omar))
+	assert.Empty(t, f.events.arrived(sara), "nothing for the actor")
 	assert.Len(t, f.schedules.of(omar), 1, "replies are mailed by default: a digest is scheduled")
 
 	// Producers' mistakes are errors; an actor notifying themselves is simply dropped.
@@ -99,22 +99,21 @@ func TestGrouping(t *testing.T) {
 
 	var ids []string
 	var counts []int
-	for _, p := range f.sockets.of(huda, notify.EventNew) {
-		n := p.(notify.Notification)
+	for _, n := range f.events.arrived(huda) {
 		ids, counts = append(ids, n.ID), append(counts, n.Count)
 	}
-	assert.Equal(t, []string{g.ID, l.Items[1].ID, g.ID, g.ID}, ids, "updates push the same notification again")
+	assert.Equal(t, []string{g.ID, l.Items[1].ID, g.ID, g.ID}, ids, "updates announce the same notification again")
 	assert.Equal(t, []int{1, 1, 2, 3}, counts)
 	var unread []int
-	for _, u := range f.sockets.counts(huda) {
+	for _, u := range f.events.counts(huda) {
 		unread = append(unread, u.Unread)
 	}
-	assert.Equal(t, []int{1, 2}, unread, "a fold changes no count, so none is pushed")
+	assert.Equal(t, []int{1, 2}, unread, "a fold changes no count, so none is announced")
 
 	// Reading the conversation reads its notification; the next message starts a new one.
 	require.NoError(t, f.svc.MarkTargetRead(ctx, huda, "conversation", conv))
 	assert.Equal(t, 1, f.unread(t, huda))
-	assert.Equal(t, 1, f.sockets.counts(huda)[2].Unread, "the new count is pushed")
+	assert.Equal(t, 1, f.events.counts(huda)[2].Unread, "the new count is announced")
 	f.notify(t, message(omar, "four"))
 	l = f.list(t, huda, false, 0, "")
 	require.Len(t, l.Items, 3)
@@ -151,7 +150,7 @@ func TestPreferences(t *testing.T) {
 		name      string
 		typ       string
 		set       *notify.PreferenceUpdate
-		listed    bool // in the list and the count, pushed
+		listed    bool // in the list and the count, announced
 		stored    bool
 		scheduled bool // a digest is scheduled
 	}{
@@ -176,7 +175,7 @@ func TestPreferences(t *testing.T) {
 			l := f.list(t, user, false, 0, "")
 			assert.Equal(t, tt.listed, len(l.Items) == 1, "listed")
 			assert.Equal(t, tt.listed, l.UnreadCount == 1, "counted")
-			assert.Equal(t, tt.listed, len(f.sockets.of(user, notify.EventNew)) == 1, "pushed")
+			assert.Equal(t, tt.listed, len(f.events.arrived(user)) == 1, "announced")
 			var rows int
 			require.NoError(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE recipient_id = $1`, user).Scan(&rows))
 			assert.Equal(t, tt.stored, rows == 1, "stored")
@@ -210,19 +209,19 @@ func TestMarkRead(t *testing.T) {
 	l := f.list(t, omar, false, 0, "")
 	require.Len(t, l.Items, 3)
 	first := l.Items[0].ID
-	pushes := len(f.sockets.counts(omar))
+	announced := len(f.events.counts(omar))
 
 	u, err := f.svc.MarkRead(ctx, omar, first)
 	require.NoError(t, err)
 	assert.Equal(t, 2, u.Unread)
-	counts := f.sockets.counts(omar)
-	require.Len(t, counts, pushes+1)
+	counts := f.events.counts(omar)
+	require.Len(t, counts, announced+1)
 	assert.Equal(t, u, counts[len(counts)-1])
 
 	again, err := f.svc.MarkRead(ctx, omar, first)
 	require.NoError(t, err)
 	assert.Equal(t, 2, again.Unread)
-	assert.Len(t, f.sockets.counts(omar), pushes+1, "no change, no push")
+	assert.Len(t, f.events.counts(omar), announced+1, "no change, no event")
 	read := f.list(t, omar, false, 0, "").Items[0]
 	require.NotNil(t, read.ReadAt)
 
@@ -237,11 +236,11 @@ func TestMarkRead(t *testing.T) {
 	u, err = f.svc.MarkAllRead(ctx, omar)
 	require.NoError(t, err)
 	assert.Equal(t, 0, u.Unread)
-	assert.Equal(t, u, f.sockets.counts(omar)[len(f.sockets.counts(omar))-1])
-	n := len(f.sockets.counts(omar))
+	assert.Equal(t, u, f.events.counts(omar)[len(f.events.counts(omar))-1])
+	n := len(f.events.counts(omar))
 	_, err = f.svc.MarkAllRead(ctx, omar)
 	require.NoError(t, err)
-	assert.Len(t, f.sockets.counts(omar), n, "nothing left to read, nothing pushed")
+	assert.Len(t, f.events.counts(omar), n, "nothing left to read, nothing announced")
 	assert.Empty(t, f.list(t, omar, true, 0, "").Items)
 	assert.Len(t, f.list(t, omar, false, 0, "").Items, 3, "read ones stay in the list")
 }
@@ -307,7 +306,7 @@ func TestPaginationAndUnreadFilter(t *testing.T) {
 }
 
 // TestCountsExactUnderConcurrency: notifications arrive (grouped and not) while the recipient
-// reads them in every way at once. Each change's count is exact as of its version: the pushed
+// reads them in every way at once. Each change's count is exact as of its version: the announced
 // count with the highest version is the final count, and no two changes share a version.
 func TestCountsExactUnderConcurrency(t *testing.T) {
 	f := newFixture(t)
@@ -358,18 +357,18 @@ func TestCountsExactUnderConcurrency(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, rows, u.Unread)
 
-	counts := f.sockets.counts(omar)
+	counts := f.events.counts(omar)
 	require.NotEmpty(t, counts)
 	latest := counts[0]
 	versions := map[int64]bool{}
 	for _, c := range counts {
-		assert.False(t, versions[c.Version], "version %d pushed twice", c.Version)
+		assert.False(t, versions[c.Version], "version %d announced twice", c.Version)
 		versions[c.Version] = true
 		if c.Version > latest.Version {
 			latest = c
 		}
 	}
-	assert.Equal(t, u.Unread, latest.Unread, "the newest pushed count is the stored one")
+	assert.Equal(t, u.Unread, latest.Unread, "the newest announced count is the stored one")
 	assert.LessOrEqual(t, latest.Version, u.Version)
 	var perGroup int
 	require.NoError(t, f.pool.QueryRow(ctx, `SELECT coalesce(max(n), 0) FROM (SELECT count(*) n FROM notifications
