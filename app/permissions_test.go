@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/p2psandbox/hub/auth"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/platform/logging"
 	"github.com/p2psandbox/hub/platform/redis/redistest"
@@ -21,16 +22,22 @@ import (
 	"github.com/p2psandbox/hub/rest"
 )
 
-// roleAuth signs in whoever's role the token names, on both transports.
-type roleAuth struct{}
+// roleAuth signs in whoever's role the token names, on both transports, in session "s-<role>".
+// With revoked set, it consults that list as auth.Auth does after its signature check.
+type roleAuth struct {
+	revoked *auth.Revocations
+}
 
-func (roleAuth) principal(token string) (identity.Principal, error) {
+func (a roleAuth) principal(token string) (identity.Principal, error) {
 	if _, ok := identity.RolePermissions[token]; !ok && token != "none" {
 		return identity.Principal{}, identity.ErrUnauthenticated
 	}
-	p := identity.Principal{UserID: "u-" + token, OrganizationID: "o-1"}
+	p := identity.Principal{UserID: "u-" + token, OrganizationID: "o-1", SessionHandle: "s-" + token}
 	if token != "none" {
 		p.Roles = []string{token}
+	}
+	if a.revoked != nil {
+		return p, a.revoked.Check(p)
 	}
 	return p, nil
 }
@@ -113,5 +120,68 @@ func TestPermissionMatrixOnBothTransports(t *testing.T) {
 		}
 		_ = sock.Abort()
 		cancel()
+	}
+}
+
+// TestRevokedPrincipalsOnBothTransports: once a session ends (signed out, deactivated, removed),
+// every permission of every role is refused on both transports, and the open socket is ended.
+func TestRevokedPrincipalsOnBothTransports(t *testing.T) {
+	rdb, prefix := redistest.New(t)
+	revoked := auth.NewRevocations(rdb, prefix, time.Hour, nil)
+	ra := roleAuth{revoked: revoked}
+	router := rest.NewRouter(rest.Deps{Log: logging.Discard(), Registry: prometheus.NewRegistry(), Auth: ra,
+		HTTP: rest.HTTP{MaxBodyBytes: 1 << 20, CORSOrigins: []string{"http://app.example"}}})
+	hub, err := realtime.New(context.Background(), realtime.Config{
+		PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second, MaxPayload: 1 << 20,
+		ConnectTimeout: 3 * time.Second, EventRate: 1000, EventBurst: 1000, TypingTTL: time.Second, PresenceTTL: time.Minute,
+	}, realtime.Deps{Redis: rdb, KeyPrefix: prefix, Auth: ra, Log: logging.Discard()})
+	require.NoError(t, err)
+	t.Cleanup(hub.Close)
+	revoked.Watch(func(c auth.Change) { hub.EndSessions(c.UserID, c.Sessions) })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, revoked.Start(ctx))
+
+	var perms []identity.Permission
+	seen := map[identity.Permission]bool{}
+	for _, ps := range identity.RolePermissions {
+		for _, p := range ps {
+			if !seen[p] {
+				seen[p] = true
+				perms = append(perms, p)
+				router.API.GET("/probe/"+strings.ReplaceAll(string(p), ":", "-"), router.Require(p), func(c *gin.Context) { c.Status(http.StatusNoContent) })
+			}
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", hub.Handler())
+	mux.Handle("/", router)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	for role := range identity.RolePermissions {
+		sock, err := sioclient.Dial(ctx, srv.URL, sioclient.Options{Auth: map[string]any{"token": role}})
+		require.NoError(t, err)
+		require.NoError(t, revoked.End(ctx, "u-"+role, []string{"s-" + role}))
+		for _, p := range perms {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/probe/"+strings.ReplaceAll(string(p), ":", "-"), nil)
+			req.Header.Set("Authorization", role)
+			res, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			res.Body.Close()
+			assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "a revoked %s may not %s over REST", role, p)
+		}
+		ev, err := sock.Next(ctx, realtime.EventAuthRevoked)
+		require.NoError(t, err, "a revoked %s's socket is told", role)
+		assert.Equal(t, "session_revoked", ev.Args[0].(map[string]any)["code"])
+		select {
+		case <-sock.Done():
+		case <-ctx.Done():
+			t.Fatalf("a revoked %s's socket stays open", role)
+		}
+		_, err = sioclient.Dial(ctx, srv.URL, sioclient.Options{Auth: map[string]any{"token": role}})
+		var ce *sioclient.ConnectError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, "unauthorized", ce.Code(), "and cannot connect again")
 	}
 }

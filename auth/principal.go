@@ -27,7 +27,7 @@ func (a *Auth) Verify(w http.ResponseWriter, r *http.Request) (identity.Principa
 	bearer, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if bearer != "" {
 		if p, ok := a.verified.get(bearer); ok {
-			return p, a.cfg.Revocations.check(p)
+			return p, a.cfg.Revocations.Check(p)
 		}
 	}
 	required := true
@@ -42,7 +42,7 @@ func (a *Auth) Verify(w http.ResponseWriter, r *http.Request) (identity.Principa
 	if bearer != "" {
 		a.verified.remember(bearer, s, p)
 	}
-	return p, a.cfg.Revocations.check(p)
+	return p, a.cfg.Revocations.Check(p)
 }
 
 // PrincipalFromToken verifies an access token on its own: the realtime hub's handshake, which
@@ -52,7 +52,7 @@ func (a *Auth) PrincipalFromToken(_ context.Context, accessToken string) (identi
 		return identity.Principal{}, identity.ErrUnauthenticated
 	}
 	if p, ok := a.verified.get(accessToken); ok {
-		return p, a.cfg.Revocations.check(p)
+		return p, a.cfg.Revocations.Check(p)
 	}
 	required, antiCSRF := true, false
 	s, err := session.GetSessionWithoutRequestResponse(accessToken, nil,
@@ -65,7 +65,7 @@ func (a *Auth) PrincipalFromToken(_ context.Context, accessToken string) (identi
 		return p, err
 	}
 	a.verified.remember(accessToken, s, p)
-	return p, a.cfg.Revocations.check(p)
+	return p, a.cfg.Revocations.Check(p)
 }
 
 func sessionError(err error) error {

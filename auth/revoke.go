@@ -243,8 +243,9 @@ func (r *Revocations) publish(ctx context.Context, c Change, until int64, fields
 // ErrSessionEnded answers a token of a session that was signed out or revoked.
 var ErrSessionEnded = &errs.Error{Code: errs.Unauthenticated, Message: "this session has ended; sign in again"}
 
-// check refuses a principal whose session ended, and asks one whose roles changed to refresh.
-func (r *Revocations) check(p identity.Principal) error {
+// Check refuses a principal whose session ended, and asks one whose roles changed to refresh.
+// Auth's token checks call it; a transport with its own authenticator can too.
+func (r *Revocations) Check(p identity.Principal) error {
 	if r == nil {
 		return nil
 	}

@@ -43,22 +43,22 @@ func TestRevocationsReachEveryNode(t *testing.T) {
 	other := identity.Principal{UserID: "u1", SessionHandle: "h2", Roles: []string{"member"}}
 
 	require.NoError(t, a.End(ctx, "u1", []string{"h1"}))
-	assert.ErrorIs(t, a.check(alice), ErrSessionEnded, "the revoking node refuses at once")
-	require.Eventually(t, func() bool { return b.check(alice) != nil }, 2*time.Second, 5*time.Millisecond,
+	assert.ErrorIs(t, a.Check(alice), ErrSessionEnded, "the revoking node refuses at once")
+	require.Eventually(t, func() bool { return b.Check(alice) != nil }, 2*time.Second, 5*time.Millisecond,
 		"another node refuses within 2 s")
-	assert.NoError(t, b.check(other), "the user's other session lives on")
+	assert.NoError(t, b.Check(other), "the user's other session lives on")
 	require.Eventually(t, func() bool { return seenB.len() == 1 }, time.Second, 5*time.Millisecond)
 
 	require.NoError(t, a.SetRoles(ctx, "u1", []string{"admin"}))
-	require.Eventually(t, func() bool { return b.check(other) != nil }, 2*time.Second, 5*time.Millisecond)
-	assert.ErrorIs(t, b.check(other), identity.ErrTokenExpired, "a token with the old roles is sent to refresh")
+	require.Eventually(t, func() bool { return b.Check(other) != nil }, 2*time.Second, 5*time.Millisecond)
+	assert.ErrorIs(t, b.Check(other), identity.ErrTokenExpired, "a token with the old roles is sent to refresh")
 	other.Roles = []string{"admin"}
-	assert.NoError(t, b.check(other), "the refreshed token carries the new role")
+	assert.NoError(t, b.Check(other), "the refreshed token carries the new role")
 
 	// A node that starts later loads the list.
 	c, _ := node(t, prefix)
-	assert.ErrorIs(t, c.check(alice), ErrSessionEnded)
-	assert.NoError(t, c.check(other))
+	assert.ErrorIs(t, c.Check(alice), ErrSessionEnded)
+	assert.NoError(t, c.Check(other))
 }
 
 func TestRevocationsForgetWhatNoTokenOutlives(t *testing.T) {
@@ -70,7 +70,7 @@ func TestRevocationsForgetWhatNoTokenOutlives(t *testing.T) {
 	require.NoError(t, a.End(ctx, "u1", []string{"h1"}))
 	a.now = func() time.Time { return now.Add(2 * time.Hour) }
 	require.NoError(t, a.reload(ctx))
-	assert.NoError(t, a.check(identity.Principal{UserID: "u1", SessionHandle: "h1"}),
+	assert.NoError(t, a.Check(identity.Principal{UserID: "u1", SessionHandle: "h1"}),
 		"after the token validity nothing issued before it is left to refuse")
 	n, err := a.rdb.HLen(ctx, a.key).Result()
 	require.NoError(t, err)
@@ -79,5 +79,5 @@ func TestRevocationsForgetWhatNoTokenOutlives(t *testing.T) {
 
 func TestNilRevocationsAllowEverything(t *testing.T) {
 	var r *Revocations
-	assert.NoError(t, r.check(identity.Principal{UserID: "u"}))
+	assert.NoError(t, r.Check(identity.Principal{UserID: "u"}))
 }
