@@ -15,6 +15,7 @@ import (
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/platform/postgres"
 	"github.com/p2psandbox/hub/realtime/presence"
 	"github.com/p2psandbox/hub/realtime/sio"
 	"github.com/p2psandbox/hub/realtime/typing"
@@ -309,7 +310,7 @@ func (h *Hub) onEvent(c *sio.Conn, name string, args []any, ack sio.Ack) {
 	ctx, cancel := context.WithTimeout(h.ctx, handlerTimeout)
 	defer cancel()
 	data, err := hd(ctx, c, st, args)
-	if err != nil && errs.CodeOf(err) == errs.Internal && !errs.Transient(err) {
+	if err != nil && errs.CodeOf(err) == errs.Internal && !postgres.Unavailable(err) {
 		h.log.Error("hub event failed", "event", name, "user", st.user, "err", err)
 	}
 	h.answer(ack, data, err)
@@ -331,7 +332,7 @@ func (h *Hub) answer(ack sio.Ack, data any, err error) {
 // retryAfterMs. Internal causes never reach the client.
 func errorBody(err error) map[string]any {
 	e, ok := errs.As(err)
-	if !ok && errs.Transient(err) {
+	if (!ok || e.Code == errs.Internal) && postgres.Unavailable(err) {
 		return map[string]any{"code": string(errs.Unavailable), "message": "the service is briefly unavailable; retry in a moment", "retryAfterMs": 1000}
 	}
 	if !ok || e.Code == errs.Internal {

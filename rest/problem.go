@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/platform/postgres"
 )
 
 // Problem is an RFC 9457 problem document with the project's extensions.
@@ -125,6 +126,13 @@ func AuthAPIError(log *slog.Logger) func(err error, r *http.Request, w http.Resp
 			p = NewProblem(errs.Invalid, "the body is not valid JSON: "+err.Error())
 		case errors.As(err, &tooLarge):
 			p = NewProblem(errs.TooLarge, fmt.Sprintf("the request body exceeds %d bytes", tooLarge.Limit))
+		case postgres.Unavailable(err):
+			// The embedded core keeps its sessions in PostgreSQL: a database that is down fails
+			// sign-in and refresh the same way it fails the API.
+			log.WarnContext(r.Context(), "auth request failed: a backing service is unavailable", "path", r.URL.Path, "err", err,
+				"request_id", w.Header().Get(requestIDHeader))
+			w.Header().Set("Retry-After", retryAfterUnavailable)
+			p = NewProblem(errs.Unavailable, unavailableDetail)
 		default:
 			log.ErrorContext(r.Context(), "auth request failed", "path", r.URL.Path, "err", err,
 				"request_id", w.Header().Get(requestIDHeader))
@@ -164,10 +172,12 @@ func problemOf(c *gin.Context, log *slog.Logger, err error) Problem {
 		return NewProblem(errs.TooLarge, fmt.Sprintf("the request body exceeds %d bytes", tooLarge.Limit))
 	}
 	e, ok := errs.As(err)
-	if !ok && errs.Transient(err) {
+	// A store's failure often reaches here wrapped as an internal error; what it wraps still
+	// decides whether the request or the database is at fault.
+	if (!ok || e.Code == errs.Internal) && postgres.Unavailable(err) {
 		log.WarnContext(c.Request.Context(), "request failed: a backing service is unavailable", "err", err, "request_id", RequestID(c))
-		c.Header("Retry-After", "1")
-		return NewProblem(errs.Unavailable, "the service is briefly unavailable; retry in a moment")
+		c.Header("Retry-After", retryAfterUnavailable)
+		return NewProblem(errs.Unavailable, unavailableDetail)
 	}
 	if !ok || e.Code == errs.Internal {
 		log.ErrorContext(c.Request.Context(), "request failed", "err", err, "request_id", RequestID(c))
@@ -180,6 +190,13 @@ func problemOf(c *gin.Context, log *slog.Logger, err error) Problem {
 	}
 	return p
 }
+
+// What a request that met an unreachable backing service is told: retry shortly. One second is
+// short enough for a restarting database and long enough not to hammer one that is down.
+const (
+	retryAfterUnavailable = "1"
+	unavailableDetail     = "the service is briefly unavailable; retry in a moment"
+)
 
 func routerProblem(status int, detail string) Problem {
 	code, ok := codeOfStatus[status]
