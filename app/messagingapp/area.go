@@ -47,7 +47,7 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 		Files:     h.Blobs,
 		Log:       h.Log.With("component", "messaging"),
 	})
-	bridge(h.Events, h.Sockets)
+	bridge(h.Events, h.Sockets, h.Hub)
 	if h.REST != nil {
 		mountREST(h.REST, svc)
 	}
@@ -70,9 +70,10 @@ const (
 	EventUnread              = "conversation:unread"
 )
 
-// bridge pushes every messaging event to the user rooms of those it concerns. A push is best
+// bridge pushes every messaging event to the user rooms of those it concerns, and takes removed
+// members out of the conversation's room (hub is nil where no sockets are served). A push is best
 // effort: the change is stored, and a client that missed it catches up from the API.
-func bridge(bus *events.Bus, sockets realtime.Sockets) {
+func bridge(bus *events.Bus, sockets realtime.Sockets, hub *realtime.Hub) {
 	push := func(ctx context.Context, users []string, name string, payload any) {
 		if len(users) == 0 {
 			return
@@ -111,6 +112,12 @@ func bridge(bus *events.Bus, sockets realtime.Sockets) {
 	})
 	events.Listen(bus, func(ctx context.Context, e messaging.ParticipantRemoved) {
 		push(ctx, []string{e.UserID}, EventConversationRemoved, map[string]any{"conversationId": e.ConversationID})
+		// Membership ends access to the room too: no more typing there from any tab.
+		if hub != nil {
+			if err := hub.LeaveRoom(ctx, []string{e.UserID}, realtime.ConversationRoom(e.ConversationID)); err != nil {
+				bus.Log().WarnContext(ctx, "taking a removed member out of the conversation room", "err", err)
+			}
+		}
 	})
 }
 

@@ -25,25 +25,27 @@ type Organization struct {
 
 // User is a member of an organization. Its JSON is the frontend's User plus the profile fields.
 type User struct {
-	ID                 string     `json:"id"`
-	Email              string     `json:"email"`
-	FirstName          string     `json:"firstName"`
-	LastName           string     `json:"lastName"`
-	Role               string     `json:"role"`
-	OrganizationID     string     `json:"organizationId"`
-	Avatar             *string    `json:"avatar"`
-	IsActive           bool       `json:"isActive"`
-	EmailVerified      bool       `json:"emailVerified"`
-	JobTitle           string     `json:"jobTitle"`
-	City               string     `json:"city"`
-	Bio                string     `json:"bio"`
-	ExpertiseTags      []string   `json:"expertiseTags"`
-	LanguagePreference string     `json:"languagePreference"`
-	ProfileVisibility  string     `json:"profileVisibility"`
-	LastLogin          *time.Time `json:"lastLogin"`
-	LastSeen           *time.Time `json:"lastSeen"`
-	DeletedAt          *time.Time `json:"deletedAt,omitempty"`
-	CreatedAt          time.Time  `json:"createdAt"`
+	ID                 string   `json:"id"`
+	Email              string   `json:"email"`
+	FirstName          string   `json:"firstName"`
+	LastName           string   `json:"lastName"`
+	Role               string   `json:"role"`
+	OrganizationID     string   `json:"organizationId"`
+	Avatar             *string  `json:"avatar"`
+	IsActive           bool     `json:"isActive"`
+	EmailVerified      bool     `json:"emailVerified"`
+	JobTitle           string   `json:"jobTitle"`
+	City               string   `json:"city"`
+	Bio                string   `json:"bio"`
+	ExpertiseTags      []string `json:"expertiseTags"`
+	LanguagePreference string   `json:"languagePreference"`
+	ProfileVisibility  string   `json:"profileVisibility"`
+	// AllowMessagesFrom says who may start a conversation with the user (privacy.go).
+	AllowMessagesFrom string     `json:"allowMessagesFrom"`
+	LastLogin         *time.Time `json:"lastLogin"`
+	LastSeen          *time.Time `json:"lastSeen"`
+	DeletedAt         *time.Time `json:"deletedAt,omitempty"`
+	CreatedAt         time.Time  `json:"createdAt"`
 }
 
 // Status is how the member list names a user's state.
@@ -110,6 +112,9 @@ type Store interface {
 	Account(ctx context.Context, userID string) (Account, error)
 	User(ctx context.Context, userID string) (User, error)
 	Cards(ctx context.Context, userIDs []string) ([]Card, error)
+	// Parties returns what the privacy rules need of the given users (privacy.go); unknown or
+	// malformed ids are skipped.
+	Parties(ctx context.Context, userIDs []string) ([]Party, error)
 	Organization(ctx context.Context, orgID string) (Organization, error)
 	OrganizationOf(ctx context.Context, userID string) (orgID string, active bool, err error)
 	RecordSignIn(ctx context.Context, userID string, at time.Time) error

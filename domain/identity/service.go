@@ -101,6 +101,7 @@ func newUser(in SignUp, orgID, role string, now time.Time) User {
 		ExpertiseTags:      []string{},
 		LanguagePreference: in.LanguagePreference,
 		ProfileVisibility:  VisibilityPublic,
+		AllowMessagesFrom:  DefaultMessagesFrom,
 		CreatedAt:          now,
 	}
 }

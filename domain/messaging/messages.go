@@ -300,8 +300,15 @@ func (s *Service) Search(ctx context.Context, p identity.Principal, text, conver
 	if n := utf8.RuneCountInString(text); n < 2 || n > 200 {
 		return page.Page[SearchHit]{}, errs.Fields(errs.FieldError{Field: "q", Message: "must be 2 to 200 characters"})
 	}
-	if conversationID != "" && !ids.Valid(conversationID) {
-		return page.Page[SearchHit]{}, notFound()
+	if conversationID != "" {
+		// Someone else's conversation (or no conversation) is not found, as everywhere else,
+		// rather than a search that finds nothing.
+		if !ids.Valid(conversationID) {
+			return page.Page[SearchHit]{}, notFound()
+		}
+		if _, err := s.d.Store.Conversation(ctx, conversationID, p.UserID); err != nil {
+			return page.Page[SearchHit]{}, err
+		}
 	}
 	q := SearchQuery{Text: text, ConversationID: conversationID}
 	if cursor != "" {
@@ -328,12 +335,21 @@ func (s *Service) Block(ctx context.Context, p identity.Principal, userID string
 	if userID == p.UserID {
 		return errs.Fields(errs.FieldError{Field: "id", Message: "you cannot block yourself"})
 	}
-	cards, err := s.d.Directory.Cards(ctx, []string{userID})
+	// One may block whoever one knows of: a profile one may see, or someone met in a
+	// conversation (who may well hide their profile). Anyone else reads as unknown, so that
+	// blocking tells nobody who exists and the block list shows no hidden names.
+	known, err := s.d.Directory.VisibleUsers(ctx, p, []string{userID})
 	if err != nil {
 		return err
 	}
-	if _, ok := cards[userID]; !ok {
-		return errs.E(errs.NotFound, "no such user")
+	if len(known) == 0 {
+		met, err := s.d.Store.ShareConversation(ctx, p.UserID, userID)
+		if err != nil {
+			return err
+		}
+		if !met {
+			return errs.E(errs.NotFound, "no such user")
+		}
 	}
 	return s.d.Store.Block(ctx, p.UserID, userID)
 }

@@ -106,7 +106,12 @@ type Message struct {
 	EditedAt       *time.Time   `json:"editedAt"`
 }
 
-// Directory describes users: the identity service.
+// Directory describes users and applies their privacy settings: the identity service.
 type Directory interface {
 	Cards(ctx context.Context, userIDs []string) (map[string]identity.Card, error)
+	// Reachable says which of userIDs the principal may start a conversation with or add to a
+	// group (identity.CanMessage). Unknown, inactive and hidden ids all read false.
+	Reachable(ctx context.Context, p identity.Principal, userIDs []string) (map[string]bool, error)
+	// VisibleUsers returns those of userIDs whose profile the principal may see.
+	VisibleUsers(ctx context.Context, p identity.Principal, userIDs []string) ([]string, error)
 }

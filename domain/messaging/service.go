@@ -59,6 +59,27 @@ func requireVerified(p identity.Principal) error {
 
 func notFound() error { return errs.E(errs.NotFound, "no such conversation") }
 
+// noUser is the one answer for a user the principal may not bring into a conversation: unknown,
+// inactive, hidden from them or not accepting them (allowMessagesFrom) read alike, so that
+// nobody learns from it who exists or what they chose.
+func noUser(field, id string) error {
+	return errs.Fields(errs.FieldError{Field: field, Message: "no active user " + id})
+}
+
+// requireReachable answers noUser for the first of userIDs the principal may not reach.
+func (s *Service) requireReachable(ctx context.Context, p identity.Principal, field string, userIDs []string) error {
+	reach, err := s.d.Directory.Reachable(ctx, p, userIDs)
+	if err != nil {
+		return err
+	}
+	for _, id := range userIDs {
+		if !reach[id] {
+			return noUser(field, id)
+		}
+	}
+	return nil
+}
+
 // NewInput asks for a conversation: one other participant and no title make a direct one;
 // otherwise a group, which needs a title.
 type NewInput struct {
@@ -108,14 +129,21 @@ func (s *Service) Create(ctx context.Context, p identity.Principal, in NewInput)
 	if len(bad) > 0 {
 		return Conversation{}, false, errs.Fields(bad...)
 	}
-	cards, err := s.d.Directory.Cards(ctx, others)
-	if err != nil {
-		return Conversation{}, false, err
-	}
-	for _, id := range others {
-		if c, ok := cards[id]; !ok || !c.Active {
-			return Conversation{}, false, errs.Fields(errs.FieldError{Field: "participantIds", Message: "no active user " + id})
+	if err := s.requireReachable(ctx, p, "participantIds", others); err != nil {
+		if in.Kind != KindDirect || errs.CodeOf(err) != errs.Validation {
+			return Conversation{}, false, err
 		}
+		// A pair that already talks goes on talking: a later allowMessagesFrom or profile
+		// visibility stops new conversations, not this one. Asked for every refused id alike
+		// (there is none for an unknown one), so the answer still tells nothing.
+		c, ok, lerr := s.existingDirect(ctx, p, others[0])
+		if lerr != nil {
+			return Conversation{}, false, lerr
+		}
+		if !ok {
+			return Conversation{}, false, err
+		}
+		return c, false, nil
 	}
 	nc := NewConversation{ID: ids.New(), Kind: in.Kind, Title: in.Title, CreatedBy: p.UserID,
 		Participants: append([]string{p.UserID}, others...), CreatedAt: s.now()}
@@ -139,6 +167,22 @@ func (s *Service) Create(ctx context.Context, p identity.Principal, in NewInput)
 		s.d.Events.Publish(ctx, ConversationStarted{Conversation: c.withoutPersonalState(), Joined: nc.Participants})
 	}
 	return c, created, nil
+}
+
+// existingDirect returns the principal's direct conversation with other, if there is one.
+func (s *Service) existingDirect(ctx context.Context, p identity.Principal, other string) (Conversation, bool, error) {
+	id, ok, err := s.d.Store.DirectConversation(ctx, DirectKey(p.UserID, other))
+	if err != nil || !ok {
+		return Conversation{}, false, err
+	}
+	c, err := s.Conversation(ctx, p, id)
+	if errs.CodeOf(err) == errs.NotFound {
+		return Conversation{}, false, nil
+	}
+	if err != nil {
+		return Conversation{}, false, err
+	}
+	return c, true, nil
 }
 
 // DirectKey names the pair of a direct conversation, whichever of the two starts it.
@@ -335,17 +379,13 @@ func (s *Service) AddParticipants(ctx context.Context, p identity.Principal, id 
 	if len(userIDs) == 0 {
 		return Conversation{}, errs.Fields(errs.FieldError{Field: "userIds", Message: "name at least one user"})
 	}
-	cards, err := s.d.Directory.Cards(ctx, userIDs)
-	if err != nil {
+	// Being put in a group is being written to: the adder needs what starting a conversation
+	// needs (the person's allowMessagesFrom admits them), and anyone else reads as unknown.
+	if err := s.requireReachable(ctx, p, "userIds", userIDs); err != nil {
 		return Conversation{}, err
 	}
-	for _, u := range userIDs {
-		if c, ok := cards[u]; !ok || !c.Active {
-			return Conversation{}, errs.Fields(errs.FieldError{Field: "userIds", Message: "no active user " + u})
-		}
-	}
 	var added []string
-	err = s.d.Store.InConversation(ctx, id, p.UserID, func(tx ConversationTx) error {
+	err := s.d.Store.InConversation(ctx, id, p.UserID, func(tx ConversationTx) error {
 		if err := requireGroupAdmin(tx.Conversation(), p); err != nil {
 			return err
 		}

@@ -10,6 +10,11 @@ type Store interface {
 	// CreateConversation writes a conversation with its participants. For a direct conversation
 	// whose pair already has one, it writes nothing and returns the existing id and false.
 	CreateConversation(ctx context.Context, c NewConversation) (id string, created bool, err error)
+	// DirectConversation returns the id of the direct conversation of a pair (DirectKey), if
+	// they have one.
+	DirectConversation(ctx context.Context, directKey string) (id string, ok bool, err error)
+	// ShareConversation reports whether a is in a conversation that b is or was in.
+	ShareConversation(ctx context.Context, a, b string) (bool, error)
 	// Conversation returns the conversation as userID, an active participant, sees it; anyone
 	// else gets not found.
 	Conversation(ctx context.Context, id, userID string) (Conversation, error)

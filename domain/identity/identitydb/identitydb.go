@@ -101,13 +101,13 @@ func (s *Store) DeleteUserAndOwnedOrganization(ctx context.Context, userID strin
 }
 
 const userColumns = `u.id, u.email, u.first_name, u.last_name, u.role, u.organization_id, u.avatar_url, u.is_active,
-	u.job_title, u.city, u.bio, u.expertise_tags, u.language_preference, u.profile_visibility, u.last_login_at,
-	u.last_seen_at, u.deleted_at, u.created_at`
+	u.job_title, u.city, u.bio, u.expertise_tags, u.language_preference, u.profile_visibility, u.allow_messages_from,
+	u.last_login_at, u.last_seen_at, u.deleted_at, u.created_at`
 
 func scanUser(row pgx.Row, extra ...any) (identity.User, error) {
 	var u identity.User
 	dest := append([]any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Role, &u.OrganizationID, &u.Avatar, &u.IsActive,
-		&u.JobTitle, &u.City, &u.Bio, &u.ExpertiseTags, &u.LanguagePreference, &u.ProfileVisibility, &u.LastLogin,
+		&u.JobTitle, &u.City, &u.Bio, &u.ExpertiseTags, &u.LanguagePreference, &u.ProfileVisibility, &u.AllowMessagesFrom, &u.LastLogin,
 		&u.LastSeen, &u.DeletedAt, &u.CreatedAt}, extra...)
 	err := row.Scan(dest...)
 	return u, err
@@ -191,6 +191,36 @@ func (s *Store) Cards(ctx context.Context, userIDs []string) ([]identity.Card, e
 	return out, rows.Err()
 }
 
+// Parties returns what the privacy rules need of the given users; unknown or malformed ids are
+// skipped. One indexed lookup whatever the rules decide, so a hidden user costs what an unknown
+// one does.
+func (s *Store) Parties(ctx context.Context, userIDs []string) ([]identity.Party, error) {
+	var valid []string
+	for _, id := range userIDs {
+		if ids.Valid(id) {
+			valid = append(valid, id)
+		}
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT u.id, u.organization_id, o.verified_at IS NOT NULL, u.profile_visibility, u.allow_messages_from,
+		       u.deleted_at IS NOT NULL, u.is_active AND u.deleted_at IS NULL AND o.is_active
+		FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.id = ANY($1::uuid[])`, valid)
+	if err != nil {
+		return nil, fmt.Errorf("loading privacy settings: %w", err)
+	}
+	defer rows.Close()
+	var out []identity.Party
+	for rows.Next() {
+		var p identity.Party
+		if err := rows.Scan(&p.UserID, &p.OrganizationID, &p.VerifiedOrganization, &p.Visibility, &p.AllowMessagesFrom,
+			&p.Deleted, &p.Active); err != nil {
+			return nil, fmt.Errorf("loading privacy settings: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // Organization returns one organization.
 func (s *Store) Organization(ctx context.Context, orgID string) (identity.Organization, error) {
 	var o identity.Organization
@@ -233,9 +263,11 @@ func (s *Store) Touch(ctx context.Context, userID string, at time.Time) error {
 func (s *Store) UpdateProfile(ctx context.Context, u identity.User) error {
 	_, err := s.pool.Exec(ctx, `
 		UPDATE users SET first_name = $2, last_name = $3, email = $4, job_title = $5, city = $6, bio = $7,
-			expertise_tags = $8, language_preference = $9, profile_visibility = $10, updated_at = now()
+			expertise_tags = $8, language_preference = $9, profile_visibility = $10, allow_messages_from = $11,
+			updated_at = now()
 		WHERE id = $1`,
-		u.ID, u.FirstName, u.LastName, u.Email, u.JobTitle, u.City, u.Bio, u.ExpertiseTags, u.LanguagePreference, u.ProfileVisibility)
+		u.ID, u.FirstName, u.LastName, u.Email, u.JobTitle, u.City, u.Bio, u.ExpertiseTags, u.LanguagePreference, u.ProfileVisibility,
+		u.AllowMessagesFrom)
 	if postgres.IsUniqueViolation(err, "users_email") {
 		return errs.Fields(errs.FieldError{Field: "email", Message: "is already registered"})
 	}

@@ -73,6 +73,32 @@ func (s *Store) CreateConversation(ctx context.Context, c messaging.NewConversat
 	return id, created, nil
 }
 
+// DirectConversation finds a pair's direct conversation by its key.
+func (s *Store) DirectConversation(ctx context.Context, directKey string) (string, bool, error) {
+	var id string
+	err := s.pool.QueryRow(ctx, `SELECT id FROM conversations WHERE direct_key = $1`, directKey).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("finding direct conversation: %w", err)
+	}
+	return id, true, nil
+}
+
+// ShareConversation reports whether a is in a conversation that b is or was in.
+func (s *Store) ShareConversation(ctx context.Context, a, b string) (bool, error) {
+	var shared bool
+	err := s.pool.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM conversation_participants pa
+		               JOIN conversation_participants pb ON pb.conversation_id = pa.conversation_id
+		               WHERE pa.user_id = $1 AND pa.left_at IS NULL AND pb.user_id = $2)`, a, b).Scan(&shared)
+	if err != nil {
+		return false, fmt.Errorf("looking for a shared conversation: %w", err)
+	}
+	return shared, nil
+}
+
 const conversationColumns = `c.id, c.kind, c.title, c.created_by, c.last_seq, c.last_activity_at, c.created_at,
 	p.role, p.last_read_seq, p.from_seq, p.muted, p.archived,
 	m.id, m.sender_id, m.seq, left(m.content, 400), m.attachments, m.deleted_at IS NOT NULL, m.created_at`
