@@ -202,3 +202,76 @@ func BenchmarkRevocationReach(b *testing.B) {
 	}
 	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
 }
+
+// TestRemovedMemberLeavesTheRoom: a member removed from a group leaves its room on every tab at
+// once, so they can no longer type there (and their typing was the only thing the room carried).
+func TestRemovedMemberLeavesTheRoom(t *testing.T) {
+	env := harness.NewEnv(t)
+	nodes := []*harness.Server{env.Start(t), env.Start(t)}
+	lead := verified(t, env, nodes[0], "lead")
+	gone := verified(t, env, nodes[0], "gone")
+	stays := verified(t, env, nodes[0], "stays")
+	res := lead.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{gone.id, stays.id}, "title": "Line 4"})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	room := "conversation:" + res.JSON()["id"].(string)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	typing := func(c *sioclient.Client) string {
+		ack, err := c.EmitWithAck(ctx, "typing:start", map[string]any{"room": room})
+		require.NoError(t, err)
+		if e, ok := ack[0].(map[string]any)["error"].(map[string]any); ok {
+			return e["code"].(string)
+		}
+		return "ok"
+	}
+	var tabs []*sioclient.Client
+	for _, n := range nodes {
+		tab := socket(t, n, gone.AccessToken)
+		ack, err := tab.EmitWithAck(ctx, "room:join", map[string]any{"room": room})
+		require.NoError(t, err)
+		require.Equal(t, true, ack[0].(map[string]any)["ok"], ack)
+		require.Equal(t, "ok", typing(tab))
+		tabs = append(tabs, tab)
+	}
+	other := socket(t, nodes[1], stays.AccessToken)
+	_, err := other.EmitWithAck(ctx, "room:join", map[string]any{"room": room})
+	require.NoError(t, err)
+
+	require.Equal(t, http.StatusNoContent, lead.Do(http.MethodDelete, "/api/v1/conversations/"+room[len("conversation:"):]+"/participants/"+gone.id, nil).Status)
+	for i, tab := range tabs {
+		require.Eventually(t, func() bool { return typing(tab) == "forbidden" }, 2*time.Second, 20*time.Millisecond,
+			"tab %d still types in the room", i)
+		ack, err := tab.EmitWithAck(ctx, "room:join", map[string]any{"room": room})
+		require.NoError(t, err)
+		assert.NotEqual(t, true, ack[0].(map[string]any)["ok"], "and cannot join it again")
+	}
+	assert.Equal(t, "ok", typing(other), "the others stay")
+}
+
+// TestPresenceFollowsProfilePrivacy: the presence of someone whose profile the caller may not
+// see reads like an unknown id's (offline, never seen), while they are online.
+func TestPresenceFollowsProfilePrivacy(t *testing.T) {
+	env := harness.NewEnv(t)
+	srv := env.Start(t)
+	hidden := newOrg(t, srv, "hidden")
+	open := newOrg(t, srv, "open")
+	watcher := newOrg(t, srv, "watcher")
+	require.Equal(t, http.StatusOK, hidden.admin.Do(http.MethodPatch, "/api/v1/me", map[string]any{"profileVisibility": "private"}).Status)
+	socket(t, srv, hidden.admin.AccessToken)
+	socket(t, srv, open.admin.AccessToken)
+
+	w := socket(t, srv, watcher.admin.AccessToken)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ack, err := w.EmitWithAck(ctx, "presence:subscribe", map[string]any{"userIds": []string{hidden.owner, open.owner, "00000000-0000-0000-0000-000000000000"}})
+	require.NoError(t, err)
+	users := ack[0].(map[string]any)["data"].(map[string]any)["users"].([]any)
+	require.Len(t, users, 3)
+	unknown := users[2].(map[string]any)
+	delete(unknown, "userId")
+	got := users[0].(map[string]any)
+	delete(got, "userId")
+	assert.Equal(t, unknown, got, "the private profile's presence is an unknown id's")
+	assert.Equal(t, "online", users[1].(map[string]any)["status"])
+}
