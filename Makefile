@@ -9,7 +9,7 @@ GOTOOL  := go tool -modfile=tools/go.mod
 # Two cores here: a bounded test run, never an endless one.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run test lint build services clean perf-health perf-auth perf-chat
+.PHONY: run test fuzz lint build services clean perf-health perf-auth perf-chat
 
 ## run: make sure PostgreSQL and Redis are up, migrate, and serve on :8080 with the in-process worker
 run: services build
@@ -21,6 +21,16 @@ run: services build
 test:
 	./scripts/services.sh --with-node
 	go test -race -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) fuzz
+
+## fuzz: every input decoder fuzzed for FUZZTIME each beyond its seed corpus (which `go test`
+## runs): JSON bodies, query strings, socket payloads, raw Socket.IO frames, uploads
+FUZZTIME ?= 8s
+fuzz:
+	go test ./rest/ -run '^$$' -fuzz '^FuzzBindJSON$$' -fuzztime $(FUZZTIME)
+	go test ./rest/ -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME)
+	go test ./realtime/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	go test ./realtime/sio/ -run '^$$' -fuzz '^FuzzGuardPacket$$' -fuzztime $(FUZZTIME)
 
 ## lint: formatting, go vet and staticcheck
 lint:
