@@ -53,37 +53,7 @@ func (a roleAuth) PrincipalFromToken(_ context.Context, token string) (identity.
 // TestPermissionMatrixOnBothTransports: a REST route and a socket event that name a permission
 // answer alike for every role, as identity.RolePermissions says: the one matrix both consult.
 func TestPermissionMatrixOnBothTransports(t *testing.T) {
-	rdb, prefix := redistest.New(t)
-	router := rest.NewRouter(rest.Deps{Log: logging.Discard(), Registry: prometheus.NewRegistry(), Auth: roleAuth{},
-		HTTP: rest.HTTP{MaxBodyBytes: 1 << 20, CORSOrigins: []string{"http://app.example"}}})
-	hub, err := realtime.New(context.Background(), realtime.Config{
-		PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second, MaxPayload: 1 << 20,
-		ConnectTimeout: 3 * time.Second, EventRate: 1000, EventBurst: 1000, TypingTTL: time.Second, PresenceTTL: time.Minute,
-	}, realtime.Deps{Redis: rdb, KeyPrefix: prefix, Auth: roleAuth{}, Log: logging.Discard()})
-	require.NoError(t, err)
-	t.Cleanup(hub.Close)
-
-	var perms []identity.Permission
-	seen := map[identity.Permission]bool{}
-	for _, ps := range identity.RolePermissions {
-		for _, p := range ps {
-			if !seen[p] {
-				seen[p] = true
-				perms = append(perms, p)
-			}
-		}
-	}
-	for _, p := range perms {
-		router.API.GET("/probe/"+strings.ReplaceAll(string(p), ":", "-"), router.Require(p), func(c *gin.Context) { c.Status(http.StatusNoContent) })
-		hub.Handle("probe:"+string(p), func(context.Context, realtime.Socket, realtime.Args) (any, error) {
-			return map[string]any{"done": true}, nil
-		}, p)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", hub.Handler())
-	mux.Handle("/", router)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv, _, perms := probes(t, roleAuth{})
 
 	roles := []string{"none"}
 	for r := range identity.RolePermissions {
@@ -128,36 +98,11 @@ func TestPermissionMatrixOnBothTransports(t *testing.T) {
 func TestRevokedPrincipalsOnBothTransports(t *testing.T) {
 	rdb, prefix := redistest.New(t)
 	revoked := auth.NewRevocations(rdb, prefix, time.Hour, nil)
-	ra := roleAuth{revoked: revoked}
-	router := rest.NewRouter(rest.Deps{Log: logging.Discard(), Registry: prometheus.NewRegistry(), Auth: ra,
-		HTTP: rest.HTTP{MaxBodyBytes: 1 << 20, CORSOrigins: []string{"http://app.example"}}})
-	hub, err := realtime.New(context.Background(), realtime.Config{
-		PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second, MaxPayload: 1 << 20,
-		ConnectTimeout: 3 * time.Second, EventRate: 1000, EventBurst: 1000, TypingTTL: time.Second, PresenceTTL: time.Minute,
-	}, realtime.Deps{Redis: rdb, KeyPrefix: prefix, Auth: ra, Log: logging.Discard()})
-	require.NoError(t, err)
-	t.Cleanup(hub.Close)
+	srv, hub, perms := probes(t, roleAuth{revoked: revoked})
 	revoked.Watch(func(c auth.Change) { hub.EndSessions(c.UserID, c.Sessions) })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, revoked.Start(ctx))
-
-	var perms []identity.Permission
-	seen := map[identity.Permission]bool{}
-	for _, ps := range identity.RolePermissions {
-		for _, p := range ps {
-			if !seen[p] {
-				seen[p] = true
-				perms = append(perms, p)
-				router.API.GET("/probe/"+strings.ReplaceAll(string(p), ":", "-"), router.Require(p), func(c *gin.Context) { c.Status(http.StatusNoContent) })
-			}
-		}
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", hub.Handler())
-	mux.Handle("/", router)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
 
 	for role := range identity.RolePermissions {
 		sock, err := sioclient.Dial(ctx, srv.URL, sioclient.Options{Auth: map[string]any{"token": role}})
@@ -184,4 +129,42 @@ func TestRevokedPrincipalsOnBothTransports(t *testing.T) {
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, "unauthorized", ce.Code(), "and cannot connect again")
 	}
+}
+
+// probes serves a REST route and a socket event per permission, each requiring it, with ra as
+// the authenticator of both transports.
+func probes(t *testing.T, ra roleAuth) (*httptest.Server, *realtime.Hub, []identity.Permission) {
+	t.Helper()
+	rdb, prefix := redistest.New(t)
+	router := rest.NewRouter(rest.Deps{Log: logging.Discard(), Registry: prometheus.NewRegistry(), Auth: ra,
+		HTTP: rest.HTTP{MaxBodyBytes: 1 << 20, CORSOrigins: []string{"http://app.example"}}})
+	hub, err := realtime.New(context.Background(), realtime.Config{
+		PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second, MaxPayload: 1 << 20,
+		ConnectTimeout: 3 * time.Second, EventRate: 1000, EventBurst: 1000, TypingTTL: time.Second, PresenceTTL: time.Minute,
+	}, realtime.Deps{Redis: rdb, KeyPrefix: prefix, Auth: ra, Log: logging.Discard()})
+	require.NoError(t, err)
+	t.Cleanup(hub.Close)
+
+	var perms []identity.Permission
+	seen := map[identity.Permission]bool{}
+	for _, ps := range identity.RolePermissions {
+		for _, p := range ps {
+			if !seen[p] {
+				seen[p] = true
+				perms = append(perms, p)
+			}
+		}
+	}
+	for _, p := range perms {
+		router.API.GET("/probe/"+strings.ReplaceAll(string(p), ":", "-"), router.Require(p), func(c *gin.Context) { c.Status(http.StatusNoContent) })
+		hub.Handle("probe:"+string(p), func(context.Context, realtime.Socket, realtime.Args) (any, error) {
+			return map[string]any{"done": true}, nil
+		}, p)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", hub.Handler())
+	mux.Handle("/", router)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, hub, perms
 }

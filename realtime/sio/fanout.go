@@ -201,22 +201,18 @@ func (s *Server) BroadcastRooms(ctx context.Context, rooms []string, exceptID, e
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", event, err)
 	}
-	e := envelope{Rooms: rooms, Except: exceptID, Event: event, Data: data}
-	s.deliverLocal(e)
-	if s.fan == nil {
-		return nil
-	}
-	if err := s.fan.publish(ctx, e); err != nil {
-		s.reportErr(err)
-		return err
-	}
-	return nil // a failed publish is reported to OnAdapterError, as the adapter's are
+	return s.fanOut(ctx, envelope{Rooms: rooms, Except: exceptID, Event: event, Data: data})
 }
 
 // LeaveRooms makes the sockets in any of rooms leave the room leave, on every node: a member
 // removed from a conversation stops receiving (and typing in) it on every open tab.
 func (s *Server) LeaveRooms(ctx context.Context, rooms []string, leave string) error {
-	e := envelope{Rooms: rooms, Leave: leave}
+	return s.fanOut(ctx, envelope{Rooms: rooms, Leave: leave})
+}
+
+// fanOut applies e to this node's sockets at once and publishes it for the others. A failed
+// publish is also reported to OnAdapterError, as the adapter's are.
+func (s *Server) fanOut(ctx context.Context, e envelope) error {
 	s.deliverLocal(e)
 	if s.fan == nil {
 		return nil
