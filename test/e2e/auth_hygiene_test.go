@@ -111,7 +111,6 @@ func TestEmailsWithInvisibleCharactersAreRefused(t *testing.T) {
 		"soft hyphen":             local + "@exam\u00adple.com",
 		"left-to-right isolate":   local + "\u2066@" + domain,
 		"line separator":          local + "\u2028@" + domain,
-		"control character":       local + "\u0007@" + domain,
 		"space inside":            local + " @" + domain,
 		"no-break space inside":   local + "\u00a0@" + domain,
 		"variation selector":      local + "\ufe0f@" + domain,
@@ -119,6 +118,17 @@ func TestEmailsWithInvisibleCharactersAreRefused(t *testing.T) {
 		"private use":             local + "\ue000@" + domain,
 		"zero-width no-break end": email + "\ufeff",
 	}
+	// A C0 control character is refused before any email rule, by the text rule every body and
+	// query meets (domain/text): a 4xx problem, not the SDK's field error.
+	bell := local + "\u0007@" + domain
+	res := srv.Client(t).Do(http.MethodPost, "/auth/signup", harness.Form(harness.SignUpFields(bell)))
+	assert.Equal(t, http.StatusBadRequest, res.Status, res.String())
+	res = admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
+		map[string]any{"email": bell, "firstName": "In", "lastName": "Vitee", "role": "member"})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.Status, res.String())
+	res = srv.Client(t).Do(http.MethodGet, "/auth/signup/email/exists?email="+url.QueryEscape(bell), nil)
+	assert.Equal(t, http.StatusUnprocessableEntity, res.Status, res.String())
+
 	for name, addr := range lookalikes {
 		t.Run(name, func(t *testing.T) {
 			res := srv.Client(t).Do(http.MethodPost, "/auth/signup", harness.Form(harness.SignUpFields(addr)))
