@@ -165,7 +165,10 @@ func TestSocketsPerUserAreBounded(t *testing.T) {
 	cl := newCluster(t)
 	a, b := cl.node(cfg), cl.node(cfg)
 	first := dial(t, a, "ok:u1:o1")
-	dial(t, b, "ok:u1:o1")
+	second := dial(t, b, "ok:u1:o1")
+	// An event is served after the socket's connect hook, which records it in presence.
+	call(t, first, realtime.EventEcho, 1)
+	call(t, second, realtime.EventEcho, 1)
 	_, err := sioclient.Dial(ctxT(t), a.url, sioclient.Options{Auth: map[string]any{"token": "ok:u1:o1"}})
 	var ce *sioclient.ConnectError
 	require.ErrorAs(t, err, &ce, "the bound holds across nodes")

@@ -310,7 +310,7 @@ func (h *Hub) onEvent(c *sio.Conn, name string, args []any, ack sio.Ack) {
 	ctx, cancel := context.WithTimeout(h.ctx, handlerTimeout)
 	defer cancel()
 	data, err := hd(ctx, c, st, args)
-	if err != nil && errs.CodeOf(err) == errs.Internal && !postgres.Unavailable(err) {
+	if err != nil && errs.CodeOf(err) == errs.Internal && !unavailable(err) {
 		h.log.Error("hub event failed", "event", name, "user", st.user, "err", err)
 	}
 	h.answer(ack, data, err)
@@ -328,11 +328,15 @@ func (h *Hub) answer(ack sio.Ack, data any, err error) {
 	ack(map[string]any{"ok": false, "error": errorBody(err)})
 }
 
+// unavailable reports whether err says a backing service could not serve the event for now: the
+// ack says unavailable (retry), not internal.
+func unavailable(err error) bool { return errs.Transient(err) || postgres.Unavailable(err) }
+
 // errorBody is the error object of a failed ack: code, message and, where they apply, fields and
 // retryAfterMs. Internal causes never reach the client.
 func errorBody(err error) map[string]any {
 	e, ok := errs.As(err)
-	if (!ok || e.Code == errs.Internal) && postgres.Unavailable(err) {
+	if (!ok || e.Code == errs.Internal) && unavailable(err) {
 		return map[string]any{"code": string(errs.Unavailable), "message": "the service is briefly unavailable; retry in a moment", "retryAfterMs": 1000}
 	}
 	if !ok || e.Code == errs.Internal {

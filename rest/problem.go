@@ -126,7 +126,7 @@ func AuthAPIError(log *slog.Logger) func(err error, r *http.Request, w http.Resp
 			p = NewProblem(errs.Invalid, "the body is not valid JSON: "+err.Error())
 		case errors.As(err, &tooLarge):
 			p = NewProblem(errs.TooLarge, fmt.Sprintf("the request body exceeds %d bytes", tooLarge.Limit))
-		case postgres.Unavailable(err):
+		case unavailable(err):
 			// The embedded core keeps its sessions in PostgreSQL: a database that is down fails
 			// sign-in and refresh the same way it fails the API.
 			log.WarnContext(r.Context(), "auth request failed: a backing service is unavailable", "path", r.URL.Path, "err", err,
@@ -174,7 +174,7 @@ func problemOf(c *gin.Context, log *slog.Logger, err error) Problem {
 	e, ok := errs.As(err)
 	// A store's failure often reaches here wrapped as an internal error; what it wraps still
 	// decides whether the request or the database is at fault.
-	if (!ok || e.Code == errs.Internal) && postgres.Unavailable(err) {
+	if (!ok || e.Code == errs.Internal) && unavailable(err) {
 		log.WarnContext(c.Request.Context(), "request failed: a backing service is unavailable", "err", err, "request_id", RequestID(c))
 		c.Header("Retry-After", retryAfterUnavailable)
 		return NewProblem(errs.Unavailable, unavailableDetail)
@@ -190,6 +190,10 @@ func problemOf(c *gin.Context, log *slog.Logger, err error) Problem {
 	}
 	return p
 }
+
+// unavailable reports whether err says a backing service could not serve the request for now (a
+// refused or broken connection, a deadline, PostgreSQL's own "not now"): a 503, not a 500.
+func unavailable(err error) bool { return errs.Transient(err) || postgres.Unavailable(err) }
 
 // What a request that met an unreachable backing service is told: retry shortly. One second is
 // short enough for a restarting database and long enough not to hammer one that is down.

@@ -5,18 +5,16 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/p2psandbox/hub/domain/errs"
 )
 
-// Unavailable reports whether err says a backing service could not serve the request for now,
-// rather than that the request or the code is wrong: errs.Transient (a refused, reset or timed out
-// connection, a deadline, which covers waiting for a pooled connection), and what pgx adds to it:
-// a connection that could not be made (pgconn.ConnectError, whatever the cause, the server's
-// refusal included), an error pgx knows happened before the statement was sent
-// (pgconn.SafeToRetry), and the server's own "not now" codes on a session already open.
+// Unavailable reports whether err says PostgreSQL could not serve the request for now, rather
+// than that the request or the code is wrong, in what pgx knows beyond the network errors
+// (domain/errs.Transient, which callers check too): a connection that could not be made
+// (pgconn.ConnectError, whatever the cause, the server's refusal included), an error pgx knows
+// happened before the statement was sent (pgconn.SafeToRetry), a timeout, and the server's own
+// "not now" codes on a session already open.
 func Unavailable(err error) bool {
-	if errs.Transient(err) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
 		return true
 	}
 	var connect *pgconn.ConnectError
