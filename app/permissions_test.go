@@ -144,6 +144,9 @@ func probes(t *testing.T, ra roleAuth) (*httptest.Server, *realtime.Hub, []ident
 	}, realtime.Deps{Redis: rdb, KeyPrefix: prefix, Auth: ra, Log: logging.Discard()})
 	require.NoError(t, err)
 	t.Cleanup(hub.Close)
+	if ra.revoked != nil {
+		hub.FollowRevocations(ra.revoked)
+	}
 
 	var perms []identity.Permission
 	seen := map[identity.Permission]bool{}

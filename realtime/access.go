@@ -125,3 +125,30 @@ type PresenceVisibility interface {
 
 // LimitPresence makes presence:subscribe consult v. Call it before the hub serves.
 func (h *Hub) LimitPresence(v PresenceVisibility) { h.visible = v }
+
+// Revocations says whether a principal's session ended (or its roles changed) after its token
+// was checked: auth.Revocations.
+type Revocations interface {
+	Check(p identity.Principal) error
+}
+
+// FollowRevocations makes every new socket check r once it is registered. A revocation applied
+// while the socket was being accepted is then caught either here or by EndSessions, which sees
+// the registered socket: none slips between the two. Call it before the hub serves.
+func (h *Hub) FollowRevocations(r Revocations) { h.revoked = r }
+
+// stillValid ends a just-registered socket whose session ended during its handshake.
+func (h *Hub) stillValid(c *sio.Conn, p identity.Principal) bool {
+	if h.revoked == nil {
+		return true
+	}
+	switch err := h.revoked.Check(p); {
+	case err == nil:
+		return true
+	case errs.CodeOf(err) == errs.TokenExpired:
+		h.endExpired(c) // the roles changed meanwhile: reconnect with a refreshed token
+	default:
+		h.end(c, EventAuthRevoked, "session_revoked", "the session has ended; sign in again")
+	}
+	return false
+}

@@ -214,6 +214,9 @@ func (h *Hub) onConnect(c *sio.Conn) {
 	}
 	st.p.Store(&p)
 	c.SetState(st)
+	if !h.stillValid(c, p) {
+		return
+	}
 	rooms := []string{UserRoom(p.UserID)}
 	if p.OrganizationID != "" {
 		rooms = append(rooms, OrgRoom(p.OrganizationID))

@@ -78,6 +78,7 @@ type Hub struct {
 	handlers map[string]handler
 	now      func() time.Time
 	visible  PresenceVisibility
+	revoked  Revocations
 
 	draining atomic.Bool
 	ctx      context.Context

@@ -109,6 +109,7 @@ func (a *Area) Register(ctx context.Context, h *area.Host) error {
 	if h.Hub != nil {
 		// Presence follows profile privacy: a hidden user's presence reads like an unknown id's.
 		h.Hub.LimitPresence(a.Service)
+		h.Hub.FollowRevocations(a.Revocations)
 		a.Revocations.Watch(func(c auth.Change) {
 			if c.Ended() {
 				h.Hub.EndSessions(c.UserID, c.Sessions)
