@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,8 +17,15 @@ import (
 // node starts one node's view of the revocation list.
 func node(t *testing.T, prefix string) (*Revocations, *changes) {
 	t.Helper()
+	return nodeAt(t, prefix, time.Now)
+}
+
+// nodeAt is node with its clock: set before Start, since the node's goroutines read it.
+func nodeAt(t *testing.T, prefix string, now func() time.Time) (*Revocations, *changes) {
+	t.Helper()
 	rdb, _ := redistest.New(t)
 	r := NewRevocations(rdb, prefix, time.Hour, nil)
+	r.now = now
 	seen := &changes{}
 	r.Watch(seen.add)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -63,12 +71,12 @@ func TestRevocationsReachEveryNode(t *testing.T) {
 
 func TestRevocationsForgetWhatNoTokenOutlives(t *testing.T) {
 	_, prefix := redistest.New(t)
-	a, _ := node(t, prefix)
-	now := time.Now()
-	a.now = func() time.Time { return now }
+	start := time.Now()
+	var passed atomic.Int64 // how far the test has moved the node's clock
+	a, _ := nodeAt(t, prefix, func() time.Time { return start.Add(time.Duration(passed.Load())) })
 	ctx := context.Background()
 	require.NoError(t, a.End(ctx, "u1", []string{"h1"}))
-	a.now = func() time.Time { return now.Add(2 * time.Hour) }
+	passed.Store(int64(2 * time.Hour))
 	require.NoError(t, a.reload(ctx))
 	assert.NoError(t, a.Check(identity.Principal{UserID: "u1", SessionHandle: "h1"}),
 		"after the token validity nothing issued before it is left to refuse")

@@ -428,6 +428,13 @@ func (s *Server) onConnection(args ...any) {
 		reason, _ := first(args).(string)
 		c.disconnected(reason)
 	})
+	if !so.Connected() {
+		// The library emits its connection event and may close the socket before the listener
+		// above exists (a drain or a client gone at once): without this the socket would stay
+		// listed in Conns for good.
+		c.disconnected("transport close")
+		return
+	}
 	// Binary arguments arrive as library buffers; hand them on as []byte (see the package doc),
 	// then dispatch here rather than through per-event listeners so that unknown events can be
 	// answered too. Middlewares run on the socket's queue, so events stay ordered.
