@@ -16,8 +16,7 @@ import (
 
 	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/app/notifyapp"
-	"github.com/p2psandbox/hub/domain/identity"
-	"github.com/p2psandbox/hub/domain/identity/identitydb"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/domain/notify"
 	"github.com/p2psandbox/hub/domain/notify/notifydb"
 	"github.com/p2psandbox/hub/platform/logging"
@@ -58,13 +57,8 @@ func TestEventsWaitForTheCommit(t *testing.T) {
 		hear(fmt.Sprintf("%s %d", e.EventName(), e.Unread.Unread))
 	})
 
-	accounts := identity.NewService(identity.Deps{Store: identitydb.New(pool)})
 	user := func(first string) string {
-		id := uuid.NewString()
-		_, err := accounts.Register(ctx, identity.SignUp{UserID: id, Email: id + "@x.example", FirstName: first,
-			LastName: "Tester", OrganizationName: first + " Org", Industry: "Other", OrganizationSize: "small", City: "Riyadh"})
-		require.NoError(t, err)
-		return id
+		return identitytest.NewOrg(t, pool, identitytest.Named(first, "Tester")).Owner.UserID
 	}
 	omar, sara := user("Omar"), user("Sara")
 	svc := notify.NewService(notify.Deps{Store: notifydb.New(pool), Events: notifyapp.AfterCommit(bus), Log: logging.Discard()})

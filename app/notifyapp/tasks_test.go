@@ -22,6 +22,7 @@ import (
 	"github.com/p2psandbox/hub/app/notifyapp"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/identity/identitydb"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/domain/notify"
 	"github.com/p2psandbox/hub/domain/notify/notifydb"
 	"github.com/p2psandbox/hub/platform/logging"
@@ -182,13 +183,8 @@ type person struct{ id, email string }
 
 func (e *digestEnv) user(t *testing.T, first, lang string) person {
 	t.Helper()
-	id := uuid.NewString()
-	email := strings.ToLower(first) + "-" + id[:8] + "@x.example"
-	_, err := e.accounts.Register(context.Background(), identity.SignUp{UserID: id, Email: email, FirstName: first,
-		LastName: "Tester", OrganizationName: first + " Org", Industry: "Other", OrganizationSize: "small",
-		City: "Riyadh", LanguagePreference: lang})
-	require.NoError(t, err)
-	return person{id: id, email: email}
+	id := identitytest.NewOrg(t, e.pool, identitytest.Named(first, "Tester"), identitytest.Language(lang)).Owner.UserID
+	return person{id: id, email: identitytest.Email(id)}
 }
 
 func (e *digestEnv) notify(t *testing.T, ev notify.Event) {

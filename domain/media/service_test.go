@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
@@ -20,6 +19,7 @@ import (
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/identity/identitydb"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/domain/ids"
 	"github.com/p2psandbox/hub/domain/media"
 	"github.com/p2psandbox/hub/domain/media/mediadb"
@@ -103,14 +103,7 @@ func newEnv(t *testing.T) *env {
 // signUp creates an organization with its owner and returns the owner as a principal.
 func (e *env) signUp(t *testing.T) identity.Principal {
 	t.Helper()
-	now := time.Now().UTC()
-	org := identity.Organization{ID: ids.New(), Name: "Advanced Electronics", Industry: "Electronics Manufacturing",
-		Size: "medium", Country: "Saudi Arabia", City: "Riyadh", IsActive: true, AdminUserID: ids.New(), CreatedAt: now}
-	owner := identity.User{ID: org.AdminUserID, Email: org.AdminUserID + "@example.com", FirstName: "Sara", LastName: "A",
-		Role: identity.RoleAdmin, OrganizationID: org.ID, IsActive: true, LanguagePreference: "en",
-		ProfileVisibility: "public", CreatedAt: now}
-	require.NoError(t, identitydb.New(e.pool).CreateOrganizationWithOwner(context.Background(), org, owner))
-	return identity.Principal{UserID: owner.ID, OrganizationID: org.ID, Roles: []string{identity.RoleAdmin}}
+	return identitytest.NewOrg(t, e.pool).Owner
 }
 
 func (e *env) upload(t *testing.T, p identity.Principal, kind media.Kind, b []byte) media.File {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/domain/notify"
 )
 
@@ -42,7 +43,7 @@ func TestDigestRule(t *testing.T) {
 	require.Len(t, mails, 1)
 	m := mails[0]
 	assert.Equal(t, notify.DigestTemplate, m.template)
-	assert.Equal(t, omar+"@x.example", m.to)
+	assert.Equal(t, identitytest.Email(omar), m.to)
 	assert.Equal(t, "en", m.lang)
 	assert.Contains(t, []string{"notify:" + omar + ":w2", "notify:" + omar + ":w3", "notify:" + omar + ":w4", "notify:" + omar + ":w5"}, m.id)
 	assert.Equal(t, map[string]string{"FirstName": "Omar", "Count": "1", "More": "0", "Link": "http://app.example/notifications"}, m.data)

@@ -14,6 +14,7 @@ import (
 	"github.com/p2psandbox/hub/domain/event"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/identity/identitydb"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/domain/notify"
 	"github.com/p2psandbox/hub/domain/notify/notifydb"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
@@ -162,12 +163,7 @@ func newFixture(t *testing.T) *fixture {
 // user signs someone up (with an organization of their own) and returns their id.
 func (f *fixture) user(t *testing.T, first string) string {
 	t.Helper()
-	id := uuid.NewString()
-	_, err := f.accounts.Register(context.Background(), identity.SignUp{UserID: id, Email: id + "@x.example",
-		FirstName: first, LastName: "Tester", OrganizationName: first + " Org", Industry: "Other",
-		OrganizationSize: "small", City: "Riyadh"})
-	require.NoError(t, err)
-	return id
+	return identitytest.NewOrg(t, f.pool, identitytest.Named(first, "Tester")).Owner.UserID
 }
 
 func (f *fixture) notify(t *testing.T, e notify.Event) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/p2psandbox/hub/realtime/sioclient"
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
 
 // socket connects a socket for token to srv.
@@ -68,7 +69,7 @@ func TestAccessEndsOnEveryNode(t *testing.T) {
 	env := harness.NewEnv(t)
 	nodes := []*harness.Server{env.Start(t), env.Start(t), env.Start(t)}
 	srv := nodes[0]
-	o := newOrg(t, srv, "revoke")
+	o := seed.Founder(t, srv, "revoke")
 	users := "/api/v1/organizations/current/users/"
 	everywhere := func(token string) []*sioclient.Client {
 		var out []*sioclient.Client
@@ -79,16 +80,16 @@ func TestAccessEndsOnEveryNode(t *testing.T) {
 	}
 
 	t.Run("deactivation", func(t *testing.T) {
-		bob, bobID := join(t, env, srv, o, "bob", "member")
+		bob := seed.Invite(t, env, srv, o, "bob", "member")
 		require.Equal(t, http.StatusOK, bob.Do(http.MethodGet, "/api/v1/me", nil).Status)
 		socks := everywhere(bob.AccessToken)
 
-		res := o.admin.Do(http.MethodPatch, users+bobID, map[string]any{"isActive": false})
+		res := o.Client.Do(http.MethodPatch, users+bob.ID, map[string]any{"isActive": false})
 		require.Equal(t, http.StatusOK, res.Status, res.String())
 		res = bob.Do(http.MethodGet, "/api/v1/me", nil)
 		assert.Equal(t, http.StatusUnauthorized, res.Status, "the token in hand is refused at once: %s", res)
 		assert.Equal(t, "unauthorized", code(res), "sign in again, not refresh")
-		res = bob.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{o.owner}})
+		res = bob.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{o.ID}})
 		assert.Equal(t, http.StatusUnauthorized, res.Status)
 		ended(t, "auth:revoked", 2*time.Second, socks...)
 		for _, n := range nodes {
@@ -97,21 +98,21 @@ func TestAccessEndsOnEveryNode(t *testing.T) {
 	})
 
 	t.Run("removal", func(t *testing.T) {
-		carol, carolID := join(t, env, srv, o, "carol", "member")
+		carol := seed.Invite(t, env, srv, o, "carol", "member")
 		socks := everywhere(carol.AccessToken)
-		require.Equal(t, http.StatusNoContent, o.admin.Do(http.MethodDelete, users+carolID, nil).Status)
+		require.Equal(t, http.StatusNoContent, o.Client.Do(http.MethodDelete, users+carol.ID, nil).Status)
 		assert.Equal(t, http.StatusUnauthorized, carol.Do(http.MethodGet, "/api/v1/me", nil).Status)
 		ended(t, "auth:revoked", 2*time.Second, socks...)
 	})
 
 	t.Run("sign-out ends that session only", func(t *testing.T) {
 		second := srv.Client(t) // the admin's other device
-		second.SignIn(o.email, "Str0ng-pass")
+		second.SignIn(o.Email, "Str0ng-pass")
 
-		token := o.admin.AccessToken
+		token := o.Client.AccessToken
 		socks := everywhere(token)
 		kept := socket(t, nodes[1], second.AccessToken)
-		require.Equal(t, http.StatusOK, o.admin.Do(http.MethodPost, "/auth/signout", nil).Status)
+		require.Equal(t, http.StatusOK, o.Client.Do(http.MethodPost, "/auth/signout", nil).Status)
 
 		signedOut := srv.Client(t)
 		signedOut.AccessToken = token
@@ -121,21 +122,21 @@ func TestAccessEndsOnEveryNode(t *testing.T) {
 		ack, err := kept.EmitWithAck(context.Background(), "hub:echo", 1)
 		require.NoError(t, err)
 		assert.Equal(t, true, ack[0].(map[string]any)["ok"])
-		o.admin = second
+		o.Client = second
 	})
 
 	t.Run("role change applies at once", func(t *testing.T) {
-		erin, erinID := join(t, env, srv, o, "erin", "member")
+		erin := seed.Invite(t, env, srv, o, "erin", "member")
 		admins := "/api/v1/organizations/current/audit-log"
 		assert.Equal(t, http.StatusForbidden, erin.Do(http.MethodGet, admins, nil).Status)
-		require.Equal(t, http.StatusOK, o.admin.Do(http.MethodPatch, users+erinID, map[string]any{"role": "admin"}).Status)
+		require.Equal(t, http.StatusOK, o.Client.Do(http.MethodPatch, users+erin.ID, map[string]any{"role": "admin"}).Status)
 		res := erin.Do(http.MethodGet, admins, nil)
 		assert.Equal(t, http.StatusUnauthorized, res.Status, "a token with the old role is sent to refresh")
 		assert.Equal(t, "token_expired", code(res))
 		require.Equal(t, http.StatusOK, erin.Refresh().Status)
 		assert.Equal(t, http.StatusOK, erin.Do(http.MethodGet, admins, nil).Status, "the refreshed token is an admin's")
 
-		require.Equal(t, http.StatusOK, o.admin.Do(http.MethodPatch, users+erinID, map[string]any{"role": "member"}).Status)
+		require.Equal(t, http.StatusOK, o.Client.Do(http.MethodPatch, users+erin.ID, map[string]any{"role": "member"}).Status)
 		assert.Equal(t, "token_expired", code(erin.Do(http.MethodGet, admins, nil)))
 		require.Equal(t, http.StatusOK, erin.Refresh().Status)
 		assert.Equal(t, http.StatusForbidden, erin.Do(http.MethodGet, admins, nil).Status, "demoted")
@@ -152,7 +153,7 @@ func TestPasswordResetEndsTheTokensInHand(t *testing.T) {
 	sock := socket(t, srv, c.AccessToken)
 	res := srv.Client(t).Do(http.MethodPost, "/auth/user/password/reset/token", harness.Form(map[string]any{"email": email}))
 	require.Equal(t, "OK", res.JSON()["status"], res.String())
-	token := tokenOf(t, env.Mail.Wait(t, email, "Reset your", mailWait).Links[0])
+	token := seed.TokenOf(t, env.Mail.Wait(t, email, "Reset your", mailWait).Links[0])
 	res = srv.Client(t).Do(http.MethodPost, "/auth/user/password/reset", map[string]any{
 		"method": "token", "token": token, "formFields": []map[string]any{{"id": "password", "value": "N3w-password"}},
 	})
@@ -208,10 +209,10 @@ func BenchmarkRevocationReach(b *testing.B) {
 func TestRemovedMemberLeavesTheRoom(t *testing.T) {
 	env := harness.NewEnv(t)
 	nodes := []*harness.Server{env.Start(t), env.Start(t)}
-	lead := verified(t, env, nodes[0], "lead")
-	gone := verified(t, env, nodes[0], "gone")
-	stays := verified(t, env, nodes[0], "stays")
-	res := lead.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{gone.id, stays.id}, "title": "Line 4"})
+	lead := seed.Verified(t, env, nodes[0], "lead")
+	gone := seed.Verified(t, env, nodes[0], "gone")
+	stays := seed.Verified(t, env, nodes[0], "stays")
+	res := lead.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{gone.ID, stays.ID}, "title": "Line 4"})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
 	room := "conversation:" + res.JSON()["id"].(string)
 
@@ -238,7 +239,7 @@ func TestRemovedMemberLeavesTheRoom(t *testing.T) {
 	_, err := other.EmitWithAck(ctx, "room:join", map[string]any{"room": room})
 	require.NoError(t, err)
 
-	require.Equal(t, http.StatusNoContent, lead.Do(http.MethodDelete, "/api/v1/conversations/"+room[len("conversation:"):]+"/participants/"+gone.id, nil).Status)
+	require.Equal(t, http.StatusNoContent, lead.Do(http.MethodDelete, "/api/v1/conversations/"+room[len("conversation:"):]+"/participants/"+gone.ID, nil).Status)
 	for i, tab := range tabs {
 		require.Eventually(t, func() bool { return typing(tab) == "forbidden" }, 2*time.Second, 20*time.Millisecond,
 			"tab %d still types in the room", i)
@@ -254,17 +255,17 @@ func TestRemovedMemberLeavesTheRoom(t *testing.T) {
 func TestPresenceFollowsProfilePrivacy(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	hidden := newOrg(t, srv, "hidden")
-	open := newOrg(t, srv, "open")
-	watcher := newOrg(t, srv, "watcher")
-	require.Equal(t, http.StatusOK, hidden.admin.Do(http.MethodPatch, "/api/v1/me", map[string]any{"profileVisibility": "private"}).Status)
-	socket(t, srv, hidden.admin.AccessToken)
-	socket(t, srv, open.admin.AccessToken)
+	hidden := seed.Founder(t, srv, "hidden")
+	open := seed.Founder(t, srv, "open")
+	watcher := seed.Founder(t, srv, "watcher")
+	require.Equal(t, http.StatusOK, hidden.Client.Do(http.MethodPatch, "/api/v1/me", map[string]any{"profileVisibility": "private"}).Status)
+	socket(t, srv, hidden.Client.AccessToken)
+	socket(t, srv, open.Client.AccessToken)
 
-	w := socket(t, srv, watcher.admin.AccessToken)
+	w := socket(t, srv, watcher.Client.AccessToken)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ack, err := w.EmitWithAck(ctx, "presence:subscribe", map[string]any{"userIds": []string{hidden.owner, open.owner, "00000000-0000-0000-0000-000000000000"}})
+	ack, err := w.EmitWithAck(ctx, "presence:subscribe", map[string]any{"userIds": []string{hidden.ID, open.ID, "00000000-0000-0000-0000-000000000000"}})
 	require.NoError(t, err)
 	users := ack[0].(map[string]any)["data"].(map[string]any)["users"].([]any)
 	require.Len(t, users, 3)

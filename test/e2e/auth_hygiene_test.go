@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
 
 // rawPost posts body to path without the harness client's contract check: the SDK answers the
@@ -261,7 +262,7 @@ func TestVerificationResendAfterSignUp(t *testing.T) {
 			link = m.Links[0]
 		}
 	}
-	res = c.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": tokenOf(t, link)})
+	res = c.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": seed.TokenOf(t, link)})
 	require.Equal(t, "OK", res.JSON()["status"], res.String())
 	res = c.Do(http.MethodPost, "/auth/user/email/verify/token", nil)
 	assert.Equal(t, "EMAIL_ALREADY_VERIFIED_ERROR", res.JSON()["status"], res.String())

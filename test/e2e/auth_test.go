@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
 
 const mailWait = 20 * time.Second
@@ -46,12 +47,12 @@ func TestSignUpVerifyAndSignIn(t *testing.T) {
 	assert.Contains(t, msg.Text, "Hello Sara")
 	assert.True(t, strings.HasPrefix(msg.Links[0], "http://localhost:5173/auth/verify-email?token="))
 
-	res := c.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": tokenOf(t, msg.Links[0])})
+	res := c.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": seed.TokenOf(t, msg.Links[0])})
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	assert.Equal(t, "OK", res.JSON()["status"])
 
 	// A used token does not work twice.
-	res = c.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": tokenOf(t, msg.Links[0])})
+	res = c.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": seed.TokenOf(t, msg.Links[0])})
 	assert.Equal(t, "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR", res.JSON()["status"])
 
 	fresh := srv.Client(t)
@@ -173,7 +174,7 @@ func TestPasswordReset(t *testing.T) {
 		require.Equal(t, "OK", res.JSON()["status"], res.String())
 		require.Eventually(t, func() bool { return len(resets()) > before }, mailWait, 20*time.Millisecond)
 		links := resets()
-		return tokenOf(t, links[len(links)-1])
+		return seed.TokenOf(t, links[len(links)-1])
 	}
 	reset := func(token, password string) map[string]any {
 		t.Helper()

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
 
 // TestNotificationSurvivesACrash: the node dies (SIGKILL) after a message has committed and
@@ -18,8 +19,8 @@ import (
 func TestNotificationSurvivesACrash(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t, "P2P_NOTIFY_GATHER=1m")
-	amal, badr := verified(t, env, srv, "amal"), verified(t, env, srv, "badr")
-	res := amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{badr.id}})
+	amal, badr := seed.Verified(t, env, srv, "amal"), seed.Verified(t, env, srv, "badr")
+	res := amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{badr.ID}})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
 	path := "/api/v1/conversations/" + res.JSON()["id"].(string) + "/messages"
 	for _, text := range []string{"first", "second"} {
@@ -31,7 +32,7 @@ func TestNotificationSurvivesACrash(t *testing.T) {
 	conn := db(t, env)
 	ctx := context.Background()
 	var written int
-	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE recipient_id = $1`, badr.id).Scan(&written))
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE recipient_id = $1`, badr.ID).Scan(&written))
 	require.Zero(t, written, "the kill came before the notification: nothing to test otherwise")
 
 	next := env.Start(t)

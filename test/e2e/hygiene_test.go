@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
 
 // TestTextHygiene: NUL bytes, bytes that are not UTF-8 and control characters in bodies,
@@ -16,7 +17,7 @@ import (
 func TestTextHygiene(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	o := newOrg(t, srv, "hygiene")
+	o := seed.Founder(t, srv, "hygiene")
 	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"name":"a\u0000b","id":"x"}`))
 	tests := []struct {
 		method, path string
@@ -35,11 +36,11 @@ func TestTextHygiene(t *testing.T) {
 		{http.MethodPost, "/auth/signup", `{"formFields":[{"id":"email","value":"x@example.com"},{"id":"firstName","value":"a\u0000"}]}`, 400},
 	}
 	for _, tt := range tests {
-		res := o.admin.Do(tt.method, tt.path, tt.body)
+		res := o.Client.Do(tt.method, tt.path, tt.body)
 		assert.Equal(t, tt.status, res.Status, "%s %s: %s", tt.method, tt.path, res)
 		assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"), "%s %s", tt.method, tt.path)
 	}
-	res := o.admin.Do(http.MethodGet, "/api/v1/me", nil)
+	res := o.Client.Do(http.MethodGet, "/api/v1/me", nil)
 	assert.Equal(t, http.StatusOK, res.Status)
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), "a profile is not cached on the way")
 }

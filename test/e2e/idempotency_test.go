@@ -11,16 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
 
 // Creations retried with an Idempotency-Key run once, whoever's node answers the retry.
 func TestIdempotencyKey(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	amal, badr, carl := verified(t, env, srv, "amal"), verified(t, env, srv, "badr"), verified(t, env, srv, "carl")
+	amal, badr, carl := seed.Verified(t, env, srv, "amal"), seed.Verified(t, env, srv, "badr"), seed.Verified(t, env, srv, "carl")
 	const path = "/api/v1/conversations"
 	group := func(title string) map[string]any {
-		return map[string]any{"participantIds": []string{badr.id, carl.id}, "title": title}
+		return map[string]any{"participantIds": []string{badr.ID, carl.ID}, "title": title}
 	}
 	groups := func(title string) int {
 		var n int
@@ -41,7 +42,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 	cases := []struct {
 		name   string
-		who    person
+		who    seed.Account
 		body   map[string]any
 		key    string
 		status int
@@ -50,7 +51,7 @@ func TestIdempotencyKey(t *testing.T) {
 		{"the key with another body", amal, group("Another title"), "6f1c1b2e-group-1", http.StatusUnprocessableEntity, "Idempotency-Key"},
 		{"a key of 256 characters", amal, group("Long key"), strings.Repeat("k", 256), http.StatusUnprocessableEntity, "Idempotency-Key"},
 		{"a key with a space", amal, group("Spaced key"), "two words", http.StatusUnprocessableEntity, "Idempotency-Key"},
-		{"another user's same key is theirs", badr, map[string]any{"participantIds": []string{amal.id, carl.id}, "title": "Badr's group"}, "6f1c1b2e-group-1", http.StatusCreated, ""},
+		{"another user's same key is theirs", badr, map[string]any{"participantIds": []string{amal.ID, carl.ID}, "title": "Badr's group"}, "6f1c1b2e-group-1", http.StatusCreated, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,16 +98,16 @@ func TestIdempotencyKey(t *testing.T) {
 	assert.Equal(t, 1, groups("Burst"))
 
 	// An invitation retried after a lost answer: one invitation, the same answer.
-	o := newOrg(t, srv, "dana")
+	o := seed.Founder(t, srv, "dana")
 	email := harness.UniqueEmail("invitee")
 	invite := map[string]any{"email": email, "firstName": "Huda", "lastName": "Saleh", "role": "member"}
-	one := o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations", invite, "Idempotency-Key: invite-huda")
+	one := o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations", invite, "Idempotency-Key: invite-huda")
 	require.Equal(t, http.StatusCreated, one.Status, one.String())
-	two := o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations", invite, "Idempotency-Key: invite-huda")
+	two := o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations", invite, "Idempotency-Key: invite-huda")
 	require.Equal(t, http.StatusCreated, two.Status, two.String())
 	assert.Equal(t, one.JSON()["id"], two.JSON()["id"])
 	// Without the key the same request is the conflict it is.
-	three := o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations", invite)
+	three := o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations", invite)
 	assert.Equal(t, http.StatusConflict, three.Status, three.String())
 	var n int
 	require.NoError(t, db(t, env).QueryRow(context.Background(), `SELECT count(*) FROM invitations WHERE email = $1`, email).Scan(&n))

@@ -11,62 +11,30 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
-
-// org is a signed-up organization: its founder (admin and owner) and ids.
-type org struct {
-	admin *harness.Client
-	email string
-	id    string
-	owner string
-}
-
-func newOrg(t *testing.T, srv *harness.Server, name string) org {
-	t.Helper()
-	c := srv.Client(t)
-	email := harness.UniqueEmail(name)
-	fields := harness.SignUpFields(email)
-	fields["organizationName"] = name + " Industries"
-	body := c.SignUp(fields)
-	return org{admin: c, email: email, id: body["organization"].(map[string]any)["id"].(string),
-		owner: body["user"].(map[string]any)["id"].(string)}
-}
-
-// join invites someone with role and signs them up through the link in the mail.
-func join(t *testing.T, env *harness.Env, srv *harness.Server, o org, name, role string) (*harness.Client, string) {
-	t.Helper()
-	email := harness.UniqueEmail(name)
-	res := o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
-		map[string]any{"email": email, "firstName": strings.ToUpper(name[:1]) + name[1:], "lastName": "Tester", "role": role})
-	require.Equal(t, http.StatusCreated, res.Status, res.String())
-	token := tokenOf(t, env.Mail.Wait(t, email, "invited you", mailWait).Links[0])
-	c := srv.Client(t)
-	body := c.SignUp(map[string]any{"email": email, "password": "Str0ng-pass", "firstName": "Joined",
-		"lastName": "Tester", "invitationToken": token})
-	return c, body["user"].(map[string]any)["id"].(string)
-}
 
 func TestInvitationJourney(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	o := newOrg(t, srv, "acme")
+	o := seed.Founder(t, srv, "acme")
 
 	email := harness.UniqueEmail("huda")
-	res := o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
+	res := o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
 		map[string]any{"email": strings.ToUpper(email), "firstName": "Huda", "lastName": "Saleh", "role": "member"})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
 	inv := res.JSON()
 	assert.Equal(t, "pending", inv["status"])
 	assert.Equal(t, email, inv["email"])
-	assert.Equal(t, o.id, inv["organizationId"])
-	assert.Equal(t, o.owner, inv["invitedBy"])
+	assert.Equal(t, o.OrgID, inv["organizationId"])
+	assert.Equal(t, o.ID, inv["invitedBy"])
 
 	msg := env.Mail.Wait(t, email, "invited you to", mailWait)
 	assert.Contains(t, msg.Text, "Hello Huda")
 	assert.Contains(t, msg.Subject, "acme Industries")
 	require.Len(t, msg.Links, 1)
 	assert.True(t, strings.HasPrefix(msg.Links[0], "http://localhost:5173/auth/accept-invitation?token="))
-	token := tokenOf(t, msg.Links[0])
+	token := seed.TokenOf(t, msg.Links[0])
 
 	anon := srv.Client(t)
 	res = anon.Do(http.MethodGet, "/api/v1/invitations/"+token, nil)
@@ -86,9 +54,9 @@ func TestInvitationJourney(t *testing.T) {
 		"lastName": "Saleh", "invitationToken": token, "languagePreference": "ar"})
 	user := body["user"].(map[string]any)
 	assert.Equal(t, "member", user["role"])
-	assert.Equal(t, o.id, user["organizationId"], "the invitee joins the inviting organization")
+	assert.Equal(t, o.OrgID, user["organizationId"], "the invitee joins the inviting organization")
 	assert.Equal(t, true, user["emailVerified"], "the link proved the address")
-	assert.Equal(t, o.id, body["organization"].(map[string]any)["id"])
+	assert.Equal(t, o.OrgID, body["organization"].(map[string]any)["id"])
 	assert.Zero(t, env.Mail.Count(email)-1, "no verification mail for an invitee")
 
 	// The link is used up.
@@ -99,7 +67,7 @@ func TestInvitationJourney(t *testing.T) {
 	assert.Equal(t, "GENERAL_ERROR", res.JSON()["status"], res.String())
 
 	// Admins see it accepted; the member cannot manage anything.
-	res = o.admin.Do(http.MethodGet, "/api/v1/organizations/current/invitations?status=accepted", nil)
+	res = o.Client.Do(http.MethodGet, "/api/v1/organizations/current/invitations?status=accepted", nil)
 	require.Equal(t, http.StatusOK, res.Status)
 	items := res.JSON()["items"].([]any)
 	require.Len(t, items, 1)
@@ -110,7 +78,7 @@ func TestInvitationJourney(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusOK, member.Do(http.MethodGet, "/api/v1/organizations/current", nil).Status)
 
-	res = o.admin.Do(http.MethodGet, "/api/v1/organizations/current/audit-log", nil)
+	res = o.Client.Do(http.MethodGet, "/api/v1/organizations/current/audit-log", nil)
 	require.Equal(t, http.StatusOK, res.Status)
 	var actions []string
 	for _, e := range res.JSON()["items"].([]any) {
@@ -124,18 +92,18 @@ func TestInvitationRules(t *testing.T) {
 	srv := env.Start(t)
 	conn := db(t, env)
 	ctx := context.Background()
-	o := newOrg(t, srv, "rules")
-	other := newOrg(t, srv, "other")
+	o := seed.Founder(t, srv, "rules")
+	other := seed.Founder(t, srv, "other")
 	invite := func(email, role string) *harness.Response {
-		return o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
+		return o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
 			map[string]any{"email": email, "firstName": "In", "lastName": "Vitee", "role": role})
 	}
 
 	t.Run("conflicts", func(t *testing.T) {
-		res := invite(o.email, "member")
+		res := invite(o.Email, "member")
 		assert.Equal(t, http.StatusConflict, res.Status, "an existing member")
 		assert.Contains(t, res.JSON()["detail"], "already a member")
-		res = invite(other.email, "member")
+		res = invite(other.Email, "member")
 		assert.Equal(t, http.StatusConflict, res.Status, "someone with an account elsewhere")
 		email := harness.UniqueEmail("twice")
 		require.Equal(t, http.StatusCreated, invite(email, "member").Status)
@@ -145,7 +113,7 @@ func TestInvitationRules(t *testing.T) {
 	})
 
 	t.Run("invalid", func(t *testing.T) {
-		res := o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
+		res := o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
 			map[string]any{"email": "nope", "firstName": "", "lastName": "X", "role": "owner"})
 		require.Equal(t, http.StatusUnprocessableEntity, res.Status, res.String())
 		var fields []string
@@ -153,11 +121,11 @@ func TestInvitationRules(t *testing.T) {
 			fields = append(fields, e.(map[string]any)["field"].(string))
 		}
 		assert.ElementsMatch(t, []string{"email", "firstName", "role"}, fields)
-		res = o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations", `{"email": 3}`)
+		res = o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations", `{"email": 3}`)
 		assert.Equal(t, http.StatusUnprocessableEntity, res.Status, res.String())
-		res = o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations", `{"email": "a@b.co", "admin": true}`)
+		res = o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations", `{"email": "a@b.co", "admin": true}`)
 		assert.Equal(t, http.StatusBadRequest, res.Status, "unknown fields are refused")
-		res = o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations", `{"email":`)
+		res = o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations", `{"email":`)
 		assert.Equal(t, http.StatusBadRequest, res.Status)
 	})
 
@@ -166,7 +134,7 @@ func TestInvitationRules(t *testing.T) {
 		res := invite(email, "member")
 		require.Equal(t, http.StatusCreated, res.Status)
 		id := res.JSON()["id"].(string)
-		old := tokenOf(t, env.Mail.Wait(t, email, "invited you", mailWait).Links[0])
+		old := seed.TokenOf(t, env.Mail.Wait(t, email, "invited you", mailWait).Links[0])
 		_, err := conn.Exec(ctx, `UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE id = $1`, id)
 		require.NoError(t, err)
 
@@ -177,31 +145,31 @@ func TestInvitationRules(t *testing.T) {
 			"password": "Str0ng-pass", "firstName": "L", "lastName": "T", "invitationToken": old}))
 		assert.Equal(t, "GENERAL_ERROR", res.JSON()["status"])
 		assert.Contains(t, res.JSON()["message"], "expired")
-		list := o.admin.Do(http.MethodGet, "/api/v1/organizations/current/invitations?status=expired", nil).JSON()
+		list := o.Client.Do(http.MethodGet, "/api/v1/organizations/current/invitations?status=expired", nil).JSON()
 		assert.Len(t, list["items"].([]any), 1)
 
-		res = o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations/"+id+"/resend", nil)
+		res = o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations/"+id+"/resend", nil)
 		require.Equal(t, http.StatusOK, res.Status, res.String())
 		assert.Equal(t, "pending", res.JSON()["status"])
 		require.Eventually(t, func() bool { return env.Mail.Count(email) == 2 }, mailWait, 20e6)
 		msgs := env.Mail.Messages()
-		fresh := tokenOf(t, msgs[len(msgs)-1].Links[0])
+		fresh := seed.TokenOf(t, msgs[len(msgs)-1].Links[0])
 		assert.NotEqual(t, old, fresh)
 		assert.Equal(t, http.StatusNotFound, srv.Client(t).Do(http.MethodGet, "/api/v1/invitations/"+old, nil).Status, "the old link is dead")
 		assert.Equal(t, http.StatusOK, srv.Client(t).Do(http.MethodGet, "/api/v1/invitations/"+fresh, nil).Status)
 
 		// Accepted invitations can be neither resent nor cancelled.
 		srv.Client(t).SignUp(map[string]any{"email": email, "password": "Str0ng-pass", "firstName": "L", "lastName": "T", "invitationToken": fresh})
-		assert.Equal(t, http.StatusConflict, o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations/"+id+"/resend", nil).Status)
-		assert.Equal(t, http.StatusConflict, o.admin.Do(http.MethodDelete, "/api/v1/organizations/current/invitations/"+id, nil).Status)
+		assert.Equal(t, http.StatusConflict, o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations/"+id+"/resend", nil).Status)
+		assert.Equal(t, http.StatusConflict, o.Client.Do(http.MethodDelete, "/api/v1/organizations/current/invitations/"+id, nil).Status)
 	})
 
 	t.Run("cancel kills the link", func(t *testing.T) {
 		email := harness.UniqueEmail("cancel")
 		res := invite(email, "admin")
 		require.Equal(t, http.StatusCreated, res.Status)
-		token := tokenOf(t, env.Mail.Wait(t, email, "invited you", mailWait).Links[0])
-		res = o.admin.Do(http.MethodDelete, "/api/v1/organizations/current/invitations/"+res.JSON()["id"].(string), nil)
+		token := seed.TokenOf(t, env.Mail.Wait(t, email, "invited you", mailWait).Links[0])
+		res = o.Client.Do(http.MethodDelete, "/api/v1/organizations/current/invitations/"+res.JSON()["id"].(string), nil)
 		assert.Equal(t, http.StatusNoContent, res.Status)
 		assert.Equal(t, http.StatusNotFound, srv.Client(t).Do(http.MethodGet, "/api/v1/invitations/"+token, nil).Status)
 	})
@@ -210,7 +178,7 @@ func TestInvitationRules(t *testing.T) {
 		seen := map[string]bool{}
 		cursor := ""
 		for {
-			res := o.admin.Do(http.MethodGet, "/api/v1/organizations/current/invitations?limit=2&cursor="+cursor, nil)
+			res := o.Client.Do(http.MethodGet, "/api/v1/organizations/current/invitations?limit=2&cursor="+cursor, nil)
 			require.Equal(t, http.StatusOK, res.Status)
 			body := res.JSON()
 			for _, it := range body["items"].([]any) {
@@ -225,24 +193,24 @@ func TestInvitationRules(t *testing.T) {
 			cursor = next
 		}
 		var n int
-		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM invitations WHERE organization_id = $1`, o.id).Scan(&n))
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM invitations WHERE organization_id = $1`, o.OrgID).Scan(&n))
 		assert.Len(t, seen, n)
-		assert.Equal(t, http.StatusUnprocessableEntity, o.admin.Do(http.MethodGet, "/api/v1/organizations/current/invitations?cursor=garbage", nil).Status)
-		assert.Equal(t, http.StatusUnprocessableEntity, o.admin.Do(http.MethodGet, "/api/v1/organizations/current/invitations?limit=101", nil).Status)
-		assert.Equal(t, http.StatusUnprocessableEntity, o.admin.Do(http.MethodGet, "/api/v1/organizations/current/invitations?status=lost", nil).Status)
+		assert.Equal(t, http.StatusUnprocessableEntity, o.Client.Do(http.MethodGet, "/api/v1/organizations/current/invitations?cursor=garbage", nil).Status)
+		assert.Equal(t, http.StatusUnprocessableEntity, o.Client.Do(http.MethodGet, "/api/v1/organizations/current/invitations?limit=101", nil).Status)
+		assert.Equal(t, http.StatusUnprocessableEntity, o.Client.Do(http.MethodGet, "/api/v1/organizations/current/invitations?status=lost", nil).Status)
 	})
 }
 
 func TestMemberAdministration(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	o := newOrg(t, srv, "admin")
-	alice, aliceID := join(t, env, srv, o, "alice", "member")
-	bob, bobID := join(t, env, srv, o, "bob", "member")
+	o := seed.Founder(t, srv, "admin")
+	alice := seed.Invite(t, env, srv, o, "alice", "member")
+	bob := seed.Invite(t, env, srv, o, "bob", "member")
 	users := "/api/v1/organizations/current/users/"
 
 	// Promote Alice: after her next refresh her session carries the new role.
-	res := o.admin.Do(http.MethodPatch, users+aliceID, map[string]any{"role": "admin"})
+	res := o.Client.Do(http.MethodPatch, users+alice.ID, map[string]any{"role": "admin"})
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	assert.Equal(t, "admin", res.JSON()["role"])
 	require.Equal(t, http.StatusOK, alice.Refresh().Status)
@@ -250,55 +218,55 @@ func TestMemberAdministration(t *testing.T) {
 
 	// The owner stays an active admin, whoever asks.
 	for _, body := range []map[string]any{{"role": "member"}, {"isActive": false}} {
-		res = alice.Do(http.MethodPatch, users+o.owner, body)
+		res = alice.Do(http.MethodPatch, users+o.ID, body)
 		assert.Equal(t, http.StatusConflict, res.Status, "%v: %s", body, res)
 		assert.Contains(t, res.JSON()["detail"], "owner")
 	}
-	assert.Equal(t, http.StatusConflict, alice.Do(http.MethodDelete, users+o.owner, nil).Status)
+	assert.Equal(t, http.StatusConflict, alice.Do(http.MethodDelete, users+o.ID, nil).Status)
 
 	// Deactivating Bob signs him out everywhere and keeps him out until reactivated.
-	res = o.admin.Do(http.MethodPatch, users+bobID, map[string]any{"isActive": false})
+	res = o.Client.Do(http.MethodPatch, users+bob.ID, map[string]any{"isActive": false})
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	assert.Equal(t, false, res.JSON()["isActive"])
 	assert.Equal(t, http.StatusUnauthorized, bob.Refresh().Status)
-	bobEmail := o.admin.Do(http.MethodGet, "/api/v1/users/"+bobID, nil).JSON()["email"].(string)
+	bobEmail := o.Client.Do(http.MethodGet, "/api/v1/users/"+bob.ID, nil).JSON()["email"].(string)
 	res = srv.Client(t).Do(http.MethodPost, "/auth/signin", harness.Form(map[string]any{"email": bobEmail, "password": "Str0ng-pass"}))
 	assert.Equal(t, "GENERAL_ERROR", res.JSON()["status"])
-	res = o.admin.Do(http.MethodPatch, users+bobID, map[string]any{"isActive": true})
+	res = o.Client.Do(http.MethodPatch, users+bob.ID, map[string]any{"isActive": true})
 	require.Equal(t, http.StatusOK, res.Status)
 	srv.Client(t).SignIn(bobEmail, "Str0ng-pass")
 
 	// Nothing changes when nothing is asked; bad bodies are refused.
-	assert.Equal(t, http.StatusUnprocessableEntity, o.admin.Do(http.MethodPatch, users+bobID, map[string]any{}).Status)
-	assert.Equal(t, http.StatusUnprocessableEntity, o.admin.Do(http.MethodPatch, users+bobID, map[string]any{"role": "owner"}).Status)
-	assert.Equal(t, http.StatusUnprocessableEntity, o.admin.Do(http.MethodPatch, users+bobID, map[string]any{"isActive": "no"}).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, o.Client.Do(http.MethodPatch, users+bob.ID, map[string]any{}).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, o.Client.Do(http.MethodPatch, users+bob.ID, map[string]any{"role": "owner"}).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, o.Client.Do(http.MethodPatch, users+bob.ID, map[string]any{"isActive": "no"}).Status)
 
 	// Removing Bob: out of the list, in the list of removed members, unable to sign in.
-	assert.Equal(t, http.StatusNoContent, o.admin.Do(http.MethodDelete, users+bobID, nil).Status)
-	assert.Equal(t, http.StatusNotFound, o.admin.Do(http.MethodDelete, users+bobID, nil).Status, "already removed")
-	list := o.admin.Do(http.MethodGet, "/api/v1/organizations/current/users", nil).JSON()
+	assert.Equal(t, http.StatusNoContent, o.Client.Do(http.MethodDelete, users+bob.ID, nil).Status)
+	assert.Equal(t, http.StatusNotFound, o.Client.Do(http.MethodDelete, users+bob.ID, nil).Status, "already removed")
+	list := o.Client.Do(http.MethodGet, "/api/v1/organizations/current/users", nil).JSON()
 	assert.EqualValues(t, 2, list["total"])
-	deleted := o.admin.Do(http.MethodGet, "/api/v1/organizations/current/users?status=deleted", nil).JSON()
+	deleted := o.Client.Do(http.MethodGet, "/api/v1/organizations/current/users?status=deleted", nil).JSON()
 	require.Len(t, deleted["items"].([]any), 1)
-	assert.Equal(t, bobID, deleted["items"].([]any)[0].(map[string]any)["id"])
+	assert.Equal(t, bob.ID, deleted["items"].([]any)[0].(map[string]any)["id"])
 	res = srv.Client(t).Do(http.MethodPost, "/auth/signin", harness.Form(map[string]any{"email": bobEmail, "password": "Str0ng-pass"}))
 	assert.Equal(t, "GENERAL_ERROR", res.JSON()["status"])
 
 	// Demote Alice again: allowed, the owner is still an admin.
-	res = o.admin.Do(http.MethodPatch, users+aliceID, map[string]any{"role": "member"})
+	res = o.Client.Do(http.MethodPatch, users+alice.ID, map[string]any{"role": "member"})
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 
 	// Every change is in the audit log, with before and after, newest first.
-	res = o.admin.Do(http.MethodGet, "/api/v1/organizations/current/audit-log?limit=4", nil)
+	res = o.Client.Do(http.MethodGet, "/api/v1/organizations/current/audit-log?limit=4", nil)
 	require.Equal(t, http.StatusOK, res.Status)
 	entries := res.JSON()["items"].([]any)
 	require.Len(t, entries, 4)
 	first := entries[0].(map[string]any)
 	assert.Equal(t, "member.role_changed", first["action"])
-	assert.Equal(t, aliceID, first["targetId"])
+	assert.Equal(t, alice.ID, first["targetId"])
 	assert.Equal(t, "admin", first["before"].(map[string]any)["role"])
 	assert.Equal(t, "member", first["after"].(map[string]any)["role"])
-	assert.Equal(t, o.owner, first["actorId"])
+	assert.Equal(t, o.ID, first["actorId"])
 	assert.Equal(t, "member.deleted", entries[1].(map[string]any)["action"])
 	assert.Equal(t, "member.reactivated", entries[2].(map[string]any)["action"])
 	assert.Equal(t, "member.deactivated", entries[3].(map[string]any)["action"])
@@ -310,18 +278,18 @@ func TestMemberList(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
 	conn := db(t, env)
-	o := newOrg(t, srv, "listing")
+	o := seed.Founder(t, srv, "listing")
 	// Members straight into the table: the list reads only our copy.
 	_, err := conn.Exec(context.Background(), `
 		INSERT INTO users (id, organization_id, email, first_name, last_name, role, is_active, created_at, last_login_at)
 		SELECT gen_random_uuid(), $1, 'user' || i || '@list.example', 'First' || i, 'Last' || lpad(i::text, 2, '0'),
 		       CASE WHEN i % 5 = 0 THEN 'admin' ELSE 'member' END, i % 4 <> 0,
 		       now() - (i || ' minutes')::interval, CASE WHEN i % 3 = 0 THEN NULL ELSE now() - (i || ' hours')::interval END
-		FROM generate_series(1, 30) i`, o.id)
+		FROM generate_series(1, 30) i`, o.OrgID)
 	require.NoError(t, err)
 	get := func(query string) map[string]any {
 		t.Helper()
-		res := o.admin.Do(http.MethodGet, "/api/v1/organizations/current/users?"+query, nil)
+		res := o.Client.Do(http.MethodGet, "/api/v1/organizations/current/users?"+query, nil)
 		require.Equal(t, http.StatusOK, res.Status, res.String())
 		return res.JSON()
 	}
@@ -370,10 +338,10 @@ func TestMemberList(t *testing.T) {
 	}
 
 	first := get("limit=2&sort=email")
-	res := o.admin.Do(http.MethodGet, "/api/v1/organizations/current/users?sort=name&cursor="+first["nextCursor"].(string), nil)
+	res := o.Client.Do(http.MethodGet, "/api/v1/organizations/current/users?sort=name&cursor="+first["nextCursor"].(string), nil)
 	assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "a cursor continues only its own sort")
 	for _, q := range []string{"sort=age", "role=owner", "status=gone", "limit=0x", "limit=500", "search=" + strings.Repeat("x", 101)} {
-		assert.Equal(t, http.StatusUnprocessableEntity, o.admin.Do(http.MethodGet, "/api/v1/organizations/current/users?"+q, nil).Status, q)
+		assert.Equal(t, http.StatusUnprocessableEntity, o.Client.Do(http.MethodGet, "/api/v1/organizations/current/users?"+q, nil).Status, q)
 	}
 }
 
@@ -382,17 +350,17 @@ func TestMemberList(t *testing.T) {
 func TestIsolation(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	a := newOrg(t, srv, "alpha")
-	b := newOrg(t, srv, "beta")
-	_, bMember := join(t, env, srv, b, "bmember", "member")
-	res := b.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
+	a := seed.Founder(t, srv, "alpha")
+	b := seed.Founder(t, srv, "beta")
+	bMemberAcc := seed.Invite(t, env, srv, b, "bmember", "member")
+	res := b.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
 		map[string]any{"email": harness.UniqueEmail("binv"), "firstName": "B", "lastName": "Inv"})
 	require.Equal(t, http.StatusCreated, res.Status)
 	bInvitation := res.JSON()["id"].(string)
-	res = b.admin.Do(http.MethodPatch, "/api/v1/me", map[string]any{"profileVisibility": "organization"})
+	res = b.Client.Do(http.MethodPatch, "/api/v1/me", map[string]any{"profileVisibility": "organization"})
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 
-	for _, id := range []string{bMember, b.owner, bInvitation, "not-a-uuid", "00000000-0000-0000-0000-000000000000"} {
+	for _, id := range []string{bMemberAcc.ID, b.ID, bInvitation, "not-a-uuid", "00000000-0000-0000-0000-000000000000"} {
 		for _, req := range []struct {
 			method, path string
 			body         any
@@ -403,41 +371,41 @@ func TestIsolation(t *testing.T) {
 			{http.MethodPost, "/api/v1/organizations/current/invitations/" + id + "/resend", nil},
 			{http.MethodDelete, "/api/v1/organizations/current/invitations/" + id, nil},
 		} {
-			res := a.admin.Do(req.method, req.path, req.body)
+			res := a.Client.Do(req.method, req.path, req.body)
 			assert.Equal(t, http.StatusNotFound, res.Status, "%s %s: %s", req.method, req.path, res)
 			assert.Equal(t, "not_found", res.JSON()["code"])
 		}
 	}
 	// A profile shown to colleagues only is not found from outside.
-	assert.Equal(t, http.StatusNotFound, a.admin.Do(http.MethodGet, "/api/v1/users/"+b.owner, nil).Status)
-	assert.Equal(t, http.StatusOK, a.admin.Do(http.MethodGet, "/api/v1/users/"+bMember, nil).Status, "public profiles are public")
+	assert.Equal(t, http.StatusNotFound, a.Client.Do(http.MethodGet, "/api/v1/users/"+b.ID, nil).Status)
+	assert.Equal(t, http.StatusOK, a.Client.Do(http.MethodGet, "/api/v1/users/"+bMemberAcc.ID, nil).Status, "public profiles are public")
 
 	// Lists, stats and the audit log hold only the caller's organization.
 	for _, path := range []string{"/api/v1/organizations/current/users", "/api/v1/organizations/current/invitations", "/api/v1/organizations/current/audit-log"} {
-		body := a.admin.Do(http.MethodGet, path, nil).String()
-		assert.NotContains(t, body, bMember, path)
+		body := a.Client.Do(http.MethodGet, path, nil).String()
+		assert.NotContains(t, body, bMemberAcc.ID, path)
 		assert.NotContains(t, body, bInvitation, path)
-		assert.NotContains(t, body, b.id, path)
+		assert.NotContains(t, body, b.OrgID, path)
 	}
-	assert.EqualValues(t, 1, a.admin.Do(http.MethodGet, "/api/v1/organizations/current/stats", nil).JSON()["members"].(map[string]any)["total"])
+	assert.EqualValues(t, 1, a.Client.Do(http.MethodGet, "/api/v1/organizations/current/stats", nil).JSON()["members"].(map[string]any)["total"])
 
 	// Nothing of B's changed.
-	list := b.admin.Do(http.MethodGet, "/api/v1/organizations/current/users", nil).JSON()
+	list := b.Client.Do(http.MethodGet, "/api/v1/organizations/current/users", nil).JSON()
 	for _, it := range list["items"].([]any) {
 		u := it.(map[string]any)
 		assert.Equal(t, true, u["isActive"])
 	}
 	assert.Len(t, list["items"].([]any), 2)
-	inv := b.admin.Do(http.MethodGet, "/api/v1/organizations/current/invitations?status=pending", nil).JSON()
+	inv := b.Client.Do(http.MethodGet, "/api/v1/organizations/current/invitations?status=pending", nil).JSON()
 	assert.Len(t, inv["items"].([]any), 1)
 }
 
 func TestProfile(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	o := newOrg(t, srv, "prof")
-	member, memberID := join(t, env, srv, o, "mona", "member")
-	outsider := newOrg(t, srv, "outside")
+	o := seed.Founder(t, srv, "prof")
+	member := seed.Invite(t, env, srv, o, "mona", "member")
+	outsider := seed.Founder(t, srv, "outside")
 
 	res := member.Do(http.MethodPatch, "/api/v1/me", map[string]any{
 		"firstName": "Mona", "jobTitle": "Production Engineer", "city": "Jeddah", "bio": "Lines and sensors.",
@@ -466,16 +434,16 @@ func TestProfile(t *testing.T) {
 	assert.Equal(t, "member", member.Do(http.MethodGet, "/api/v1/me", nil).JSON()["user"].(map[string]any)["role"])
 
 	// Visibility.
-	view := func(c *harness.Client) int { return c.Do(http.MethodGet, "/api/v1/users/"+memberID, nil).Status }
-	assert.Equal(t, http.StatusOK, view(outsider.admin))
-	assert.Nil(t, outsider.admin.Do(http.MethodGet, "/api/v1/users/"+memberID, nil).JSON()["email"], "no email outside the organization")
+	view := func(c *harness.Client) int { return c.Do(http.MethodGet, "/api/v1/users/"+member.ID, nil).Status }
+	assert.Equal(t, http.StatusOK, view(outsider.Client))
+	assert.Nil(t, outsider.Client.Do(http.MethodGet, "/api/v1/users/"+member.ID, nil).JSON()["email"], "no email outside the organization")
 	require.Equal(t, http.StatusOK, member.Do(http.MethodPatch, "/api/v1/me", map[string]any{"profileVisibility": "organization"}).Status)
-	assert.Equal(t, http.StatusNotFound, view(outsider.admin))
-	assert.Equal(t, http.StatusOK, view(o.admin))
-	assert.NotNil(t, o.admin.Do(http.MethodGet, "/api/v1/users/"+memberID, nil).JSON()["email"])
+	assert.Equal(t, http.StatusNotFound, view(outsider.Client))
+	assert.Equal(t, http.StatusOK, view(o.Client))
+	assert.NotNil(t, o.Client.Do(http.MethodGet, "/api/v1/users/"+member.ID, nil).JSON()["email"])
 	require.Equal(t, http.StatusOK, member.Do(http.MethodPatch, "/api/v1/me", map[string]any{"profileVisibility": "private"}).Status)
-	assert.Equal(t, http.StatusNotFound, view(o.admin))
-	assert.Equal(t, http.StatusOK, view(member), "one's own profile is always visible")
+	assert.Equal(t, http.StatusNotFound, view(o.Client))
+	assert.Equal(t, http.StatusOK, view(member.Client), "one's own profile is always visible")
 
 	// A new email moves the credentials and starts verification again.
 	newEmail := harness.UniqueEmail("mona.new")
@@ -488,18 +456,18 @@ func TestProfile(t *testing.T) {
 	fresh := srv.Client(t)
 	body := fresh.SignIn(newEmail, "Str0ng-pass")
 	assert.Equal(t, false, body["user"].(map[string]any)["emailVerified"])
-	res = member.Do(http.MethodPatch, "/api/v1/me", map[string]any{"email": o.email})
+	res = member.Do(http.MethodPatch, "/api/v1/me", map[string]any{"email": o.Email})
 	assert.Equal(t, http.StatusConflict, res.Status, "the address of someone else")
 }
 
 func TestOrganizationSettings(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	o := newOrg(t, srv, "settings")
-	member, _ := join(t, env, srv, o, "sami", "member")
+	o := seed.Founder(t, srv, "settings")
+	member := seed.Invite(t, env, srv, o, "sami", "member")
 	path := "/api/v1/organizations/current"
 
-	res := o.admin.Do(http.MethodPatch, path, map[string]any{"name": "Settings Co.", "size": "large",
+	res := o.Client.Do(http.MethodPatch, path, map[string]any{"name": "Settings Co.", "size": "large",
 		"domain": "Settings.Example", "country": "United Arab Emirates", "city": "Dubai"})
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	org := res.JSON()
@@ -507,18 +475,18 @@ func TestOrganizationSettings(t *testing.T) {
 	assert.Equal(t, "settings.example", org["domain"])
 	assert.Equal(t, "Dubai", org["city"], "cities outside Saudi Arabia are free text")
 
-	res = o.admin.Do(http.MethodPatch, path, map[string]any{"country": "Saudi Arabia"})
+	res = o.Client.Do(http.MethodPatch, path, map[string]any{"country": "Saudi Arabia"})
 	assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "Dubai is not on the Saudi list")
-	res = o.admin.Do(http.MethodPatch, path, map[string]any{"domain": "not a domain", "size": "huge", "industry": "Mining"})
+	res = o.Client.Do(http.MethodPatch, path, map[string]any{"domain": "not a domain", "size": "huge", "industry": "Mining"})
 	require.Equal(t, http.StatusUnprocessableEntity, res.Status)
 	assert.Len(t, res.JSON()["errors"].([]any), 3)
 	assert.Equal(t, http.StatusForbidden, member.Do(http.MethodPatch, path, map[string]any{"name": "Mine now"}).Status)
 	assert.Equal(t, "Settings Co.", member.Do(http.MethodGet, path, nil).JSON()["name"])
 
-	res = o.admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
+	res = o.Client.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
 		map[string]any{"email": harness.UniqueEmail("pending"), "firstName": "P", "lastName": "Q"})
 	require.Equal(t, http.StatusCreated, res.Status)
-	st := o.admin.Do(http.MethodGet, path+"/stats", nil).JSON()
+	st := o.Client.Do(http.MethodGet, path+"/stats", nil).JSON()
 	members := st["members"].(map[string]any)
 	assert.EqualValues(t, 2, members["total"])
 	assert.EqualValues(t, 1, members["byRole"].(map[string]any)["admin"])
@@ -527,6 +495,6 @@ func TestOrganizationSettings(t *testing.T) {
 	assert.EqualValues(t, 2, st["activeLast7Days"], "both signed in")
 	assert.EqualValues(t, 1, st["pendingInvitations"])
 
-	res = o.admin.Do(http.MethodGet, "/api/v1/organizations/current/audit-log", nil)
+	res = o.Client.Do(http.MethodGet, "/api/v1/organizations/current/audit-log", nil)
 	assert.Equal(t, "organization.updated", res.JSON()["items"].([]any)[1].(map[string]any)["action"])
 }

@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"context"
-	"net/url"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -27,15 +26,3 @@ func db(t *testing.T, env *harness.Env) *pgx.Conn {
 }
 
 // tokenOf returns the token query parameter of a link from a mail.
-func tokenOf(t *testing.T, link string) string {
-	t.Helper()
-	u, err := url.Parse(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := u.Query().Get("token")
-	if tok == "" {
-		t.Fatalf("no token in %s", link)
-	}
-	return tok
-}

@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
 
 const (
@@ -39,13 +40,6 @@ func mediaServer(t *testing.T) (*harness.Env, *harness.Server, string) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t, "P2P_APP_API_DOMAIN="+apiDomain)
 	return env, srv, env.BlobDir
-}
-
-func signedUp(t *testing.T, srv *harness.Server, name string) (*harness.Client, map[string]any) {
-	t.Helper()
-	c := srv.Client(t)
-	body := c.SignUp(harness.SignUpFields(harness.UniqueEmail(name)))
-	return c, body
 }
 
 // multipartFile is a multipart/form-data body with one file part.
@@ -189,7 +183,7 @@ func webpFixture(t *testing.T, name string) []byte {
 // one, which stops being served.
 func TestAvatarUploads(t *testing.T) {
 	_, srv, dir := mediaServer(t)
-	c, _ := signedUp(t, srv, "avatar")
+	c := seed.Founder(t, srv, "avatar").Client
 
 	var previous string
 	for _, tt := range []struct {
@@ -252,7 +246,7 @@ func TestAvatarUploads(t *testing.T) {
 // neither a files row nor a stored object is left behind.
 func TestRefusedUploadsStoreNothing(t *testing.T) {
 	env, srv, dir := mediaServer(t)
-	c, _ := signedUp(t, srv, "refused")
+	c := seed.Founder(t, srv, "refused").Client
 	var gifData bytes.Buffer
 	require.NoError(t, gif.Encode(&gifData, gradient(32, 32), nil))
 	header := pngBytes(t, gradient(16, 16))
@@ -306,7 +300,7 @@ func TestRefusedUploadsStoreNothing(t *testing.T) {
 // a message for people; what was stored goes.
 func TestCorruptImageFails(t *testing.T) {
 	env, srv, dir := mediaServer(t)
-	c, _ := signedUp(t, srv, "corrupt")
+	c := seed.Founder(t, srv, "corrupt").Client
 	b := pngBytes(t, gradient(300, 300))
 	res := upload(t, c, "/api/v1/me/avatar", "me.png", "image/png", b[:len(b)/2])
 	require.Equal(t, http.StatusAccepted, res.Status, res.String())
@@ -322,7 +316,7 @@ func TestCorruptImageFails(t *testing.T) {
 // TestLogo: the admin uploads and removes the logo; a member may not; nobody without a session.
 func TestLogo(t *testing.T) {
 	env, srv, dir := mediaServer(t)
-	admin, _ := signedUp(t, srv, "logo-admin")
+	admin := seed.Founder(t, srv, "logo-admin").Client
 
 	res := upload(t, admin, "/api/v1/organizations/current/logo", "logo.png", "image/png", pngBytes(t, gradient(400, 200)))
 	require.Equal(t, http.StatusAccepted, res.Status, res.String())
@@ -339,7 +333,7 @@ func TestLogo(t *testing.T) {
 	res = admin.Do(http.MethodPost, "/api/v1/organizations/current/invitations",
 		map[string]any{"email": email, "firstName": "Mona", "lastName": "Member", "role": "member"})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
-	token := tokenOf(t, env.Mail.Wait(t, email, "invited you", mailWait).Links[0])
+	token := seed.TokenOf(t, env.Mail.Wait(t, email, "invited you", mailWait).Links[0])
 	member := srv.Client(t)
 	member.SignUp(map[string]any{"email": email, "password": "Str0ng-pass", "firstName": "Mona",
 		"lastName": "Member", "invitationToken": token})
@@ -375,8 +369,8 @@ func TestLogo(t *testing.T) {
 // but a processed image answer 404.
 func TestFilesAreScopedToTheOrganization(t *testing.T) {
 	_, srv, _ := mediaServer(t)
-	a, _ := signedUp(t, srv, "scope-a")
-	b, _ := signedUp(t, srv, "scope-b")
+	a := seed.Founder(t, srv, "scope-a").Client
+	b := seed.Founder(t, srv, "scope-b").Client
 	res := upload(t, a, "/api/v1/me/avatar", "me.jpg", "image/jpeg", jpegBytes(t, gradient(64, 64)))
 	require.Equal(t, http.StatusAccepted, res.Status, res.String())
 	id := res.JSON()["id"].(string)

@@ -15,23 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
-
-// person is a signed-in user with a confirmed address (messaging wants one).
-type person struct {
-	*harness.Client
-	id, email string
-}
-
-// verified signs someone up, founding an organization, and confirms their address.
-func verified(t *testing.T, env *harness.Env, srv *harness.Server, name string) person {
-	t.Helper()
-	o := newOrg(t, srv, name)
-	link := env.Mail.Wait(t, o.email, "Confirm your email", mailWait).Links[0]
-	res := o.admin.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": tokenOf(t, link)})
-	require.Equal(t, "OK", res.JSON()["status"], res.String())
-	return person{Client: o.admin, id: o.owner, email: o.email}
-}
 
 func items(t *testing.T, res *harness.Response) []map[string]any {
 	t.Helper()
@@ -46,10 +31,10 @@ func items(t *testing.T, res *harness.Response) []map[string]any {
 func TestDirectMessages(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	amal, badr := verified(t, env, srv, "amal"), verified(t, env, srv, "badr")
-	outsider := verified(t, env, srv, "omar")
+	amal, badr := seed.Verified(t, env, srv, "amal"), seed.Verified(t, env, srv, "badr")
+	outsider := seed.Verified(t, env, srv, "omar")
 
-	res := amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{badr.id}})
+	res := amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{badr.ID}})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
 	conv := res.JSON()
 	id := conv["id"].(string)
@@ -57,10 +42,10 @@ func TestDirectMessages(t *testing.T) {
 	assert.Len(t, conv["participants"].([]any), 2)
 
 	// One conversation per pair, whoever starts it.
-	res = amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{badr.id}})
+	res = amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{badr.ID}})
 	assert.Equal(t, http.StatusOK, res.Status)
 	assert.Equal(t, id, res.JSON()["id"])
-	res = badr.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{amal.id, amal.id}})
+	res = badr.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{amal.ID, amal.ID}})
 	assert.Equal(t, id, res.JSON()["id"])
 
 	// A retried send (same Idempotency-Key) makes one message.
@@ -161,9 +146,9 @@ func TestDirectMessages(t *testing.T) {
 func TestMessagingNeedsAConfirmedAddress(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	peer := verified(t, env, srv, "peer")
-	fresh := newOrg(t, srv, "fresh")
-	res := fresh.admin.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{peer.id}})
+	peer := seed.Verified(t, env, srv, "peer")
+	fresh := seed.Founder(t, srv, "fresh")
+	res := fresh.Client.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{peer.ID}})
 	assert.Equal(t, http.StatusForbidden, res.Status)
 	assert.Contains(t, res.JSON()["detail"], "confirm your email")
 }
@@ -171,15 +156,15 @@ func TestMessagingNeedsAConfirmedAddress(t *testing.T) {
 func TestGroups(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	lead := verified(t, env, srv, "lead")
-	var others []person
+	lead := seed.Verified(t, env, srv, "lead")
+	var others []seed.Account
 	for i := range 10 {
-		others = append(others, verified(t, env, srv, fmt.Sprintf("member%d", i)))
+		others = append(others, seed.Verified(t, env, srv, fmt.Sprintf("member%d", i)))
 	}
-	ids := func(ps []person) []string {
+	ids := func(ps []seed.Account) []string {
 		var out []string
 		for _, p := range ps {
-			out = append(out, p.id)
+			out = append(out, p.ID)
 		}
 		return out
 	}
@@ -201,12 +186,12 @@ func TestGroups(t *testing.T) {
 	require.Equal(t, http.StatusCreated, others[0].Do(http.MethodPost, path+"/messages", map[string]any{"content": "before the newcomer"}).Status)
 
 	// Only admins manage the group; it never passes ten.
-	assert.Equal(t, http.StatusForbidden, others[0].Do(http.MethodPost, path+"/participants", map[string]any{"userIds": []string{others[8].id}}).Status)
+	assert.Equal(t, http.StatusForbidden, others[0].Do(http.MethodPost, path+"/participants", map[string]any{"userIds": []string{others[8].ID}}).Status)
 	assert.Equal(t, http.StatusForbidden, others[0].Do(http.MethodPatch, path, map[string]any{"title": "Mine"}).Status)
-	res = lead.Do(http.MethodPost, path+"/participants", map[string]any{"userIds": []string{others[8].id}})
+	res = lead.Do(http.MethodPost, path+"/participants", map[string]any{"userIds": []string{others[8].ID}})
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	assert.Len(t, res.JSON()["participants"].([]any), 10)
-	assert.Equal(t, http.StatusConflict, lead.Do(http.MethodPost, path+"/participants", map[string]any{"userIds": []string{others[9].id}}).Status)
+	assert.Equal(t, http.StatusConflict, lead.Do(http.MethodPost, path+"/participants", map[string]any{"userIds": []string{others[9].ID}}).Status)
 
 	// A newcomer reads from their arrival on.
 	h := others[8].Do(http.MethodGet, path+"/messages", nil).JSON()
@@ -214,11 +199,11 @@ func TestGroups(t *testing.T) {
 	assert.EqualValues(t, 0, items(t, others[8].Do(http.MethodGet, "/api/v1/conversations", nil))[0]["unreadCount"])
 
 	// Removal and leaving; the group keeps an admin.
-	assert.Equal(t, http.StatusNoContent, lead.Do(http.MethodDelete, path+"/participants/"+others[1].id, nil).Status)
+	assert.Equal(t, http.StatusNoContent, lead.Do(http.MethodDelete, path+"/participants/"+others[1].ID, nil).Status)
 	assert.Equal(t, http.StatusNotFound, others[1].Do(http.MethodGet, path, nil).Status)
-	assert.Equal(t, http.StatusForbidden, others[2].Do(http.MethodDelete, path+"/participants/"+others[3].id, nil).Status)
-	assert.Equal(t, http.StatusNoContent, others[2].Do(http.MethodDelete, path+"/participants/"+others[2].id, nil).Status, "anyone may leave")
-	assert.Equal(t, http.StatusNoContent, lead.Do(http.MethodDelete, path+"/participants/"+lead.id, nil).Status)
+	assert.Equal(t, http.StatusForbidden, others[2].Do(http.MethodDelete, path+"/participants/"+others[3].ID, nil).Status)
+	assert.Equal(t, http.StatusNoContent, others[2].Do(http.MethodDelete, path+"/participants/"+others[2].ID, nil).Status, "anyone may leave")
+	assert.Equal(t, http.StatusNoContent, lead.Do(http.MethodDelete, path+"/participants/"+lead.ID, nil).Status)
 	res = others[0].Do(http.MethodGet, path, nil)
 	assert.Equal(t, "admin", res.JSON()["role"], "the longest-standing member took over")
 	res = others[0].Do(http.MethodPatch, path, map[string]any{"title": "Line 3 retrofit (phase 2)"})
@@ -239,30 +224,30 @@ func TestGroups(t *testing.T) {
 func TestBlocks(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	a, b := verified(t, env, srv, "ana"), verified(t, env, srv, "bilal")
-	res := a.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{b.id}})
+	a, b := seed.Verified(t, env, srv, "ana"), seed.Verified(t, env, srv, "bilal")
+	res := a.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{b.ID}})
 	require.Equal(t, http.StatusCreated, res.Status)
 	path := "/api/v1/conversations/" + res.JSON()["id"].(string) + "/messages"
 
-	require.Equal(t, http.StatusNoContent, b.Do(http.MethodPut, "/api/v1/users/"+a.id+"/block", nil).Status)
-	assert.Equal(t, http.StatusNoContent, b.Do(http.MethodPut, "/api/v1/users/"+a.id+"/block", nil).Status, "idempotent")
-	assert.Equal(t, a.id, items(t, b.Do(http.MethodGet, "/api/v1/me/blocks", nil))[0]["id"])
+	require.Equal(t, http.StatusNoContent, b.Do(http.MethodPut, "/api/v1/users/"+a.ID+"/block", nil).Status)
+	assert.Equal(t, http.StatusNoContent, b.Do(http.MethodPut, "/api/v1/users/"+a.ID+"/block", nil).Status, "idempotent")
+	assert.Equal(t, a.ID, items(t, b.Do(http.MethodGet, "/api/v1/me/blocks", nil))[0]["id"])
 	res = a.Do(http.MethodPost, path, map[string]any{"content": "hello?"})
 	assert.Equal(t, http.StatusForbidden, res.Status, res.String())
 	assert.Equal(t, http.StatusCreated, b.Do(http.MethodPost, path, map[string]any{"content": "I can still write"}).Status)
-	assert.Equal(t, http.StatusUnprocessableEntity, b.Do(http.MethodPut, "/api/v1/users/"+b.id+"/block", nil).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, b.Do(http.MethodPut, "/api/v1/users/"+b.ID+"/block", nil).Status)
 	assert.Equal(t, http.StatusNotFound, b.Do(http.MethodPut, "/api/v1/users/00000000-0000-7000-8000-000000000000/block", nil).Status)
 
-	require.Equal(t, http.StatusNoContent, b.Do(http.MethodDelete, "/api/v1/users/"+a.id+"/block", nil).Status)
+	require.Equal(t, http.StatusNoContent, b.Do(http.MethodDelete, "/api/v1/users/"+a.ID+"/block", nil).Status)
 	assert.Equal(t, http.StatusCreated, a.Do(http.MethodPost, path, map[string]any{"content": "hello again"}).Status)
 }
 
 func TestMessageSearch(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	a, b, c := verified(t, env, srv, "sara"), verified(t, env, srv, "fahad"), verified(t, env, srv, "nura")
-	send := func(from person, to person, text string) string {
-		res := from.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{to.id}})
+	a, b, c := seed.Verified(t, env, srv, "sara"), seed.Verified(t, env, srv, "fahad"), seed.Verified(t, env, srv, "nura")
+	send := func(from seed.Account, to seed.Account, text string) string {
+		res := from.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{to.ID}})
 		id := res.JSON()["id"].(string)
 		require.Equal(t, http.StatusCreated, from.Do(http.MethodPost, "/api/v1/conversations/"+id+"/messages", map[string]any{"content": text}).Status)
 		return id
@@ -284,11 +269,11 @@ func TestMessageSearch(t *testing.T) {
 func TestAttachments(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	a, b, outsider := verified(t, env, srv, "hana"), verified(t, env, srv, "ziad"), verified(t, env, srv, "kamal")
-	res := a.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{b.id}})
+	a, b, outsider := seed.Verified(t, env, srv, "hana"), seed.Verified(t, env, srv, "ziad"), seed.Verified(t, env, srv, "kamal")
+	res := a.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{b.ID}})
 	conv := "/api/v1/conversations/" + res.JSON()["id"].(string)
 
-	upload := func(c person, name string, content []byte) *harness.Response {
+	upload := func(c seed.Account, name string, content []byte) *harness.Response {
 		var body bytes.Buffer
 		w := multipart.NewWriter(&body)
 		part, _ := w.CreateFormFile("file", name)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
 
 // TestNotificationsJourney: an admin's invitees join; the admin lists, counts and reads the
@@ -16,8 +17,8 @@ import (
 func TestNotificationsJourney(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t, "P2P_NOTIFY_EMAIL_DELAY=1s")
-	o := newOrg(t, srv, "notes")
-	admin := o.admin
+	o := seed.Founder(t, srv, "notes")
+	admin := o.Client
 
 	res := admin.Do(http.MethodGet, "/api/v1/notifications/preferences", nil)
 	require.Equal(t, http.StatusOK, res.Status, res.String())
@@ -31,7 +32,7 @@ func TestNotificationsJourney(t *testing.T) {
 	assert.Equal(t, float64(0), res.JSON()["unreadCount"])
 
 	// An invitee joins: their inviter is told.
-	bob, bobID := join(t, env, srv, o, "bob", "member")
+	bob := seed.Invite(t, env, srv, o, "bob", "member")
 	unreadReaches(t, admin, 1) // written by the notify subscriber, just after the sign-up
 	res = admin.Do(http.MethodGet, "/api/v1/notifications", nil)
 	require.Equal(t, http.StatusOK, res.Status, res.String())
@@ -39,9 +40,9 @@ func TestNotificationsJourney(t *testing.T) {
 	require.Len(t, items, 1)
 	first := items[0].(map[string]any)
 	assert.Equal(t, "invitation_accepted", first["type"])
-	assert.Equal(t, bobID, first["actor"].(map[string]any)["id"])
+	assert.Equal(t, bob.ID, first["actor"].(map[string]any)["id"])
 	assert.Equal(t, "user", first["targetType"])
-	assert.Equal(t, bobID, first["targetId"])
+	assert.Equal(t, bob.ID, first["targetId"])
 	assert.Equal(t, "Joined Tester", first["data"].(map[string]any)["title"])
 	assert.Nil(t, first["readAt"])
 	assert.Equal(t, float64(1), res.JSON()["unreadCount"])
@@ -82,14 +83,14 @@ func TestNotificationsJourney(t *testing.T) {
 
 	// A second invitee: two notifications, newest first, one per page.
 	start := time.Now()
-	_, carolID := join(t, env, srv, o, "carol", "member")
+	carol := seed.Invite(t, env, srv, o, "carol", "member")
 	unreadReaches(t, admin, 2)
 	res = admin.Do(http.MethodGet, "/api/v1/notifications?limit=1", nil)
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	page1 := res.JSON()
 	require.Len(t, page1["items"], 1)
 	carolNote := page1["items"].([]any)[0].(map[string]any)
-	assert.Equal(t, carolID, carolNote["actor"].(map[string]any)["id"])
+	assert.Equal(t, carol.ID, carolNote["actor"].(map[string]any)["id"])
 	assert.Equal(t, float64(2), page1["unreadCount"])
 	require.NotNil(t, page1["nextCursor"])
 	res = admin.Do(http.MethodGet, "/api/v1/notifications?limit=1&cursor="+page1["nextCursor"].(string), nil)
@@ -99,7 +100,7 @@ func TestNotificationsJourney(t *testing.T) {
 
 	// The admin holds no socket: after the delay, one digest with what email was wanted for
 	// (carol's; bob's arrived while email was off).
-	m := env.Mail.Wait(t, o.email, "You have an unread notification", mailWait)
+	m := env.Mail.Wait(t, o.Email, "You have an unread notification", mailWait)
 	assert.GreaterOrEqual(t, time.Since(start), time.Second)
 	assert.Contains(t, m.Text, "Joined Tester accepted your invitation and joined your organization")
 	assert.Equal(t, []string{"http://localhost:5173/notifications"}, m.Links)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
 
 // An id no user has.
@@ -55,33 +56,33 @@ func patchMe(t *testing.T, c *harness.Client, fields map[string]any) map[string]
 func TestPrivateProfilesAnswerLikeUnknownIds(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	amal, open := verified(t, env, srv, "amal"), verified(t, env, srv, "open")
-	hidden := verified(t, env, srv, "hidden")
+	amal, open := seed.Verified(t, env, srv, "amal"), seed.Verified(t, env, srv, "open")
+	hidden := seed.Verified(t, env, srv, "hidden")
 	me := patchMe(t, hidden.Client, map[string]any{"firstName": "Zubaida", "lastName": "Quraishi", "profileVisibility": "private"})
 	orgName := hidden.Do(http.MethodGet, "/api/v1/me", nil).JSON()["organization"].(map[string]any)["name"].(string)
 	secrets := []string{me["firstName"].(string), me["lastName"].(string), orgName}
 
 	assertLikeUnknown(t, func(id string) *harness.Response {
 		return amal.Do(http.MethodGet, "/api/v1/users/"+id, nil)
-	}, hidden.id)
+	}, hidden.ID)
 	assertLikeUnknown(t, func(id string) *harness.Response {
 		return amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{id}})
-	}, hidden.id, secrets...)
+	}, hidden.ID, secrets...)
 	assertLikeUnknown(t, func(id string) *harness.Response {
-		return amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{open.id, id}, "title": "Line 2"})
-	}, hidden.id, secrets...)
+		return amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{open.ID, id}, "title": "Line 2"})
+	}, hidden.ID, secrets...)
 	assertLikeUnknown(t, func(id string) *harness.Response {
 		return amal.Do(http.MethodPut, "/api/v1/users/"+id+"/block", nil)
-	}, hidden.id, secrets...)
+	}, hidden.ID, secrets...)
 	list := amal.Do(http.MethodGet, "/api/v1/conversations", nil).String()
-	for _, s := range append(secrets, hidden.id) {
+	for _, s := range append(secrets, hidden.ID) {
 		assert.NotContains(t, list, s)
 	}
 
 	// The hidden user may still write to whoever admits them; the conversation shows them then.
-	res := hidden.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{amal.id}})
+	res := hidden.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{amal.ID}})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
-	res = amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{hidden.id}})
+	res = amal.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{hidden.ID}})
 	assert.Equal(t, http.StatusOK, res.Status, "the pair's conversation goes on: %s", res)
 }
 
@@ -89,47 +90,47 @@ func TestPrivateProfilesAnswerLikeUnknownIds(t *testing.T) {
 func TestAllowMessagesFrom(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	outsider := verified(t, env, srv, "outsider")
-	o := newOrg(t, srv, "closed")
-	colleague, _ := join(t, env, srv, o, "colleague", "member")
-	link := env.Mail.Wait(t, o.email, "Confirm your email", mailWait).Links[0]
-	res := o.admin.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": tokenOf(t, link)})
+	outsider := seed.Verified(t, env, srv, "outsider")
+	o := seed.Founder(t, srv, "closed")
+	colleague := seed.Invite(t, env, srv, o, "colleague", "member")
+	link := env.Mail.Wait(t, o.Email, "Confirm your email", mailWait).Links[0]
+	res := o.Client.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": seed.TokenOf(t, link)})
 	require.Equal(t, "OK", res.JSON()["status"], res.String())
 
-	me := o.admin.Do(http.MethodGet, "/api/v1/me", nil).JSON()["user"].(map[string]any)
+	me := o.Client.Do(http.MethodGet, "/api/v1/me", nil).JSON()["user"].(map[string]any)
 	assert.Equal(t, "anyone", me["allowMessagesFrom"], "the default")
 
 	for _, bad := range []string{"friends", "", "Anyone", "verified_only"} {
-		res := o.admin.Do(http.MethodPatch, "/api/v1/me", map[string]any{"allowMessagesFrom": bad})
+		res := o.Client.Do(http.MethodPatch, "/api/v1/me", map[string]any{"allowMessagesFrom": bad})
 		require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%q: %s", bad, res)
 		assert.Equal(t, "validation_failed", code(res))
 		errors := res.JSON()["errors"].([]any)
 		require.Len(t, errors, 1, res.String())
 		assert.Equal(t, "allowMessagesFrom", errors[0].(map[string]any)["field"])
 	}
-	assert.Equal(t, "organization", patchMe(t, o.admin, map[string]any{"allowMessagesFrom": "organization"})["allowMessagesFrom"])
-	assert.Equal(t, "organization", o.admin.Do(http.MethodGet, "/api/v1/me", nil).JSON()["user"].(map[string]any)["allowMessagesFrom"])
+	assert.Equal(t, "organization", patchMe(t, o.Client, map[string]any{"allowMessagesFrom": "organization"})["allowMessagesFrom"])
+	assert.Equal(t, "organization", o.Client.Do(http.MethodGet, "/api/v1/me", nil).JSON()["user"].(map[string]any)["allowMessagesFrom"])
 
 	// Another organization's direct message is refused like an unknown id; a colleague's is not.
 	assertLikeUnknown(t, func(id string) *harness.Response {
 		return outsider.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{id}})
-	}, o.owner)
-	assert.Equal(t, false, outsider.Do(http.MethodGet, "/api/v1/users/"+o.owner, nil).JSON()["canMessage"],
+	}, o.ID)
+	assert.Equal(t, false, outsider.Do(http.MethodGet, "/api/v1/users/"+o.ID, nil).JSON()["canMessage"],
 		"the profile stays public and says a message would be refused")
-	res = colleague.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{o.owner}})
+	res = colleague.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{o.ID}})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
 	conv := "/api/v1/conversations/" + res.JSON()["id"].(string)
 
 	// nobody: no new conversation, not even a colleague's; the existing one goes on.
-	patchMe(t, o.admin, map[string]any{"allowMessagesFrom": "nobody"})
-	other, _ := join(t, env, srv, o, "other", "member")
+	patchMe(t, o.Client, map[string]any{"allowMessagesFrom": "nobody"})
+	other := seed.Invite(t, env, srv, o, "other", "member")
 	assertLikeUnknown(t, func(id string) *harness.Response {
 		return other.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{id}})
-	}, o.owner)
-	res = colleague.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{o.owner}})
+	}, o.ID)
+	res = colleague.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{o.ID}})
 	assert.Equal(t, http.StatusOK, res.Status, "asking again finds the pair's conversation: %s", res)
 	assert.Equal(t, http.StatusCreated, colleague.Do(http.MethodPost, conv+"/messages", map[string]any{"content": "still on"}).Status)
-	assert.Equal(t, http.StatusCreated, o.admin.Do(http.MethodPost, conv+"/messages", map[string]any{"content": "yes"}).Status)
+	assert.Equal(t, http.StatusCreated, o.Client.Do(http.MethodPost, conv+"/messages", map[string]any{"content": "yes"}).Status)
 }
 
 // TestGroupAddRespectsPrivacy: an admin adds to a group only whom they may reach; anyone else is
@@ -137,26 +138,26 @@ func TestAllowMessagesFrom(t *testing.T) {
 func TestGroupAddRespectsPrivacy(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	lead, first, later := verified(t, env, srv, "lead"), verified(t, env, srv, "first"), verified(t, env, srv, "later")
-	private, closed := verified(t, env, srv, "private"), verified(t, env, srv, "closed")
+	lead, first, later := seed.Verified(t, env, srv, "lead"), seed.Verified(t, env, srv, "first"), seed.Verified(t, env, srv, "later")
+	private, closed := seed.Verified(t, env, srv, "private"), seed.Verified(t, env, srv, "closed")
 	patchMe(t, private.Client, map[string]any{"profileVisibility": "private"})
 	patchMe(t, closed.Client, map[string]any{"allowMessagesFrom": "organization"})
 
-	res := lead.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{first.id}, "title": "Retrofit"})
+	res := lead.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{first.ID}, "title": "Retrofit"})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
 	path := "/api/v1/conversations/" + res.JSON()["id"].(string) + "/participants"
 	add := func(id string) *harness.Response {
 		return lead.Do(http.MethodPost, path, map[string]any{"userIds": []string{id}})
 	}
-	assertLikeUnknown(t, add, private.id, private.email)
-	assertLikeUnknown(t, add, closed.id, closed.email)
-	res = add(later.id)
+	assertLikeUnknown(t, add, private.ID, private.Email)
+	assertLikeUnknown(t, add, closed.ID, closed.Email)
+	res = add(later.ID)
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	var in []string
 	for _, p := range res.JSON()["participants"].([]any) {
 		in = append(in, p.(map[string]any)["userId"].(string))
 	}
-	assert.ElementsMatch(t, []string{lead.id, first.id, later.id}, in)
+	assert.ElementsMatch(t, []string{lead.ID, first.ID, later.ID}, in)
 }
 
 // TestMessageSearchInAForeignConversation: someone else's conversation is not found, as the
@@ -164,8 +165,8 @@ func TestGroupAddRespectsPrivacy(t *testing.T) {
 func TestMessageSearchInAForeignConversation(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	a, b, outsider := verified(t, env, srv, "searcha"), verified(t, env, srv, "searchb"), verified(t, env, srv, "searchc")
-	res := a.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{b.id}})
+	a, b, outsider := seed.Verified(t, env, srv, "searcha"), seed.Verified(t, env, srv, "searchb"), seed.Verified(t, env, srv, "searchc")
+	res := a.Do(http.MethodPost, "/api/v1/conversations", map[string]any{"participantIds": []string{b.ID}})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
 	id := res.JSON()["id"].(string)
 	require.Equal(t, http.StatusCreated, a.Do(http.MethodPost, "/api/v1/conversations/"+id+"/messages", map[string]any{"content": "calibration of the sensors"}).Status)

@@ -14,7 +14,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +25,7 @@ import (
 	"github.com/p2psandbox/hub/platform/redis/redistest"
 	"github.com/p2psandbox/hub/realtime"
 	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
 )
 
 func TestMain(m *testing.M) { harness.Main(m) }
@@ -114,30 +114,15 @@ func installDeps(t *testing.T) {
 
 // signUp creates a user and organization through the real sign-up (header mode).
 func signUp(t *testing.T, s *harness.Server) map[string]any {
-	c := s.Client(t)
-	body := c.SignUp(harness.SignUpFields(harness.UniqueEmail("hub")))
-	user, _ := body["user"].(map[string]any)
-	org, _ := body["organization"].(map[string]any)
-	return map[string]any{"token": c.AccessToken, "refreshToken": c.RefreshToken, "userId": user["id"], "organizationId": org["id"]}
+	a := seed.Founder(t, s, "hub")
+	return map[string]any{"token": a.AccessToken, "refreshToken": a.RefreshToken, "userId": a.ID, "organizationId": a.OrgID}
 }
 
-// verifiedSignUp is signUp followed by the link of the verification mail, as messaging needs:
-// the verification answers with an access token that carries the confirmed address.
-func verifiedSignUp(t *testing.T, env *harness.Env, s *harness.Server) (map[string]any, error) {
-	c := s.Client(t)
-	email := harness.UniqueEmail("hub")
-	body := c.SignUp(harness.SignUpFields(email))
-	link, err := url.Parse(env.Mail.Wait(t, email, "Confirm your email", 30*time.Second).Links[0])
-	if err != nil {
-		return nil, err
-	}
-	res := c.Do(http.MethodPost, "/auth/user/email/verify", map[string]any{"method": "token", "token": link.Query().Get("token")})
-	if res.JSON()["status"] != "OK" {
-		return nil, fmt.Errorf("verifying %s: %s", email, res)
-	}
-	user, _ := body["user"].(map[string]any)
-	org, _ := body["organization"].(map[string]any)
-	return map[string]any{"token": c.AccessToken, "userId": user["id"], "organizationId": org["id"]}, nil
+// verifiedSignUp is signUp with the address confirmed, as messaging needs: the confirmation
+// answers with an access token that carries it.
+func verifiedSignUp(t *testing.T, env *harness.Env, s *harness.Server) map[string]any {
+	a := seed.Verified(t, env, s, "hub")
+	return map[string]any{"token": a.AccessToken, "userId": a.ID, "organizationId": a.OrgID}
 }
 
 // control is the API the Node suite drives the cluster with.
@@ -198,7 +183,7 @@ func (c *control) routes(expURL string, expUser map[string]any) http.Handler {
 		c.mu.Lock()
 		s := c.nodes[0]
 		c.mu.Unlock()
-		return verifiedSignUp(c.t, c.env, s)
+		return verifiedSignUp(c.t, c.env, s), nil
 	})
 	// /conversation starts a conversation as token's user with the users named: a direct one for
 	// one other user, a group (titled) for several.

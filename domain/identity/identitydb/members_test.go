@@ -12,6 +12,7 @@ import (
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/identity/identitydb"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
 )
 
@@ -46,12 +47,8 @@ func TestLastActiveAdmin(t *testing.T) {
 		OrganizationName: "Org", Industry: "Other", OrganizationSize: "small", City: "Riyadh"})
 	require.NoError(t, err)
 	orgID := acc.Organization.ID
-	a, b := uuid.NewString(), uuid.NewString()
-	for _, id := range []string{a, b} {
-		_, err := pool.Exec(ctx, `INSERT INTO users (id, organization_id, email, first_name, last_name, role)
-			VALUES ($1, $2, $3, 'A', 'B', 'admin')`, id, orgID, id+"@x.example")
-		require.NoError(t, err)
-	}
+	seeded := identitytest.IDs(identitytest.Org{ID: orgID}.Members(t, pool, 2, identitytest.Role(identity.RoleAdmin)))
+	a, b := seeded[0], seeded[1]
 	_, err = pool.Exec(ctx, `UPDATE users SET is_active = false, deleted_at = now() WHERE id = $1`, owner)
 	require.NoError(t, err)
 	as := func(id string) identity.Principal { return identity.Principal{UserID: id, OrganizationID: orgID} }

@@ -12,6 +12,7 @@ import (
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/identity/identitydb"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
 )
 
@@ -99,11 +100,7 @@ func TestReachableAndVisibleUsers(t *testing.T) {
 
 	// People of "far", each with other settings.
 	person := func(visibility, allow string) string {
-		id := uuid.NewString()
-		_, err := w.pool.Exec(w.ctx, `INSERT INTO users (id, organization_id, email, first_name, last_name, role, profile_visibility, allow_messages_from)
-			VALUES ($1, $2, $3, 'P', 'Q', 'member', $4, $5)`, id, far.OrganizationID, id+"@x.example", visibility, allow)
-		require.NoError(t, err)
-		return id
+		return identitytest.Org{ID: far.OrganizationID}.Member(t, w.pool, identitytest.Privacy(visibility, allow)).UserID
 	}
 	open := person(identity.VisibilityPublic, identity.MessagesFromAnyone)
 	verifiedOnly := person(identity.VisibilityPublic, identity.MessagesFromVerified)

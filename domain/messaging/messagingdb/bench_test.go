@@ -14,41 +14,13 @@ import (
 
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/identity/identitydb"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/domain/messaging"
 	"github.com/p2psandbox/hub/domain/messaging/messagingdb"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
-
-// seedUsers makes n users in one organization and returns their ids, the first being the
-// organization's owner.
-func seedUsers(tb testing.TB, pool *pgxpool.Pool, n int) []string {
-	tb.Helper()
-	ctx := context.Background()
-	users := make([]string, n)
-	for i := range users {
-		users[i] = uuid.NewString()
-	}
-	org := uuid.NewString()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	if _, err := tx.Exec(ctx, `INSERT INTO organizations (id, name, industry, size, country, city, admin_user_id)
-		VALUES ($1, 'Bench', 'Other', 'large', 'Saudi Arabia', 'Riyadh', $2)`, org, users[0]); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO users (id, organization_id, email, first_name, last_name, role)
-		SELECT u, $1, u || '@bench.example', 'First', 'Last', 'member' FROM unnest($2::uuid[]) u`, org, users); err != nil {
-		tb.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return users
-}
 
 func service(pool *pgxpool.Pool) *messaging.Service {
 	return messaging.NewService(messaging.Deps{
@@ -72,7 +44,7 @@ func report(b *testing.B, d []time.Duration) {
 func BenchmarkConversationList(b *testing.B) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(b)
-	users := seedUsers(b, pool, 1001)
+	users := identitytest.Users(b, pool, 1001)
 	me := users[0]
 	_, err := pool.Exec(ctx, `
 		WITH c AS (
@@ -138,7 +110,7 @@ func BenchmarkConversationList(b *testing.B) {
 func BenchmarkHistory(b *testing.B) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(b)
-	users := seedUsers(b, pool, 2)
+	users := identitytest.Users(b, pool, 2)
 	conv := uuid.NewString()
 	const n = 1_000_000
 	_, err := pool.Exec(ctx, `INSERT INTO conversations (id, kind, created_by, direct_key, last_seq)
@@ -190,7 +162,7 @@ func BenchmarkHistory(b *testing.B) {
 func BenchmarkSendAfterGrowth(b *testing.B) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(b)
-	users := seedUsers(b, pool, 200)
+	users := identitytest.Users(b, pool, 200)
 	s := messagingdb.New(pool)
 	convs := make([]string, 100)
 	for i := range convs {

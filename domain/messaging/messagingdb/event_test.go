@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/domain/messaging"
 	"github.com/p2psandbox/hub/domain/messaging/messagingdb"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
@@ -20,7 +21,7 @@ func TestRecordedMessageSentIsTheEvent(t *testing.T) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
 	s := messagingdb.New(pool)
-	u := seedUsers(t, pool, 4)
+	u := identitytest.Users(t, pool, 4)
 	group := conversation(t, s, messaging.KindGroup, u[0], u[1], u[2], u[3])
 	muted := true
 	require.NoError(t, s.UpdateParticipant(ctx, group, u[3], messaging.ParticipantUpdate{Muted: &muted}))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/domain/messaging"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
 )
@@ -20,12 +21,7 @@ import (
 // returns them as a principal with a confirmed address.
 func someone(t *testing.T, pool *pgxpool.Pool, visibility, allow string) identity.Principal {
 	t.Helper()
-	ctx := context.Background()
-	id := seedUsers(t, pool, 1)[0]
-	p := identity.Principal{UserID: id, EmailVerified: true}
-	require.NoError(t, pool.QueryRow(ctx, `UPDATE users SET profile_visibility = $2, allow_messages_from = $3 WHERE id = $1
-		RETURNING organization_id`, id, visibility, allow).Scan(&p.OrganizationID))
-	return p
+	return identitytest.NewOrg(t, pool, identitytest.Privacy(visibility, allow)).Owner
 }
 
 // sameAnswer asserts that err answers exactly like want, once the id each names is set aside.

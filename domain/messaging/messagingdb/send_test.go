@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/domain/messaging"
 	"github.com/p2psandbox/hub/domain/messaging/messagingdb"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
@@ -71,7 +72,7 @@ func TestConcurrentSends(t *testing.T) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
 	s := messagingdb.New(pool)
-	u := seedUsers(t, pool, 6)
+	u := identitytest.Users(t, pool, 6)
 	group := conversation(t, s, messaging.KindGroup, u[0], u[1], u[2], u[3])
 	direct := conversation(t, s, messaging.KindDirect, u[0], u[1])
 	blocked := conversation(t, s, messaging.KindDirect, u[4], u[5])
@@ -195,7 +196,7 @@ func TestBatchFailureSendsEachAlone(t *testing.T) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
 	s := messagingdb.New(pool)
-	u := seedUsers(t, pool, 2)
+	u := identitytest.Users(t, pool, 2)
 	busy := conversation(t, s, messaging.KindGroup, u[0], u[1])
 	conv := conversation(t, s, messaging.KindDirect, u[0], u[1])
 
@@ -272,7 +273,7 @@ func TestSendIsPlannedForEachBatch(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	s := messagingdb.New(pool)
-	users := seedUsers(t, pool, 40)
+	users := identitytest.Users(t, pool, 40)
 	convs := make([]string, 20)
 	for i := range convs {
 		convs[i] = conversation(t, s, messaging.KindDirect, users[2*i], users[2*i+1])
