@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -20,6 +19,7 @@ import (
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/platform/blob"
 	"github.com/p2psandbox/hub/platform/config"
+	"github.com/p2psandbox/hub/platform/gcfloor"
 	"github.com/p2psandbox/hub/platform/httpserver"
 	"github.com/p2psandbox/hub/platform/idempotency"
 	"github.com/p2psandbox/hub/platform/mail"
@@ -43,8 +43,12 @@ type Options struct {
 	Worker bool
 }
 
-// serveGCPercent is serve's GOGC unless the environment sets one.
-const serveGCPercent = 200
+// serve's collector unless the environment sets GOGC: GOGC=200, raised while the live heap is
+// small so that the heap may reach 64 MiB before a collection (platform/gcfloor, docs/perf.md).
+const (
+	serveGCPercent = 200
+	serveGCFloor   = 64 << 20
+)
 
 // LoadRoomKind is the room kind, open to any signed-in user, that the test environment adds for
 // the load tool: a room as large as it likes (a group conversation stops at ten people).
@@ -95,17 +99,20 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 	if !o.Serve {
 		o.Worker = true
 	}
-	if o.Serve && os.Getenv("GOGC") == "" {
-		// A hub node allocates a little for every event it relays; at the default GOGC=100 the
-		// collector took a fifth of its CPU at 2,000 messages/s. Twice the heap for half the
-		// collections is the better trade for a serving node (docs/perf.md); GOGC still overrides.
-		debug.SetGCPercent(serveGCPercent)
-	}
 	conns, err := Connect(ctx, cfg, log, o.Serve && cfg.MigrateOnStart)
 	if err != nil {
 		return nil, err
 	}
 	p := &System{o: o, cfg: cfg, log: log}
+	if o.Serve && os.Getenv("GOGC") == "" {
+		// A hub node allocates a little for every event it relays and lives on a small heap: at
+		// GOGC=100 the collector took a fifth of its CPU at 2,000 messages/s, and at 200 it still
+		// ran ten times a second (docs/perf.md). GOGC in the environment overrides.
+		tune, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() { defer close(done); gcfloor.Tune(tune, serveGCPercent, serveGCFloor, time.Second) }()
+		p.onClose(func() { stop(); <-done })
+	}
 	p.onClose(conns.Close)
 	defer func() {
 		if err != nil {

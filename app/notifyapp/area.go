@@ -67,6 +67,7 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 // Notifier is what the subscriber needs from the notify service.
 type Notifier interface {
 	Notify(ctx context.Context, e notify.Event) error
+	NotifyMany(ctx context.Context, events []notify.Event) error
 	MarkTargetRead(ctx context.Context, recipientID, targetType, targetID string) error
 }
 
@@ -80,12 +81,7 @@ func Subscribe(bus *events.Bus, svc Notifier, gather time.Duration) {
 	// per message instead of 360 at 2,000/s (docs/perf.md).
 	sub := bus.Subscribe(SubscriberName, events.Options{Tx: true, Gather: gather, Batch: 2000})
 	events.On(sub, func(ctx context.Context, batch []events.Recorded[messaging.MessageSent]) error {
-		for _, e := range MessageNotifications(batch) {
-			if err := svc.Notify(ctx, e); err != nil {
-				return err
-			}
-		}
-		return nil
+		return svc.NotifyMany(ctx, MessageNotifications(batch))
 	})
 	events.On(sub, func(ctx context.Context, batch []events.Recorded[identity.InvitationUsed]) error {
 		for _, r := range batch {

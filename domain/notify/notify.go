@@ -150,10 +150,11 @@ type Store interface {
 	// key (count + n.Count, n's actor, data, channels and updated_at). It returns the stored
 	// notification and the count after the change.
 	Upsert(ctx context.Context, n Notification) (Notification, Unread, error)
-	// Fold folds n into the recipient's unread notification with the same group key, if there is
-	// one (count + n.Count, n's actor and data), in one statement: the unread count cannot change, so
-	// it takes no lock of the recipient. found is false when there is none to fold into.
-	Fold(ctx context.Context, n Notification) (stored Notification, found bool, err error)
+	// Fold folds each of ns (of distinct recipients and group keys) into its recipient's unread
+	// notification with the same group key, if there is one (count + n.Count, n's actor and data),
+	// all in one statement: unread counts cannot change, so it takes no lock of the recipients.
+	// found[i] tells whether ns[i] was folded; stored holds the folded ones.
+	Fold(ctx context.Context, ns []Notification) (stored []Notification, found []bool, err error)
 	// HasUnread reports whether the recipient has unread notifications of a target.
 	HasUnread(ctx context.Context, recipientID, targetType, targetID string) (bool, error)
 	// MarkRead marks one in-app notification of the recipient read; changed is false when it

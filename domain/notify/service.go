@@ -92,52 +92,106 @@ func (s *Service) now() time.Time { return s.d.Now().UTC() }
 //
 // Only storing can fail Notify: a schedule that fails is logged, because the notification is
 // already stored (the next event schedules again); what listeners do with an event is theirs.
-func (s *Service) Notify(ctx context.Context, e Event) error {
+func (s *Service) Notify(ctx context.Context, e Event) error { return s.NotifyMany(ctx, []Event{e}) }
+
+// NotifyMany is Notify for each of events in order (a delivered batch of them): the repeats of
+// groups that have an unread notification fold into it with one statement for all of them.
+func (s *Service) NotifyMany(ctx context.Context, events []Event) error {
+	var fold, rest []Notification
+	seen := map[[2]string]bool{}
+	for _, e := range events {
+		n, ok, err := s.prepare(ctx, e)
+		if err != nil {
+			return err
+		}
+		k := [2]string{n.RecipientID, n.GroupKey}
+		switch {
+		case !ok:
+		case n.GroupKey == "" || seen[k]:
+			rest = append(rest, n) // a later event of a group folds after the first
+		default:
+			seen[k] = true
+			fold = append(fold, n)
+		}
+	}
+	if len(fold) > 0 {
+		folded, found, err := s.d.Store.Fold(ctx, fold)
+		if err != nil {
+			return fmt.Errorf("notify: folding %d notifications: %w", len(fold), err)
+		}
+		for _, f := range folded {
+			s.folded(ctx, f)
+		}
+		// Groups without an unread notification get one, before their later events fold into it.
+		for i, n := range fold {
+			if !found[i] {
+				if err := s.upsert(ctx, n); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, n := range rest {
+		if err := s.store(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare checks e and makes its notification; ok is false when there is none to store.
+func (s *Service) prepare(ctx context.Context, e Event) (n Notification, ok bool, err error) {
 	if err := e.validate(); err != nil {
-		return err
+		return n, false, err
 	}
 	if e.ActorID == e.RecipientID {
-		return nil
+		return n, false, nil
 	}
 	data, err := trimData(e.Data)
 	if err != nil {
-		return fmt.Errorf("notify: %s for %s: %w", e.Type, e.RecipientID, err)
+		return n, false, fmt.Errorf("notify: %s for %s: %w", e.Type, e.RecipientID, err)
 	}
 	ch, err := s.channels(ctx, e.RecipientID, e.Type)
 	if err != nil {
-		return err
+		return n, false, err
 	}
 	if !ch.InApp && !ch.Email {
-		return nil
+		return n, false, nil
 	}
 	now := s.now()
-	n := Notification{
+	return Notification{
 		ID: ids.New(), Type: e.Type, RecipientID: e.RecipientID, ActorID: e.ActorID,
 		TargetType: e.TargetType, TargetID: e.TargetID, Data: data, GroupKey: e.GroupKey,
 		Count: max(e.Count, 1), InApp: ch.InApp, Email: ch.Email, CreatedAt: now, UpdatedAt: now,
-	}
-	return s.store(ctx, n)
+	}, true, nil
 }
 
-// store writes n (folding it into its group's unread notification when there is one), announces
-// it and schedules the digest.
+// store writes n, folding it into its group's unread notification when there is one.
 func (s *Service) store(ctx context.Context, n Notification) error {
-	now := n.UpdatedAt
-	// A repeat folds into its group's unread notification with one statement; the unread count
-	// stays, so there is no UnreadChanged.
 	if n.GroupKey != "" {
-		folded, found, err := s.d.Store.Fold(ctx, n)
+		folded, found, err := s.d.Store.Fold(ctx, []Notification{n})
 		if err != nil {
 			return fmt.Errorf("notify: folding %s for %s: %w", n.Type, n.RecipientID, err)
 		}
-		if found {
-			if folded.InApp {
-				s.d.Events.Publish(ctx, Arrived{Notification: folded})
-			}
-			s.scheduleDigest(ctx, folded, now)
+		if found[0] {
+			s.folded(ctx, folded[0])
 			return nil
 		}
 	}
+	return s.upsert(ctx, n)
+}
+
+// folded announces a repeat folded into its group's unread notification: the unread count
+// stays, so there is no UnreadChanged.
+func (s *Service) folded(ctx context.Context, n Notification) {
+	if n.InApp {
+		s.d.Events.Publish(ctx, Arrived{Notification: n})
+	}
+	s.scheduleDigest(ctx, n, n.UpdatedAt)
+}
+
+// upsert stores n, announces it and schedules the digest.
+func (s *Service) upsert(ctx context.Context, n Notification) error {
 	stored, u, err := s.d.Store.Upsert(ctx, n)
 	if err != nil {
 		return fmt.Errorf("notify: storing %s for %s: %w", n.Type, n.RecipientID, err)
@@ -145,7 +199,7 @@ func (s *Service) store(ctx context.Context, n Notification) error {
 	if stored.InApp {
 		s.d.Events.Publish(ctx, Arrived{Notification: stored}, UnreadChanged{UserID: stored.RecipientID, Unread: u})
 	}
-	s.scheduleDigest(ctx, stored, now)
+	s.scheduleDigest(ctx, stored, n.UpdatedAt)
 	return nil
 }
 

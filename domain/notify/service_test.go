@@ -403,3 +403,65 @@ func TestBurstAndTargetRead(t *testing.T) {
 	assert.Equal(t, 0, f.unread(t, omar))
 	require.NoError(t, f.svc.MarkTargetRead(ctx, omar, "conversation", conv), "reading again is harmless")
 }
+
+// TestNotifyManyFoldsABatchAsNotifyWould: a delivered batch (several recipients and groups, some
+// with an unread notification, some without, a group twice, an actor that is no user) ends as
+// the same notifications, counts and announcements as the events one by one.
+func TestNotifyManyFoldsABatchAsNotifyWould(t *testing.T) {
+	ctx := context.Background()
+	type outcome struct {
+		counts  map[string][]int // recipient → counts of their notifications, newest first
+		arrived map[string][]int // recipient → counts announced
+		unread  map[string][]int // recipient → unread counts announced
+	}
+	run := func(t *testing.T, batched bool) outcome {
+		f := newFixture(t)
+		sara, omar, huda, ali := f.user(t, "Sara"), f.user(t, "Omar"), f.user(t, "Huda"), f.user(t, "Ali")
+		c1, c2 := uuid.NewString(), uuid.NewString()
+		message := func(to, from, conv, text string) notify.Event {
+			return notify.Event{Type: notify.TypeMessage, RecipientID: to, ActorID: from, TargetType: "conversation",
+				TargetID: conv, GroupKey: "conversation:" + conv, Data: map[string]any{"preview": text}}
+		}
+		// Huda already has an unread notification of c1; nobody has one of c2.
+		f.notify(t, message(huda, sara, c1, "earlier"))
+		batch := []notify.Event{
+			message(huda, sara, c1, "one"),  // folds into the unread one
+			message(ali, omar, c2, "two"),   // starts one
+			message(ali, omar, c2, "three"), // folds into the one just started
+			message(huda, huda, c2, "self"), // one's own message: nothing
+			message(omar, sara, c1, "four"), // starts one
+			{Type: notify.TypeReply, RecipientID: huda, ActorID: ali, TargetType: "post", TargetID: c2}, // ungrouped
+		}
+		if batched {
+			require.NoError(t, f.svc.NotifyMany(ctx, batch))
+		} else {
+			for _, e := range batch {
+				f.notify(t, e)
+			}
+		}
+		out := outcome{counts: map[string][]int{}, arrived: map[string][]int{}, unread: map[string][]int{}}
+		for name, u := range map[string]string{"huda": huda, "ali": ali, "omar": omar, "sara": sara} {
+			for _, n := range f.list(t, u, false, 0, "").Items {
+				out.counts[name] = append(out.counts[name], n.Count)
+			}
+			for _, n := range f.events.arrived(u) {
+				out.arrived[name] = append(out.arrived[name], n.Count)
+			}
+			for _, c := range f.events.counts(u) {
+				out.unread[name] = append(out.unread[name], c.Unread)
+			}
+		}
+		// An actor that is no user is refused, batched or not, and nothing of its batch is kept.
+		ghost := message(sara, uuid.NewString(), c1, "ghost")
+		err := f.svc.NotifyMany(ctx, []notify.Event{ghost})
+		require.Error(t, err)
+		assert.Equal(t, errs.NotFound, errs.CodeOf(err), "%v", err)
+		return out
+	}
+	one := run(t, false)
+	many := run(t, true)
+	assert.Equal(t, one, many)
+	assert.Equal(t, []int{1, 2}, many.counts["huda"], "the ungrouped one and the folded group")
+	assert.Equal(t, []int{2}, many.counts["ali"])
+	assert.Equal(t, []int{1}, many.counts["omar"])
+}

@@ -38,9 +38,12 @@ const (
 // conversation's audience comes back with it, and its messaging.MessageSent is recorded in the
 // event log (the payload Go encoded, with the seq and the audience the statement found). A
 // message that fails a check has no row; Send finds out why.
+//
+// The ids travel as text[]: pgx has no binary encoding of []string as uuid[], so each batch
+// would first fail one (formatting the whole array into an error) and then send text anyway.
 const sendSQL = `
 WITH input AS (
-	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[], $8::text[], $9::text[])
+	SELECT * FROM unnest($1::text[]::uuid[], $2::text[]::uuid[], $3::text[]::uuid[], $4::text[], $5::text[], $6::text[]::uuid[], $7::timestamptz[], $8::text[], $9::text[])
 		WITH ORDINALITY AS t(id, conversation_id, sender_id, client_id, content, reply_to, created_at, attachments, event, ord)
 ), locked AS (
 	SELECT c.id, c.last_seq, c.kind, c.title FROM conversations c
