@@ -236,7 +236,7 @@ var Keys = []Key{
 	{"worker.queue", "default", "asynq queue the worker serves and enqueues to"},
 	{"worker.cleanup_interval", "10m", "how often expired rows are removed"},
 	{"notify.email_delay", "10m", "a notification left unread this long by a user who is not online is mailed (batched per window)"},
-	{"notify.gather", "250ms", "messages sent within this long after the first fold into one notification per conversation"},
+	{"notify.gather", "100ms", "messages sent within this long after the first fold into one notification per conversation"},
 }
 
 // EnvName returns the environment variable that sets key.
