@@ -18,6 +18,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/p2psandbox/hub/app/area"
+	"github.com/p2psandbox/hub/app/forumapp"
 	"github.com/p2psandbox/hub/app/identityapp"
 	"github.com/p2psandbox/hub/app/mediaapp"
 	"github.com/p2psandbox/hub/app/messagingapp"
@@ -38,6 +39,7 @@ func Areas(id *identityapp.Area) []area.Area {
 		messagingapp.New(),
 		mediaapp.New(),
 		notifyapp.New(),
+		forumapp.New(),
 	}
 }
 

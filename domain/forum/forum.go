@@ -1,0 +1,583 @@
+// Package forum is the platform-wide forum: topics in categories, threaded replies, likes,
+// bookmarks and best answers. Every signed-in user of every organization reads and posts; what
+// one may change is one's own (the best answer: the topic's author's).
+package forum
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/ids"
+	"github.com/p2psandbox/hub/domain/page"
+)
+
+// Kinds of topic.
+const (
+	KindQuestion   = "question"
+	KindDiscussion = "discussion"
+)
+
+// Sorts of the topic list.
+const (
+	SortActivity = "activity" // latest activity first, pinned topics on top (the default)
+	SortNewest   = "newest"
+	SortLiked    = "liked"
+	SortViewed   = "viewed"
+)
+
+// Limits of what a post holds.
+const (
+	MinTitle    = 5
+	MaxTitle    = 200
+	MaxBody     = 50_000 // characters of Markdown
+	MaxTags     = 5
+	MaxTag      = 30
+	ExcerptLen  = 200
+	nestedShown = 3 // replies to a reply shown with it; the rest load by parentId
+)
+
+// Category is a forum category.
+type Category struct {
+	ID         string `json:"id"` // the slug
+	Slug       string `json:"slug"`
+	Name       string `json:"name"`
+	NameAr     string `json:"nameAr"`
+	TopicCount int    `json:"topicCount"`
+}
+
+// Author is who wrote a post, as the frontend shows them.
+type Author struct {
+	ID         string  `json:"authorId"`
+	Name       string  `json:"author"`
+	Title      string  `json:"authorTitle"` // "job title - city"
+	Avatar     *string `json:"authorAvatar"`
+	IsVerified bool    `json:"isVerified"` // of a verified organization
+}
+
+// Topic is a topic as the list and the detail show it (§2.4 of the frontend contract).
+type Topic struct {
+	ID         string   `json:"id"`
+	Title      string   `json:"title"`
+	Kind       string   `json:"kind"`
+	Category   string   `json:"category"` // the category's name, as the frontend filters by it
+	CategoryID string   `json:"categoryId"`
+	Tags       []string `json:"tags"`
+	Excerpt    string   `json:"excerpt"`
+	// Content (Markdown, for editing) and ContentHTML (rendered, sanitized) come with the detail.
+	Content     string `json:"content,omitempty"`
+	ContentHTML string `json:"contentHtml,omitempty"`
+	Author
+	Replies        int        `json:"replies"`
+	Views          int        `json:"views"`
+	Likes          int        `json:"likes"`
+	LikedByMe      bool       `json:"likedByMe"`
+	BookmarkedByMe bool       `json:"bookmarkedByMe"`
+	IsPinned       bool       `json:"isPinned"`
+	IsLocked       bool       `json:"isLocked"`
+	HasBestAnswer  bool       `json:"hasBestAnswer"`
+	BestAnswerID   *string    `json:"bestAnswerId"`
+	IsMine         bool       `json:"isMine"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	UpdatedAt      time.Time  `json:"updatedAt"`
+	EditedAt       *time.Time `json:"editedAt"`
+	LastActivityAt time.Time  `json:"lastActivityAt"`
+	// Comments is the first page of replies to the topic, with the detail.
+	Comments         []Reply `json:"comments,omitempty"`
+	CommentsNextPage *string `json:"commentsNextCursor,omitempty"`
+}
+
+// Reply is a reply to a topic or to another reply. A deleted one stays as a tombstone while it
+// has replies, so the thread reads on: no content, no author, IsDeleted.
+type Reply struct {
+	ID          string  `json:"id"`
+	TopicID     string  `json:"topicId"`
+	ParentID    *string `json:"parentId"`
+	Depth       int     `json:"depth"`
+	Content     string  `json:"content"`
+	ContentHTML string  `json:"contentHtml"`
+	Author
+	Likes        int        `json:"likes"`
+	LikedByMe    bool       `json:"likedByMe"`
+	IsBestAnswer bool       `json:"isBestAnswer"`
+	IsDeleted    bool       `json:"isDeleted"`
+	IsMine       bool       `json:"isMine"`
+	ReplyCount   int        `json:"replyCount"` // direct replies; Replies holds the first few
+	CreatedAt    time.Time  `json:"createdAt"`
+	UpdatedAt    time.Time  `json:"updatedAt"`
+	EditedAt     *time.Time `json:"editedAt"`
+	Replies      []Reply    `json:"replies"`
+}
+
+// NewTopic is what POST /forum/topics takes.
+type NewTopic struct {
+	Title    string   `json:"title"`
+	Content  string   `json:"content"`
+	Category string   `json:"category"` // slug or name
+	Kind     string   `json:"kind"`
+	Tags     []string `json:"tags"`
+}
+
+// TopicUpdate is what PATCH /forum/topics/{id} takes; nil leaves a field as it is.
+type TopicUpdate struct {
+	Title    *string   `json:"title"`
+	Content  *string   `json:"content"`
+	Category *string   `json:"category"`
+	Tags     *[]string `json:"tags"`
+}
+
+// NewReply is what POST /forum/topics/{id}/replies takes.
+type NewReply struct {
+	Content  string  `json:"content"`
+	ParentID *string `json:"parentId"`
+}
+
+// Query filters and sorts the topic list.
+type Query struct {
+	Category   string
+	Tag        string
+	AuthorID   string
+	Answered   *bool // questions with (true) or without (false) a best answer
+	Bookmarked bool  // the viewer's bookmarks
+	Sort       string
+}
+
+// Rendered is a post's body as written and as shown.
+type Rendered struct {
+	Markdown, HTML, Excerpt string
+}
+
+// Store keeps the forum. Methods that take a viewer fill the viewer's likedByMe and
+// bookmarkedByMe. Unknown and deleted ids are errs.NotFound.
+type Store interface {
+	Categories(ctx context.Context) ([]Category, error)
+	// Category resolves a slug or a name (either language, any case).
+	Category(ctx context.Context, ref string) (Category, error)
+	CreateTopic(ctx context.Context, t StoredTopic) error
+	Topics(ctx context.Context, viewer string, q Query, after *Cursor, limit int) ([]Topic, error)
+	Topic(ctx context.Context, viewer, id string) (Topic, error)
+	UpdateTopic(ctx context.Context, id string, up StoredTopicUpdate) error
+	DeleteTopic(ctx context.Context, id string, at time.Time) error
+	// Replies lists the replies to parentID (the topic's when empty) oldest first, each with its
+	// first nested replies.
+	Replies(ctx context.Context, viewer, topicID, parentID string, after *Cursor, limit, nested int) ([]Reply, error)
+	Reply(ctx context.Context, viewer, id string) (Reply, error)
+	// CreateReply stores r and counts it on the topic and its parent; a locked or deleted topic,
+	// or a parent of another topic, answers errs.NotFound or errs.Conflict.
+	CreateReply(ctx context.Context, r StoredReply) error
+	UpdateReply(ctx context.Context, id string, body Rendered, at time.Time) error
+	DeleteReply(ctx context.Context, id string, at time.Time) error
+	// Like records or removes the viewer's like of a topic or reply and returns its count.
+	Like(ctx context.Context, targetType, id, userID string, on bool, at time.Time) (int, error)
+	Bookmark(ctx context.Context, topicID, userID string, on bool, at time.Time) error
+	// SetBestAnswer marks replyID (a reply of the topic) the topic's best answer.
+	SetBestAnswer(ctx context.Context, topicID, replyID string, at time.Time) error
+}
+
+// StoredTopic is a new topic as stored.
+type StoredTopic struct {
+	ID, CategoryID, AuthorID, Kind, Title string
+	Body                                  Rendered
+	Tags                                  []string
+	At                                    time.Time
+}
+
+// StoredTopicUpdate is a change of a topic as stored; nil leaves a field.
+type StoredTopicUpdate struct {
+	Title      *string
+	Body       *Rendered
+	CategoryID *string
+	Tags       []string // nil leaves them
+	At         time.Time
+}
+
+// StoredReply is a new reply as stored.
+type StoredReply struct {
+	ID, TopicID, AuthorID string
+	ParentID              *string
+	Body                  Rendered
+	At                    time.Time
+}
+
+// Cursor is the position of the last item of a page.
+type Cursor struct {
+	At    time.Time `json:"t"`
+	ID    string    `json:"i"`
+	Count int       `json:"n,omitempty"` // the sort's count (likes, views)
+	Pin   bool      `json:"p,omitempty"`
+}
+
+// Renderer turns Markdown into sanitized HTML.
+type Renderer interface {
+	Render(markdown string) (Rendered, error)
+}
+
+// Service is the forum's rules.
+type Service struct {
+	store  Store
+	render Renderer
+	now    func() time.Time
+}
+
+// NewService returns the forum service.
+func NewService(store Store, render Renderer) *Service {
+	return &Service{store: store, render: render, now: time.Now}
+}
+
+// Categories lists the categories with their topic counts.
+func (s *Service) Categories(ctx context.Context) ([]Category, error) { return s.store.Categories(ctx) }
+
+// CreateTopic posts a topic as p.
+func (s *Service) CreateTopic(ctx context.Context, p identity.Principal, in NewTopic) (Topic, error) {
+	var bad []errs.FieldError
+	title := strings.TrimSpace(in.Title)
+	bad = append(bad, checkTitle(title)...)
+	bad = append(bad, checkBody("content", in.Content)...)
+	if in.Kind == "" {
+		in.Kind = KindDiscussion
+	}
+	if in.Kind != KindQuestion && in.Kind != KindDiscussion {
+		bad = append(bad, errs.FieldError{Field: "kind", Message: "must be question or discussion"})
+	}
+	tags, tagProblems := cleanTags(in.Tags)
+	bad = append(bad, tagProblems...)
+	cat, err := s.category(ctx, in.Category)
+	if err != nil {
+		bad = append(bad, errs.FieldError{Field: "category", Message: "is not a forum category"})
+	}
+	if len(bad) > 0 {
+		return Topic{}, errs.Fields(bad...)
+	}
+	body, err := s.render.Render(in.Content)
+	if err != nil {
+		return Topic{}, err
+	}
+	t := StoredTopic{ID: ids.New(), CategoryID: cat.ID, AuthorID: p.UserID, Kind: in.Kind, Title: title,
+		Body: body, Tags: tags, At: s.now().UTC()}
+	if err := s.store.CreateTopic(ctx, t); err != nil {
+		return Topic{}, err
+	}
+	return s.store.Topic(ctx, p.UserID, t.ID)
+}
+
+// Topics lists topics as q asks, a page at a time.
+func (s *Service) Topics(ctx context.Context, p identity.Principal, q Query, limit int, cursor string) (page.Page[Topic], error) {
+	limit, err := page.Limit(limit)
+	if err != nil {
+		return page.Page[Topic]{}, err
+	}
+	switch q.Sort {
+	case "":
+		q.Sort = SortActivity
+	case SortActivity, SortNewest, SortLiked, SortViewed:
+	default:
+		return page.Page[Topic]{}, errs.Fields(errs.FieldError{Field: "sort", Message: "must be activity, newest, liked or viewed"})
+	}
+	if q.Category != "" {
+		cat, err := s.category(ctx, q.Category)
+		if err != nil {
+			return page.Page[Topic]{}, errs.Fields(errs.FieldError{Field: "category", Message: "is not a forum category"})
+		}
+		q.Category = cat.ID
+	}
+	if q.AuthorID != "" && !ids.Valid(q.AuthorID) {
+		return page.Page[Topic]{}, errs.Fields(errs.FieldError{Field: "authorId", Message: "is not an id"})
+	}
+	var after *Cursor
+	if cursor != "" {
+		after = &Cursor{}
+		if err := page.Decode(cursor, after); err != nil {
+			return page.Page[Topic]{}, err
+		}
+	}
+	items, err := s.store.Topics(ctx, p.UserID, q, after, limit+1)
+	if err != nil {
+		return page.Page[Topic]{}, err
+	}
+	return page.Build(items, limit, func(t Topic) any { return topicCursor(t, q.Sort) }), nil
+}
+
+func topicCursor(t Topic, sort string) Cursor {
+	switch sort {
+	case SortNewest:
+		return Cursor{At: t.CreatedAt, ID: t.ID}
+	case SortLiked:
+		return Cursor{At: t.CreatedAt, ID: t.ID, Count: t.Likes}
+	case SortViewed:
+		return Cursor{At: t.CreatedAt, ID: t.ID, Count: t.Views}
+	}
+	return Cursor{At: t.LastActivityAt, ID: t.ID, Pin: t.IsPinned}
+}
+
+// Topic is one topic with the first page of its replies.
+func (s *Service) Topic(ctx context.Context, p identity.Principal, id string) (Topic, error) {
+	if !ids.Valid(id) {
+		return Topic{}, errs.E(errs.NotFound, "no such topic")
+	}
+	t, err := s.store.Topic(ctx, p.UserID, id)
+	if err != nil {
+		return Topic{}, err
+	}
+	pg, err := s.Replies(ctx, p, id, "", 0, "")
+	if err != nil {
+		return Topic{}, err
+	}
+	t.Comments, t.CommentsNextPage = pg.Items, pg.NextCursor
+	return t, nil
+}
+
+// UpdateTopic changes p's own topic.
+func (s *Service) UpdateTopic(ctx context.Context, p identity.Principal, id string, up TopicUpdate) (Topic, error) {
+	t, err := s.own(ctx, p, id)
+	if err != nil {
+		return Topic{}, err
+	}
+	var bad []errs.FieldError
+	st := StoredTopicUpdate{At: s.now().UTC()}
+	if up.Title != nil {
+		title := strings.TrimSpace(*up.Title)
+		bad = append(bad, checkTitle(title)...)
+		st.Title = &title
+	}
+	if up.Content != nil {
+		bad = append(bad, checkBody("content", *up.Content)...)
+	}
+	if up.Category != nil {
+		cat, err := s.category(ctx, *up.Category)
+		if err != nil {
+			bad = append(bad, errs.FieldError{Field: "category", Message: "is not a forum category"})
+		}
+		st.CategoryID = &cat.ID
+	}
+	if up.Tags != nil {
+		tags, problems := cleanTags(*up.Tags)
+		bad = append(bad, problems...)
+		st.Tags = tags
+		if st.Tags == nil {
+			st.Tags = []string{}
+		}
+	}
+	if len(bad) > 0 {
+		return Topic{}, errs.Fields(bad...)
+	}
+	if up.Content != nil && *up.Content != t.Content {
+		body, err := s.render.Render(*up.Content)
+		if err != nil {
+			return Topic{}, err
+		}
+		st.Body = &body
+	}
+	if err := s.store.UpdateTopic(ctx, id, st); err != nil {
+		return Topic{}, err
+	}
+	return s.Topic(ctx, p, id)
+}
+
+// DeleteTopic deletes p's own topic (it stays stored, out of every list).
+func (s *Service) DeleteTopic(ctx context.Context, p identity.Principal, id string) error {
+	if _, err := s.own(ctx, p, id); err != nil {
+		return err
+	}
+	return s.store.DeleteTopic(ctx, id, s.now().UTC())
+}
+
+// own loads a topic that p wrote: someone else's is errs.Forbidden.
+func (s *Service) own(ctx context.Context, p identity.Principal, id string) (Topic, error) {
+	if !ids.Valid(id) {
+		return Topic{}, errs.E(errs.NotFound, "no such topic")
+	}
+	t, err := s.store.Topic(ctx, p.UserID, id)
+	if err != nil {
+		return Topic{}, err
+	}
+	if t.Author.ID != p.UserID {
+		return Topic{}, errs.E(errs.Forbidden, "only its author may change a topic")
+	}
+	return t, nil
+}
+
+// Replies lists the replies to the topic (parentID empty) or to one of its replies.
+func (s *Service) Replies(ctx context.Context, p identity.Principal, topicID, parentID string, limit int, cursor string) (page.Page[Reply], error) {
+	if !ids.Valid(topicID) {
+		return page.Page[Reply]{}, errs.E(errs.NotFound, "no such topic")
+	}
+	if parentID != "" && !ids.Valid(parentID) {
+		return page.Page[Reply]{}, errs.Fields(errs.FieldError{Field: "parentId", Message: "is not an id"})
+	}
+	limit, err := page.Limit(limit)
+	if err != nil {
+		return page.Page[Reply]{}, err
+	}
+	var after *Cursor
+	if cursor != "" {
+		after = &Cursor{}
+		if err := page.Decode(cursor, after); err != nil {
+			return page.Page[Reply]{}, err
+		}
+	}
+	items, err := s.store.Replies(ctx, p.UserID, topicID, parentID, after, limit+1, nestedShown)
+	if err != nil {
+		return page.Page[Reply]{}, err
+	}
+	return page.Build(items, limit, func(r Reply) any { return Cursor{At: r.CreatedAt, ID: r.ID} }), nil
+}
+
+// Reply posts a reply to the topic, or to one of its replies when in.ParentID is set.
+func (s *Service) Reply(ctx context.Context, p identity.Principal, topicID string, in NewReply) (Reply, error) {
+	if !ids.Valid(topicID) {
+		return Reply{}, errs.E(errs.NotFound, "no such topic")
+	}
+	bad := checkBody("content", in.Content)
+	if in.ParentID != nil && !ids.Valid(*in.ParentID) {
+		bad = append(bad, errs.FieldError{Field: "parentId", Message: "is not a reply of this topic"})
+	}
+	if len(bad) > 0 {
+		return Reply{}, errs.Fields(bad...)
+	}
+	body, err := s.render.Render(in.Content)
+	if err != nil {
+		return Reply{}, err
+	}
+	r := StoredReply{ID: ids.New(), TopicID: topicID, AuthorID: p.UserID, ParentID: in.ParentID, Body: body, At: s.now().UTC()}
+	if err := s.store.CreateReply(ctx, r); err != nil {
+		return Reply{}, err
+	}
+	return s.store.Reply(ctx, p.UserID, r.ID)
+}
+
+// EditReply changes p's own reply.
+func (s *Service) EditReply(ctx context.Context, p identity.Principal, id, content string) (Reply, error) {
+	if _, err := s.ownReply(ctx, p, id); err != nil {
+		return Reply{}, err
+	}
+	if bad := checkBody("content", content); len(bad) > 0 {
+		return Reply{}, errs.Fields(bad...)
+	}
+	body, err := s.render.Render(content)
+	if err != nil {
+		return Reply{}, err
+	}
+	if err := s.store.UpdateReply(ctx, id, body, s.now().UTC()); err != nil {
+		return Reply{}, err
+	}
+	return s.store.Reply(ctx, p.UserID, id)
+}
+
+// DeleteReply deletes p's own reply; it stays as a tombstone in the thread.
+func (s *Service) DeleteReply(ctx context.Context, p identity.Principal, id string) error {
+	if _, err := s.ownReply(ctx, p, id); err != nil {
+		return err
+	}
+	return s.store.DeleteReply(ctx, id, s.now().UTC())
+}
+
+func (s *Service) ownReply(ctx context.Context, p identity.Principal, id string) (Reply, error) {
+	if !ids.Valid(id) {
+		return Reply{}, errs.E(errs.NotFound, "no such reply")
+	}
+	r, err := s.store.Reply(ctx, p.UserID, id)
+	if err != nil {
+		return Reply{}, err
+	}
+	if r.IsDeleted {
+		return Reply{}, errs.E(errs.NotFound, "no such reply")
+	}
+	if r.Author.ID != p.UserID {
+		return Reply{}, errs.E(errs.Forbidden, "only its author may change a reply")
+	}
+	return r, nil
+}
+
+// Like likes (on) or unlikes a topic ("topic") or reply ("post") as p and returns its likes.
+// Liking twice is liking once.
+func (s *Service) Like(ctx context.Context, p identity.Principal, targetType, id string, on bool) (int, error) {
+	if !ids.Valid(id) {
+		return 0, errs.E(errs.NotFound, "no such %s", noun(targetType))
+	}
+	return s.store.Like(ctx, targetType, id, p.UserID, on, s.now().UTC())
+}
+
+// Bookmark bookmarks (on) or forgets a topic for p.
+func (s *Service) Bookmark(ctx context.Context, p identity.Principal, topicID string, on bool) error {
+	if !ids.Valid(topicID) {
+		return errs.E(errs.NotFound, "no such topic")
+	}
+	return s.store.Bookmark(ctx, topicID, p.UserID, on, s.now().UTC())
+}
+
+// MarkBestAnswer marks a reply of p's own question its best answer (replacing any other).
+func (s *Service) MarkBestAnswer(ctx context.Context, p identity.Principal, topicID, replyID string) (Topic, error) {
+	t, err := s.own(ctx, p, topicID)
+	if err != nil {
+		if e, ok := errs.As(err); ok && e.Code == errs.Forbidden {
+			return Topic{}, errs.E(errs.Forbidden, "only the topic's author may mark its best answer")
+		}
+		return Topic{}, err
+	}
+	if t.Kind != KindQuestion {
+		return Topic{}, errs.E(errs.Conflict, "only a question has a best answer")
+	}
+	if !ids.Valid(replyID) {
+		return Topic{}, errs.Fields(errs.FieldError{Field: "replyId", Message: "is not a reply of this topic"})
+	}
+	if err := s.store.SetBestAnswer(ctx, topicID, replyID, s.now().UTC()); err != nil {
+		return Topic{}, err
+	}
+	return s.Topic(ctx, p, topicID)
+}
+
+func (s *Service) category(ctx context.Context, ref string) (Category, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		ref = "general"
+	}
+	return s.store.Category(ctx, ref)
+}
+
+func noun(targetType string) string {
+	if targetType == "topic" {
+		return "topic"
+	}
+	return "reply"
+}
+
+func checkTitle(title string) []errs.FieldError {
+	if n := utf8.RuneCountInString(title); n < MinTitle || n > MaxTitle {
+		return []errs.FieldError{{Field: "title", Message: "must be 5 to 200 characters"}}
+	}
+	return nil
+}
+
+func checkBody(field, body string) []errs.FieldError {
+	switch n := utf8.RuneCountInString(strings.TrimSpace(body)); {
+	case n == 0:
+		return []errs.FieldError{{Field: field, Message: "is required"}}
+	case n > MaxBody:
+		return []errs.FieldError{{Field: field, Message: "must be at most 50000 characters"}}
+	}
+	return nil
+}
+
+// cleanTags lowercases, trims and de-duplicates tags.
+func cleanTags(in []string) ([]string, []errs.FieldError) {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range in {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" || seen[t] {
+			continue
+		}
+		if utf8.RuneCountInString(t) > MaxTag {
+			return nil, []errs.FieldError{{Field: "tags", Message: "a tag is at most 30 characters"}}
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	if len(out) > MaxTags {
+		return nil, []errs.FieldError{{Field: "tags", Message: "at most 5 tags"}}
+	}
+	return out, nil
+}

@@ -1,0 +1,487 @@
+// Package forumdb is the PostgreSQL store of the forum.
+package forumdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/forum"
+	"github.com/p2psandbox/hub/platform/postgres"
+)
+
+// Store implements forum.Store.
+type Store struct{ pool *pgxpool.Pool }
+
+// New returns a store on pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+var _ forum.Store = (*Store)(nil)
+
+var (
+	noTopic = errs.E(errs.NotFound, "no such topic")
+	noReply = errs.E(errs.NotFound, "no such reply")
+)
+
+// author is the columns of a post's author, from users "u" and organizations "o".
+const author = `u.id, u.first_name || ' ' || u.last_name,
+	concat_ws(' - ', nullif(u.job_title, ''), coalesce(nullif(u.city, ''), o.city)), u.avatar_url, o.verified_at IS NOT NULL`
+
+// Categories lists the categories in their order.
+func (s *Store) Categories(ctx context.Context) ([]forum.Category, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, name_en, name_ar, topic_count FROM forum_categories ORDER BY position`)
+	if err != nil {
+		return nil, fmt.Errorf("listing categories: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Category, error) {
+		var c forum.Category
+		err := row.Scan(&c.ID, &c.Name, &c.NameAr, &c.TopicCount)
+		c.Slug = c.ID
+		return c, err
+	})
+}
+
+// Category resolves a slug or a name.
+func (s *Store) Category(ctx context.Context, ref string) (forum.Category, error) {
+	var c forum.Category
+	err := s.pool.QueryRow(ctx, `SELECT id, name_en, name_ar, topic_count FROM forum_categories
+		WHERE id = lower($1) OR lower(name_en) = lower($1) OR name_ar = $1`, ref).Scan(&c.ID, &c.Name, &c.NameAr, &c.TopicCount)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, errs.E(errs.NotFound, "no such category")
+	}
+	if err != nil {
+		return c, fmt.Errorf("loading category: %w", err)
+	}
+	c.Slug = c.ID
+	return c, nil
+}
+
+// CreateTopic stores t and counts it in its category.
+func (s *Store) CreateTopic(ctx context.Context, t forum.StoredTopic) error {
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO forum_topics (id, category_id, author_id, kind, title, body, body_html,
+			excerpt, tags, created_at, updated_at, last_activity_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10)`,
+			t.ID, t.CategoryID, t.AuthorID, t.Kind, t.Title, t.Body.Markdown, t.Body.HTML, t.Body.Excerpt, tags(t.Tags), t.At); err != nil {
+			return fmt.Errorf("storing topic: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count + 1 WHERE id = $1`, t.CategoryID); err != nil {
+			return fmt.Errorf("counting topic: %w", err)
+		}
+		return nil
+	})
+}
+
+func tags(t []string) []string {
+	if t == nil {
+		return []string{}
+	}
+	return t
+}
+
+// topicColumns are a topic's columns; $1 is the viewer.
+const topicColumns = `t.id, t.title, t.kind, c.name_en, t.category_id, t.tags, t.excerpt, t.reply_count, t.view_count,
+	t.like_count, t.is_pinned, t.is_locked, t.best_answer_id, t.created_at, t.updated_at, t.edited_at, t.last_activity_at,
+	EXISTS (SELECT 1 FROM forum_likes l WHERE l.target_type = 'topic' AND l.target_id = t.id AND l.user_id = $1),
+	EXISTS (SELECT 1 FROM forum_bookmarks b WHERE b.topic_id = t.id AND b.user_id = $1), ` + author
+
+const topicFrom = ` FROM forum_topics t JOIN forum_categories c ON c.id = t.category_id
+	JOIN users u ON u.id = t.author_id JOIN organizations o ON o.id = u.organization_id`
+
+func scanTopic(row pgx.Row, viewer string, extra ...any) (forum.Topic, error) {
+	var t forum.Topic
+	err := row.Scan(append([]any{&t.ID, &t.Title, &t.Kind, &t.Category, &t.CategoryID, &t.Tags, &t.Excerpt, &t.Replies,
+		&t.Views, &t.Likes, &t.IsPinned, &t.IsLocked, &t.BestAnswerID, &t.CreatedAt, &t.UpdatedAt, &t.EditedAt,
+		&t.LastActivityAt, &t.LikedByMe, &t.BookmarkedByMe, &t.Author.ID, &t.Author.Name, &t.Author.Title,
+		&t.Author.Avatar, &t.Author.IsVerified}, extra...)...)
+	t.HasBestAnswer = t.BestAnswerID != nil
+	t.IsMine = t.Author.ID == viewer
+	if t.Tags == nil {
+		t.Tags = []string{}
+	}
+	return t, err
+}
+
+// Topics lists topics in q's order after the cursor.
+func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, after *forum.Cursor, limit int) ([]forum.Topic, error) {
+	args := []any{viewer}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	where := []string{"t.deleted_at IS NULL"}
+	if q.Category != "" {
+		where = append(where, "t.category_id = "+arg(q.Category))
+	}
+	if q.Tag != "" {
+		where = append(where, arg(strings.ToLower(q.Tag))+" = ANY (t.tags)")
+	}
+	if q.AuthorID != "" {
+		where = append(where, "t.author_id = "+arg(q.AuthorID))
+	}
+	if q.Answered != nil {
+		if *q.Answered {
+			where = append(where, "t.kind = 'question' AND t.best_answer_id IS NOT NULL")
+		} else {
+			where = append(where, "t.kind = 'question' AND t.best_answer_id IS NULL")
+		}
+	}
+	if q.Bookmarked {
+		where = append(where, "EXISTS (SELECT 1 FROM forum_bookmarks b WHERE b.topic_id = t.id AND b.user_id = $1)")
+	}
+	var order string
+	switch q.Sort {
+	case forum.SortNewest:
+		order = "t.created_at DESC, t.id DESC"
+		if after != nil {
+			where = append(where, "(t.created_at, t.id) < ("+arg(after.At)+", "+arg(after.ID)+"::uuid)")
+		}
+	case forum.SortLiked, forum.SortViewed:
+		col := "t.like_count"
+		if q.Sort == forum.SortViewed {
+			col = "t.view_count"
+		}
+		order = col + " DESC, t.created_at DESC, t.id DESC"
+		if after != nil {
+			where = append(where, "("+col+", t.created_at, t.id) < ("+arg(after.Count)+", "+arg(after.At)+", "+arg(after.ID)+"::uuid)")
+		}
+	default:
+		order = "t.is_pinned DESC, t.last_activity_at DESC, t.id DESC"
+		if after != nil {
+			where = append(where, "(t.is_pinned, t.last_activity_at, t.id) < ("+arg(after.Pin)+", "+arg(after.At)+", "+arg(after.ID)+"::uuid)")
+		}
+	}
+	sql := "SELECT " + topicColumns + topicFrom + " WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + order + " LIMIT " + arg(limit)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing topics: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Topic, error) { return scanTopic(row, viewer) })
+}
+
+// Topic loads one topic with its body.
+func (s *Store) Topic(ctx context.Context, viewer, id string) (forum.Topic, error) {
+	var body, html string
+	t, err := scanTopic(postgres.On(ctx, s.pool).QueryRow(ctx, "SELECT "+topicColumns+", t.body, t.body_html"+topicFrom+
+		" WHERE t.id = $2 AND t.deleted_at IS NULL", viewer, id), viewer, &body, &html)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, noTopic
+	}
+	if err != nil {
+		return t, fmt.Errorf("loading topic: %w", err)
+	}
+	t.Content, t.ContentHTML = body, html
+	return t, nil
+}
+
+// UpdateTopic changes a topic; a new title or body marks it edited.
+func (s *Store) UpdateTopic(ctx context.Context, id string, up forum.StoredTopicUpdate) error {
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		var old string
+		if err := tx.QueryRow(ctx, `SELECT category_id FROM forum_topics WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`,
+			id).Scan(&old); errors.Is(err, pgx.ErrNoRows) {
+			return noTopic
+		} else if err != nil {
+			return fmt.Errorf("loading topic: %w", err)
+		}
+		var md, html, excerpt *string
+		if up.Body != nil {
+			md, html, excerpt = &up.Body.Markdown, &up.Body.HTML, &up.Body.Excerpt
+		}
+		var tagList any
+		if up.Tags != nil {
+			tagList = up.Tags
+		}
+		edited := up.Title != nil || up.Body != nil
+		if _, err := tx.Exec(ctx, `UPDATE forum_topics SET title = coalesce($2, title), body = coalesce($3, body),
+			body_html = coalesce($4, body_html), excerpt = coalesce($5, excerpt), category_id = coalesce($6, category_id),
+			tags = coalesce($7::text[], tags), updated_at = $8, edited_at = CASE WHEN $9 THEN $8 ELSE edited_at END
+			WHERE id = $1`, id, up.Title, md, html, excerpt, up.CategoryID, tagList, up.At, edited); err != nil {
+			return fmt.Errorf("updating topic: %w", err)
+		}
+		if up.CategoryID != nil && *up.CategoryID != old {
+			if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count + CASE WHEN id = $1 THEN -1 ELSE 1 END
+				WHERE id IN ($1, $2)`, old, *up.CategoryID); err != nil {
+				return fmt.Errorf("moving topic: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteTopic takes a topic out of every list.
+func (s *Store) DeleteTopic(ctx context.Context, id string, at time.Time) error {
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		var cat string
+		err := tx.QueryRow(ctx, `UPDATE forum_topics SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL
+			RETURNING category_id`, id, at).Scan(&cat)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return noTopic
+		}
+		if err != nil {
+			return fmt.Errorf("deleting topic: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count - 1 WHERE id = $1`, cat); err != nil {
+			return fmt.Errorf("uncounting topic: %w", err)
+		}
+		return nil
+	})
+}
+
+// replyColumns are a reply's columns; $1 is the viewer.
+const replyColumns = `r.id, r.topic_id, r.parent_id, r.depth, r.body, r.body_html, r.like_count, r.reply_count,
+	r.created_at, r.updated_at, r.edited_at, r.deleted_at IS NOT NULL, t.best_answer_id IS NOT DISTINCT FROM r.id,
+	EXISTS (SELECT 1 FROM forum_likes l WHERE l.target_type = 'post' AND l.target_id = r.id AND l.user_id = $1), ` + author
+
+const replyFrom = ` FROM forum_posts r JOIN forum_topics t ON t.id = r.topic_id
+	JOIN users u ON u.id = r.author_id JOIN organizations o ON o.id = u.organization_id`
+
+// visible keeps live replies and the tombstones that still have replies.
+const visible = ` AND (r.deleted_at IS NULL OR r.reply_count > 0) AND t.deleted_at IS NULL`
+
+func scanReply(row pgx.Row, viewer string) (forum.Reply, error) {
+	var r forum.Reply
+	err := row.Scan(&r.ID, &r.TopicID, &r.ParentID, &r.Depth, &r.Content, &r.ContentHTML, &r.Likes, &r.ReplyCount,
+		&r.CreatedAt, &r.UpdatedAt, &r.EditedAt, &r.IsDeleted, &r.IsBestAnswer, &r.LikedByMe, &r.Author.ID, &r.Author.Name,
+		&r.Author.Title, &r.Author.Avatar, &r.Author.IsVerified)
+	r.Replies = []forum.Reply{}
+	if r.IsDeleted {
+		// A tombstone: the thread reads on, with nothing of what was said or by whom.
+		r.Content, r.ContentHTML, r.Author, r.LikedByMe, r.IsBestAnswer = "", "", forum.Author{}, false, false
+	}
+	r.IsMine = !r.IsDeleted && r.Author.ID == viewer
+	return r, err
+}
+
+// Replies lists the replies to parentID (the topic itself when empty), each with its first
+// nested replies.
+func (s *Store) Replies(ctx context.Context, viewer, topicID, parentID string, after *forum.Cursor, limit, nested int) ([]forum.Reply, error) {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM forum_topics WHERE id = $1 AND deleted_at IS NULL)`,
+		topicID).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("loading topic: %w", err)
+	}
+	if !exists {
+		return nil, noTopic
+	}
+	args := []any{viewer, topicID, limit}
+	where := " WHERE r.topic_id = $2 AND r.parent_id IS NULL"
+	if parentID != "" {
+		args = append(args, parentID)
+		where = " WHERE r.topic_id = $2 AND r.parent_id = $4"
+	}
+	if after != nil {
+		args = append(args, after.At, after.ID)
+		where += fmt.Sprintf(" AND (r.created_at, r.id) > ($%d, $%d::uuid)", len(args)-1, len(args))
+	}
+	rows, err := s.pool.Query(ctx, "SELECT "+replyColumns+replyFrom+where+visible+" ORDER BY r.created_at, r.id LIMIT $3", args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing replies: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Reply, error) { return scanReply(row, viewer) })
+	if err != nil || len(out) == 0 || nested == 0 {
+		return out, err
+	}
+	parents := make([]string, len(out))
+	index := map[string]int{}
+	for i, r := range out {
+		parents[i], index[r.ID] = r.ID, i
+	}
+	rows, err = s.pool.Query(ctx, `SELECT `+strings.ReplaceAll(replyColumns, "$1", "$3")+` FROM unnest($1::text[]::uuid[]) p(id)
+		CROSS JOIN LATERAL (SELECT r.* FROM forum_posts r WHERE r.parent_id = p.id AND (r.deleted_at IS NULL OR r.reply_count > 0)
+			ORDER BY r.created_at, r.id LIMIT $2) r
+		JOIN forum_topics t ON t.id = r.topic_id JOIN users u ON u.id = r.author_id JOIN organizations o ON o.id = u.organization_id
+		ORDER BY r.created_at, r.id`, parents, nested, viewer)
+	if err != nil {
+		return nil, fmt.Errorf("listing nested replies: %w", err)
+	}
+	children, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Reply, error) { return scanReply(row, viewer) })
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range children {
+		i := index[*c.ParentID]
+		out[i].Replies = append(out[i].Replies, c)
+	}
+	return out, nil
+}
+
+// Reply loads one reply (a deleted one as its tombstone).
+func (s *Store) Reply(ctx context.Context, viewer, id string) (forum.Reply, error) {
+	r, err := scanReply(postgres.On(ctx, s.pool).QueryRow(ctx, "SELECT "+replyColumns+replyFrom+
+		" WHERE r.id = $2 AND t.deleted_at IS NULL", viewer, id), viewer)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, noReply
+	}
+	if err != nil {
+		return r, fmt.Errorf("loading reply: %w", err)
+	}
+	return r, nil
+}
+
+// CreateReply stores r and counts it on its topic and parent.
+func (s *Store) CreateReply(ctx context.Context, r forum.StoredReply) error {
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		var locked bool
+		err := tx.QueryRow(ctx, `SELECT is_locked FROM forum_topics WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`,
+			r.TopicID).Scan(&locked)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return noTopic
+		}
+		if err != nil {
+			return fmt.Errorf("loading topic: %w", err)
+		}
+		if locked {
+			return errs.E(errs.Conflict, "the topic is locked")
+		}
+		depth := 0
+		if r.ParentID != nil {
+			err := tx.QueryRow(ctx, `SELECT depth + 1 FROM forum_posts WHERE id = $1 AND topic_id = $2 AND deleted_at IS NULL
+				FOR UPDATE`, *r.ParentID, r.TopicID).Scan(&depth)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return errs.Fields(errs.FieldError{Field: "parentId", Message: "is not a reply of this topic"})
+			}
+			if err != nil {
+				return fmt.Errorf("loading parent reply: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE forum_posts SET reply_count = reply_count + 1 WHERE id = $1`, *r.ParentID); err != nil {
+				return fmt.Errorf("counting reply: %w", err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO forum_posts (id, topic_id, parent_id, author_id, depth, body, body_html,
+			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+			r.ID, r.TopicID, r.ParentID, r.AuthorID, depth, r.Body.Markdown, r.Body.HTML, r.At); err != nil {
+			return fmt.Errorf("storing reply: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE forum_topics SET reply_count = reply_count + 1, last_activity_at = $2 WHERE id = $1`,
+			r.TopicID, r.At); err != nil {
+			return fmt.Errorf("counting reply: %w", err)
+		}
+		return nil
+	})
+}
+
+// UpdateReply replaces a reply's body and marks it edited.
+func (s *Store) UpdateReply(ctx context.Context, id string, body forum.Rendered, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE forum_posts SET body = $2, body_html = $3, updated_at = $4, edited_at = $4
+		WHERE id = $1 AND deleted_at IS NULL`, id, body.Markdown, body.HTML, at)
+	if err != nil {
+		return fmt.Errorf("updating reply: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return noReply
+	}
+	return nil
+}
+
+// DeleteReply makes a reply a tombstone, uncounts it and unmarks it as the best answer.
+func (s *Store) DeleteReply(ctx context.Context, id string, at time.Time) error {
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		var topic string
+		var parent *string
+		err := tx.QueryRow(ctx, `UPDATE forum_posts SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL
+			RETURNING topic_id, parent_id`, id, at).Scan(&topic, &parent)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return noReply
+		}
+		if err != nil {
+			return fmt.Errorf("deleting reply: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE forum_topics SET reply_count = reply_count - 1,
+			best_answer_id = CASE WHEN best_answer_id = $2 THEN NULL ELSE best_answer_id END WHERE id = $1`, topic, id); err != nil {
+			return fmt.Errorf("uncounting reply: %w", err)
+		}
+		if parent != nil {
+			if _, err := tx.Exec(ctx, `UPDATE forum_posts SET reply_count = reply_count - 1 WHERE id = $1`, *parent); err != nil {
+				return fmt.Errorf("uncounting reply: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Like records or removes a like and returns the target's count.
+func (s *Store) Like(ctx context.Context, targetType, id, userID string, on bool, at time.Time) (int, error) {
+	table, missing := "forum_topics", noTopic
+	if targetType == "post" {
+		table, missing = "forum_posts", noReply
+	}
+	var count int
+	err := postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		// The target's row lock orders concurrent likes, so the count stays exact.
+		lock := `SELECT like_count FROM ` + table + ` x WHERE x.id = $1 AND x.deleted_at IS NULL`
+		if targetType == "post" {
+			lock += ` AND EXISTS (SELECT 1 FROM forum_topics t WHERE t.id = x.topic_id AND t.deleted_at IS NULL)`
+		}
+		err := tx.QueryRow(ctx, lock+` FOR UPDATE`, id).Scan(&count)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return missing
+		}
+		if err != nil {
+			return fmt.Errorf("loading %s: %w", targetType, err)
+		}
+		var tag interface{ RowsAffected() int64 }
+		if on {
+			tag, err = tx.Exec(ctx, `INSERT INTO forum_likes (target_type, target_id, user_id, created_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT DO NOTHING`, targetType, id, userID, at)
+		} else {
+			tag, err = tx.Exec(ctx, `DELETE FROM forum_likes WHERE target_type = $1 AND target_id = $2 AND user_id = $3`,
+				targetType, id, userID)
+		}
+		if err != nil {
+			return fmt.Errorf("liking: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		delta := 1
+		if !on {
+			delta = -1
+		}
+		return tx.QueryRow(ctx, `UPDATE `+table+` SET like_count = like_count + $2 WHERE id = $1 RETURNING like_count`,
+			id, delta).Scan(&count)
+	})
+	return count, err
+}
+
+// Bookmark records or removes a bookmark.
+func (s *Store) Bookmark(ctx context.Context, topicID, userID string, on bool, at time.Time) error {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM forum_topics WHERE id = $1 AND deleted_at IS NULL)`,
+		topicID).Scan(&exists); err != nil {
+		return fmt.Errorf("loading topic: %w", err)
+	}
+	if !exists {
+		return noTopic
+	}
+	var err error
+	if on {
+		_, err = s.pool.Exec(ctx, `INSERT INTO forum_bookmarks (user_id, topic_id, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, userID, topicID, at)
+	} else {
+		_, err = s.pool.Exec(ctx, `DELETE FROM forum_bookmarks WHERE user_id = $1 AND topic_id = $2`, userID, topicID)
+	}
+	if err != nil {
+		return fmt.Errorf("bookmarking: %w", err)
+	}
+	return nil
+}
+
+// SetBestAnswer marks a live reply of the topic its best answer.
+func (s *Store) SetBestAnswer(ctx context.Context, topicID, replyID string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE forum_topics t SET best_answer_id = $2, updated_at = $3
+		WHERE t.id = $1 AND t.deleted_at IS NULL
+		  AND EXISTS (SELECT 1 FROM forum_posts r WHERE r.id = $2 AND r.topic_id = t.id AND r.deleted_at IS NULL)`,
+		topicID, replyID, at)
+	if err != nil {
+		return fmt.Errorf("marking best answer: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errs.Fields(errs.FieldError{Field: "replyId", Message: "is not a reply of this topic"})
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/p2psandbox/hub/test/harness"
+	"github.com/p2psandbox/hub/test/seed"
+)
+
+// TestForumJourney: a question is asked in a category, answered by a member of another
+// organization, answered again in a nested reply, liked, marked answered by its author only, and
+// found by the answered filter; others cannot change it; unknown ids answer 404.
+func TestForumJourney(t *testing.T) {
+	env := harness.NewEnv(t)
+	srv := env.Start(t)
+	amal, badr := seed.Founder(t, srv, "amal"), seed.Founder(t, srv, "badr")
+
+	cats := items(t, amal.Do(http.MethodGet, "/api/v1/forum/categories", nil))
+	require.Len(t, cats, 6)
+	assert.Equal(t, "Automation", cats[0]["name"])
+	assert.Equal(t, "الأتمتة", cats[0]["nameAr"])
+
+	res := amal.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{
+		"title": "How to improve production line efficiency using sensors?", "kind": "question",
+		"category": "Automation", "tags": []string{"Sensors", "sensors", "OEE"},
+		"content": "We see **downtime** on line 4.\n\n- vibration\n- heat",
+	})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	topic := res.JSON()
+	id := topic["id"].(string)
+	assert.Equal(t, "Automation", topic["category"])
+	assert.Equal(t, "automation", topic["categoryId"])
+	assert.Equal(t, []any{"sensors", "oee"}, topic["tags"], "tags are lowercased and de-duplicated")
+	assert.Contains(t, topic["contentHtml"], "<strong>downtime</strong>")
+	assert.Equal(t, "We see downtime on line 4. vibration heat", topic["excerpt"])
+	assert.Equal(t, "Sara Al-Faisal", topic["author"])
+	assert.Equal(t, true, topic["isMine"])
+	assert.Equal(t, "/api/v1/forum/topics/"+id, res.Header.Get("Location"))
+
+	// A member of another organization answers; the author answers them in a nested reply.
+	res = badr.Do(http.MethodPost, "/api/v1/forum/topics/"+id+"/replies", map[string]any{"content": "Try vibration sensors on the motors."})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	answer := res.JSON()["id"].(string)
+	res = amal.Do(http.MethodPost, "/api/v1/forum/topics/"+id+"/replies", map[string]any{"content": "Which vendor?", "parentId": answer})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	assert.EqualValues(t, 1, res.JSON()["depth"])
+	res = badr.Do(http.MethodPost, "/api/v1/forum/topics/"+id+"/replies", map[string]any{"content": "x", "parentId": uuid.NewString()})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "a parent of no reply of this topic")
+
+	detail := badr.Do(http.MethodGet, "/api/v1/forum/topics/"+id, nil).JSON()
+	assert.EqualValues(t, 2, detail["replies"])
+	assert.Equal(t, false, detail["isMine"])
+	comments := detail["comments"].([]any)
+	require.Len(t, comments, 1)
+	first := comments[0].(map[string]any)
+	assert.Equal(t, answer, first["id"])
+	assert.EqualValues(t, 1, first["replyCount"])
+	require.Len(t, first["replies"], 1)
+	assert.Equal(t, "Which vendor?", first["replies"].([]any)[0].(map[string]any)["content"])
+
+	// Likes: once per user, with the viewer's own state.
+	for range 2 {
+		res = badr.Do(http.MethodPut, "/api/v1/forum/topics/"+id+"/like", nil)
+		require.Equal(t, http.StatusOK, res.Status, res.String())
+		assert.EqualValues(t, 1, res.JSON()["likes"])
+	}
+	assert.Equal(t, true, badr.Do(http.MethodGet, "/api/v1/forum/topics/"+id, nil).JSON()["likedByMe"])
+	assert.Equal(t, false, amal.Do(http.MethodGet, "/api/v1/forum/topics/"+id, nil).JSON()["likedByMe"])
+	res = amal.Do(http.MethodPut, "/api/v1/forum/replies/"+answer+"/like", nil)
+	assert.EqualValues(t, 1, res.JSON()["likes"])
+	res = amal.Do(http.MethodDelete, "/api/v1/forum/replies/"+answer+"/like", nil)
+	assert.EqualValues(t, 0, res.JSON()["likes"])
+
+	// Only the author marks the best answer, and edits or deletes the topic.
+	res = badr.Do(http.MethodPut, "/api/v1/forum/topics/"+id+"/best-answer", map[string]any{"replyId": answer})
+	assert.Equal(t, http.StatusForbidden, res.Status, res.String())
+	res = badr.Do(http.MethodPatch, "/api/v1/forum/topics/"+id, map[string]any{"title": "Hijacked title"})
+	assert.Equal(t, http.StatusForbidden, res.Status)
+	res = badr.Do(http.MethodDelete, "/api/v1/forum/topics/"+id, nil)
+	assert.Equal(t, http.StatusForbidden, res.Status)
+	res = amal.Do(http.MethodPut, "/api/v1/forum/topics/"+id+"/best-answer", map[string]any{"replyId": answer})
+	require.Equal(t, http.StatusOK, res.Status, res.String())
+	assert.Equal(t, true, res.JSON()["hasBestAnswer"])
+	assert.Equal(t, answer, res.JSON()["bestAnswerId"])
+	assert.Equal(t, true, res.JSON()["comments"].([]any)[0].(map[string]any)["isBestAnswer"])
+
+	listed := func(c seed.Account, query string) []string {
+		var out []string
+		for _, it := range items(t, c.Do(http.MethodGet, "/api/v1/forum/topics"+query, nil)) {
+			out = append(out, it["id"].(string))
+		}
+		return out
+	}
+	assert.Contains(t, listed(badr, "?answered=true"), id)
+	assert.NotContains(t, listed(badr, "?answered=false"), id)
+	assert.Contains(t, listed(badr, "?category=automation"), id)
+	assert.NotContains(t, listed(badr, "?category=maintenance"), id)
+	assert.Contains(t, listed(badr, "?tag=OEE"), id)
+	assert.Contains(t, listed(badr, "?sort=liked"), id)
+	assert.NotContains(t, listed(badr, "?bookmarked=true"), id)
+	require.Equal(t, http.StatusOK, badr.Do(http.MethodPut, "/api/v1/forum/topics/"+id+"/bookmark", nil).Status)
+	assert.Equal(t, []string{id}, listed(badr, "?bookmarked=true"))
+
+	// The author edits: marked edited, rendered again.
+	res = amal.Do(http.MethodPatch, "/api/v1/forum/topics/"+id, map[string]any{"content": "Now with _emphasis_."})
+	require.Equal(t, http.StatusOK, res.Status, res.String())
+	assert.NotNil(t, res.JSON()["editedAt"])
+	assert.Contains(t, res.JSON()["contentHtml"], "<em>emphasis</em>")
+
+	// A deleted reply with replies stays as a tombstone; the best answer goes with it.
+	require.Equal(t, http.StatusForbidden, amal.Do(http.MethodDelete, "/api/v1/forum/replies/"+answer, nil).Status)
+	require.Equal(t, http.StatusNoContent, badr.Do(http.MethodDelete, "/api/v1/forum/replies/"+answer, nil).Status)
+	detail = amal.Do(http.MethodGet, "/api/v1/forum/topics/"+id, nil).JSON()
+	assert.Equal(t, false, detail["hasBestAnswer"])
+	tomb := detail["comments"].([]any)[0].(map[string]any)
+	assert.Equal(t, true, tomb["isDeleted"])
+	assert.Equal(t, "", tomb["content"])
+	assert.Equal(t, "", tomb["author"])
+	assert.Len(t, tomb["replies"], 1, "its replies still read")
+
+	// Unknown ids, and ids that are not ids, answer 404 everywhere.
+	for _, bad := range []string{uuid.NewString(), "not-an-id"} {
+		for _, req := range []struct{ method, path string }{
+			{http.MethodGet, "/api/v1/forum/topics/" + bad},
+			{http.MethodPut, "/api/v1/forum/topics/" + bad + "/like"},
+			{http.MethodPut, "/api/v1/forum/replies/" + bad + "/like"},
+			{http.MethodPut, "/api/v1/forum/topics/" + bad + "/bookmark"},
+			{http.MethodGet, "/api/v1/forum/topics/" + bad + "/replies"},
+			{http.MethodDelete, "/api/v1/forum/replies/" + bad},
+		} {
+			res := amal.Do(req.method, req.path, nil)
+			assert.Equal(t, http.StatusNotFound, res.Status, "%s %s: %s", req.method, req.path, res)
+		}
+	}
+
+	// Deleting the topic takes it out of every list and its count out of its category.
+	require.Equal(t, http.StatusNoContent, amal.Do(http.MethodDelete, "/api/v1/forum/topics/"+id, nil).Status)
+	assert.Equal(t, http.StatusNotFound, badr.Do(http.MethodGet, "/api/v1/forum/topics/"+id, nil).Status)
+	assert.NotContains(t, listed(badr, ""), id)
+	assert.EqualValues(t, 0, items(t, amal.Do(http.MethodGet, "/api/v1/forum/categories", nil))[0]["topicCount"])
+}
+
+// TestForumRefusesBadPostsAndNeutralisesXSS: what a post must be, and markup that could run never
+// survives rendering.
+func TestForumRefusesBadPostsAndNeutralisesXSS(t *testing.T) {
+	env := harness.NewEnv(t)
+	srv := env.Start(t)
+	amal := seed.Founder(t, srv, "xss")
+
+	for name, body := range map[string]map[string]any{
+		"short title":      {"title": "Hey", "content": "body"},
+		"no content":       {"title": "A good title", "content": "  "},
+		"unknown category": {"title": "A good title", "content": "body", "category": "cooking"},
+		"unknown kind":     {"title": "A good title", "content": "body", "kind": "poll"},
+		"too many tags":    {"title": "A good title", "content": "body", "tags": []string{"a", "b", "c", "d", "e", "f"}},
+	} {
+		res := amal.Do(http.MethodPost, "/api/v1/forum/topics", body)
+		assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s: %s", name, res)
+	}
+
+	corpus := strings.Join([]string{
+		`<script>alert(1)</script>`,
+		`[click](javascript:alert(1))`,
+		`<img src=x onerror=alert(1)>`,
+		`![x](javascript:alert(1))`,
+		`<svg onload=alert(1)><circle/></svg>`,
+		`<a href="data:text/html;base64,PHNjcmlwdD4=">data</a>`,
+		`<iframe src="https://evil.example"></iframe>`,
+		`<div style="background:url(javascript:alert(1))">styled</div>`,
+		`[ok](https://example.com)`,
+	}, "\n\n")
+	res := amal.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": "Hostile markup", "content": corpus})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	html := strings.ToLower(res.JSON()["contentHtml"].(string))
+	for _, bad := range []string{"<script", "javascript:", "onerror", "onload", "<svg", "<iframe", "data:text/html", "style="} {
+		assert.NotContains(t, html, bad)
+	}
+	assert.Contains(t, html, `href="https://example.com"`, "safe links survive")
+	assert.Contains(t, html, `rel="nofollow`)
+	assert.Equal(t, corpus, res.JSON()["content"], "the Markdown is kept as written, for editing")
+}
