@@ -29,21 +29,9 @@ func (*Area) OpenAPI() []byte { return openAPI }
 
 // Register builds the forum service and mounts its routes.
 func (*Area) Register(_ context.Context, h *area.Host) error {
-	svc := forum.NewService(forumdb.New(h.Pool), Renderer{MD: markdown.New()})
+	svc := forum.NewService(forumdb.New(h.Pool), forum.Markdown{MD: markdown.New()})
 	if h.REST != nil {
 		mountREST(h.REST, svc)
 	}
 	return nil
-}
-
-// Renderer renders posts with platform/markdown.
-type Renderer struct{ MD *markdown.Renderer }
-
-// Render implements forum.Renderer.
-func (r Renderer) Render(src string) (forum.Rendered, error) {
-	html, text, err := r.MD.Render(src)
-	if err != nil {
-		return forum.Rendered{}, err
-	}
-	return forum.Rendered{Markdown: src, HTML: html, Excerpt: markdown.Excerpt(text, forum.ExcerptLen)}, nil
 }

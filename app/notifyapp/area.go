@@ -11,6 +11,7 @@ import (
 	"github.com/p2psandbox/hub/app/area"
 	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/domain/event"
+	"github.com/p2psandbox/hub/domain/forum"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/messaging"
 	"github.com/p2psandbox/hub/domain/notify"
@@ -97,11 +98,48 @@ func Subscribe(bus *events.Bus, svc Notifier, gather time.Duration) {
 		}
 		return nil
 	})
+	events.On(sub, func(ctx context.Context, batch []events.Recorded[forum.ReplyPosted]) error {
+		return svc.NotifyMany(ctx, ReplyNotifications(batch))
+	})
+	events.On(sub, func(ctx context.Context, batch []events.Recorded[forum.BestAnswerMarked]) error {
+		var out []notify.Event
+		for _, r := range batch {
+			e := r.Event
+			out = append(out, notify.Event{
+				Type: notify.TypeBestAnswer, RecipientID: e.ReplyAuthorID, ActorID: e.MarkedBy,
+				TargetType: "forum_topic", TargetID: e.TopicID, Data: map[string]any{"title": e.TopicTitle, "replyId": e.ReplyID},
+			})
+		}
+		return svc.NotifyMany(ctx, out)
+	})
 	events.Listen(bus, func(ctx context.Context, e messaging.ConversationRead) {
 		if err := svc.MarkTargetRead(ctx, e.UserID, "conversation", e.ConversationID); err != nil {
 			bus.Log().WarnContext(ctx, "clearing message notifications", "user", e.UserID, "err", err)
 		}
 	})
+}
+
+// ReplyNotifications tells the author of the topic and the author of the reply replied to (each
+// once per reply, never the replier): replies to one topic fold into one unread notification per
+// person, as Discourse does.
+func ReplyNotifications(batch []events.Recorded[forum.ReplyPosted]) []notify.Event {
+	var out []notify.Event
+	for _, r := range batch {
+		e := r.Event
+		told := map[string]bool{e.AuthorID: true}
+		for _, to := range []string{e.ParentAuthorID, e.TopicAuthorID} {
+			if to == "" || told[to] {
+				continue
+			}
+			told[to] = true
+			out = append(out, notify.Event{
+				Type: notify.TypeReply, RecipientID: to, ActorID: e.AuthorID,
+				TargetType: "forum_topic", TargetID: e.TopicID, GroupKey: "forum_topic:" + e.TopicID,
+				Data: map[string]any{"title": e.TopicTitle, "preview": e.Excerpt, "replyId": e.ReplyID},
+			})
+		}
+	}
+	return out
 }
 
 // MessageNotifications folds a batch of sent messages into one notification per recipient and

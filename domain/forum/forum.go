@@ -13,6 +13,7 @@ import (
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/ids"
 	"github.com/p2psandbox/hub/domain/page"
+	"github.com/p2psandbox/hub/platform/markdown"
 )
 
 // Kinds of topic.
@@ -165,16 +166,17 @@ type Store interface {
 	// first nested replies.
 	Replies(ctx context.Context, viewer, topicID, parentID string, after *Cursor, limit, nested int) ([]Reply, error)
 	Reply(ctx context.Context, viewer, id string) (Reply, error)
-	// CreateReply stores r and counts it on the topic and its parent; a locked or deleted topic,
-	// or a parent of another topic, answers errs.NotFound or errs.Conflict.
+	// CreateReply stores r, counts it on the topic and its parent and records ReplyPosted; a
+	// locked or deleted topic, or a parent of another topic, answers errs.NotFound or errs.Conflict.
 	CreateReply(ctx context.Context, r StoredReply) error
 	UpdateReply(ctx context.Context, id string, body Rendered, at time.Time) error
 	DeleteReply(ctx context.Context, id string, at time.Time) error
 	// Like records or removes the viewer's like of a topic or reply and returns its count.
 	Like(ctx context.Context, targetType, id, userID string, on bool, at time.Time) (int, error)
 	Bookmark(ctx context.Context, topicID, userID string, on bool, at time.Time) error
-	// SetBestAnswer marks replyID (a reply of the topic) the topic's best answer.
-	SetBestAnswer(ctx context.Context, topicID, replyID string, at time.Time) error
+	// SetBestAnswer marks replyID (a reply of the topic) the topic's best answer, recording
+	// BestAnswerMarked when it changed.
+	SetBestAnswer(ctx context.Context, topicID, replyID, by string, at time.Time) error
 }
 
 // StoredTopic is a new topic as stored.
@@ -213,6 +215,18 @@ type Cursor struct {
 // Renderer turns Markdown into sanitized HTML.
 type Renderer interface {
 	Render(markdown string) (Rendered, error)
+}
+
+// Markdown renders posts with platform/markdown.
+type Markdown struct{ MD *markdown.Renderer }
+
+// Render implements Renderer.
+func (m Markdown) Render(src string) (Rendered, error) {
+	html, text, err := m.MD.Render(src)
+	if err != nil {
+		return Rendered{}, err
+	}
+	return Rendered{Markdown: src, HTML: html, Excerpt: markdown.Excerpt(text, ExcerptLen)}, nil
 }
 
 // Service is the forum's rules.
@@ -523,7 +537,7 @@ func (s *Service) MarkBestAnswer(ctx context.Context, p identity.Principal, topi
 	if !ids.Valid(replyID) {
 		return Topic{}, errs.Fields(errs.FieldError{Field: "replyId", Message: "is not a reply of this topic"})
 	}
-	if err := s.store.SetBestAnswer(ctx, topicID, replyID, s.now().UTC()); err != nil {
+	if err := s.store.SetBestAnswer(ctx, topicID, replyID, p.UserID, s.now().UTC()); err != nil {
 		return Topic{}, err
 	}
 	return s.Topic(ctx, p, topicID)

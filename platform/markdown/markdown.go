@@ -1,5 +1,5 @@
 // Package markdown renders what users write (CommonMark with tables, strikethrough, autolinks and
-// task lists) to HTML that is safe to put in a page: goldmark renders, bluemonday's user-content
+// task lists) to HTML that is safe to put in a page: goldmark renders (leaving raw HTML out), bluemonday's user-content
 // policy removes what could run (scripts, event handlers, javascript: and data: links, SVG,
 // styles) and marks links nofollow and new-tab. It also gives the plain text, for excerpts and
 // search.
@@ -32,7 +32,7 @@ func New() *Renderer {
 	p.AddTargetBlankToFullyQualifiedLinks(true)
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[a-zA-Z0-9_+-]+$`)).OnElements("code")
 	p.AllowAttrs("type", "checked", "disabled").OnElements("input")
-	// Raw HTML in the source is escaped by goldmark (no WithUnsafe): the sanitizer is the second
+	// Raw HTML in the source is left out by goldmark (no WithUnsafe): the sanitizer is the second
 	// line, for what Markdown itself produces (links and images with hostile URLs).
 	return &Renderer{
 		md:     goldmark.New(goldmark.WithExtensions(extension.GFM)),

@@ -53,6 +53,16 @@ func TestForumJourney(t *testing.T) {
 	res = badr.Do(http.MethodPost, "/api/v1/forum/topics/"+id+"/replies", map[string]any{"content": "x", "parentId": uuid.NewString()})
 	assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "a parent of no reply of this topic")
 
+	// The topic's author hears of the answer, the answerer of the reply to it; nobody of their own.
+	unreadReaches(t, amal.Client, 1)
+	unreadReaches(t, badr.Client, 1)
+	note := items(t, badr.Do(http.MethodGet, "/api/v1/notifications", nil))[0]
+	assert.Equal(t, "reply", note["type"])
+	assert.Equal(t, "forum_topic", note["targetType"])
+	assert.Equal(t, id, note["targetId"])
+	assert.Equal(t, "How to improve production line efficiency using sensors?", note["data"].(map[string]any)["title"])
+	assert.Equal(t, "Which vendor?", note["data"].(map[string]any)["preview"])
+
 	detail := badr.Do(http.MethodGet, "/api/v1/forum/topics/"+id, nil).JSON()
 	assert.EqualValues(t, 2, detail["replies"])
 	assert.Equal(t, false, detail["isMine"])
@@ -89,6 +99,13 @@ func TestForumJourney(t *testing.T) {
 	assert.Equal(t, true, res.JSON()["hasBestAnswer"])
 	assert.Equal(t, answer, res.JSON()["bestAnswerId"])
 	assert.Equal(t, true, res.JSON()["comments"].([]any)[0].(map[string]any)["isBestAnswer"])
+	require.Equal(t, http.StatusOK, amal.Do(http.MethodPut, "/api/v1/forum/topics/"+id+"/best-answer", map[string]any{"replyId": answer}).Status)
+	unreadReaches(t, badr.Client, 2)
+	var types []string
+	for _, n := range items(t, badr.Do(http.MethodGet, "/api/v1/notifications", nil)) {
+		types = append(types, n["type"].(string))
+	}
+	assert.Equal(t, []string{"best_answer", "reply"}, types, "marked once, however often it is marked")
 
 	listed := func(c seed.Account, query string) []string {
 		var out []string

@@ -14,6 +14,7 @@ import (
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/forum"
+	"github.com/p2psandbox/hub/platform/outbox"
 	"github.com/p2psandbox/hub/platform/postgres"
 )
 
@@ -327,8 +328,9 @@ func (s *Store) Reply(ctx context.Context, viewer, id string) (forum.Reply, erro
 func (s *Store) CreateReply(ctx context.Context, r forum.StoredReply) error {
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
 		var locked bool
-		err := tx.QueryRow(ctx, `SELECT is_locked FROM forum_topics WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`,
-			r.TopicID).Scan(&locked)
+		ev := forum.ReplyPosted{ReplyID: r.ID, TopicID: r.TopicID, AuthorID: r.AuthorID, Excerpt: r.Body.Excerpt}
+		err := tx.QueryRow(ctx, `SELECT is_locked, title, author_id FROM forum_topics WHERE id = $1 AND deleted_at IS NULL
+			FOR UPDATE`, r.TopicID).Scan(&locked, &ev.TopicTitle, &ev.TopicAuthorID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return noTopic
 		}
@@ -340,8 +342,8 @@ func (s *Store) CreateReply(ctx context.Context, r forum.StoredReply) error {
 		}
 		depth := 0
 		if r.ParentID != nil {
-			err := tx.QueryRow(ctx, `SELECT depth + 1 FROM forum_posts WHERE id = $1 AND topic_id = $2 AND deleted_at IS NULL
-				FOR UPDATE`, *r.ParentID, r.TopicID).Scan(&depth)
+			err := tx.QueryRow(ctx, `SELECT depth + 1, author_id FROM forum_posts WHERE id = $1 AND topic_id = $2
+				AND deleted_at IS NULL FOR UPDATE`, *r.ParentID, r.TopicID).Scan(&depth, &ev.ParentAuthorID)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return errs.Fields(errs.FieldError{Field: "parentId", Message: "is not a reply of this topic"})
 			}
@@ -361,8 +363,21 @@ func (s *Store) CreateReply(ctx context.Context, r forum.StoredReply) error {
 			r.TopicID, r.At); err != nil {
 			return fmt.Errorf("counting reply: %w", err)
 		}
-		return nil
+		return record(ctx, tx, ev)
 	})
+}
+
+// record stores events in the event log, in tx.
+func record(ctx context.Context, tx pgx.Tx, evs ...outbox.Named) error {
+	recs := make([]outbox.Record, len(evs))
+	for i, e := range evs {
+		r, err := outbox.Encode(e)
+		if err != nil {
+			return err
+		}
+		recs[i] = r
+	}
+	return outbox.Add(ctx, tx, recs...)
 }
 
 // UpdateReply replaces a reply's body and marks it edited.
@@ -471,17 +486,27 @@ func (s *Store) Bookmark(ctx context.Context, topicID, userID string, on bool, a
 	return nil
 }
 
-// SetBestAnswer marks a live reply of the topic its best answer.
-func (s *Store) SetBestAnswer(ctx context.Context, topicID, replyID string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE forum_topics t SET best_answer_id = $2, updated_at = $3
-		WHERE t.id = $1 AND t.deleted_at IS NULL
-		  AND EXISTS (SELECT 1 FROM forum_posts r WHERE r.id = $2 AND r.topic_id = t.id AND r.deleted_at IS NULL)`,
-		topicID, replyID, at)
-	if err != nil {
-		return fmt.Errorf("marking best answer: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return errs.Fields(errs.FieldError{Field: "replyId", Message: "is not a reply of this topic"})
-	}
-	return nil
+// SetBestAnswer marks a live reply of the topic its best answer; marking another records it.
+func (s *Store) SetBestAnswer(ctx context.Context, topicID, replyID, by string, at time.Time) error {
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		ev := forum.BestAnswerMarked{TopicID: topicID, ReplyID: replyID, MarkedBy: by}
+		var before *string
+		err := tx.QueryRow(ctx, `SELECT t.title, t.best_answer_id, r.author_id FROM forum_topics t
+			JOIN forum_posts r ON r.id = $2 AND r.topic_id = t.id AND r.deleted_at IS NULL
+			WHERE t.id = $1 AND t.deleted_at IS NULL FOR UPDATE OF t`, topicID, replyID).Scan(&ev.TopicTitle, &before, &ev.ReplyAuthorID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errs.Fields(errs.FieldError{Field: "replyId", Message: "is not a reply of this topic"})
+		}
+		if err != nil {
+			return fmt.Errorf("loading best answer: %w", err)
+		}
+		if before != nil && *before == replyID {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE forum_topics SET best_answer_id = $2, updated_at = $3 WHERE id = $1`,
+			topicID, replyID, at); err != nil {
+			return fmt.Errorf("marking best answer: %w", err)
+		}
+		return record(ctx, tx, ev)
+	})
 }
