@@ -7,9 +7,12 @@ import (
 	_ "embed"
 
 	"github.com/p2psandbox/hub/app/area"
+	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/domain/forum"
 	"github.com/p2psandbox/hub/domain/forum/forumdb"
+	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/platform/markdown"
+	"github.com/p2psandbox/hub/realtime"
 )
 
 //go:embed openapi.yaml
@@ -29,9 +32,43 @@ func (*Area) OpenAPI() []byte { return openAPI }
 
 // Register builds the forum service and mounts its routes.
 func (*Area) Register(_ context.Context, h *area.Host) error {
-	svc := forum.NewService(forumdb.New(h.Pool), forum.Markdown{MD: markdown.New()})
+	svc := forum.NewService(forumdb.New(h.Pool), forum.Markdown{MD: markdown.New()}, h.Events)
 	if h.REST != nil {
 		mountREST(h.REST, svc)
 	}
+	if h.Hub != nil {
+		// Any signed-in user may follow a topic that exists.
+		h.Hub.AllowJoin(realtime.KindTopic, realtime.JoinFunc(func(ctx context.Context, p identity.Principal, id string) error {
+			_, err := svc.Topic(ctx, p, id)
+			return err
+		}))
+	}
+	bridge(h.Events, h.Sockets)
 	return nil
+}
+
+// Socket events to a topic's room (docs/realtime.md).
+const (
+	EventPostNew      = "post:new"
+	EventPostUpdated  = "post:updated"
+	EventPostDeleted  = "post:deleted"
+	EventTopicUpdated = "topic:updated"
+)
+
+// bridge pushes the forum's live changes to the rooms of their topics, best effort: a client
+// that missed one refetches the topic.
+func bridge(bus *events.Bus, sockets realtime.Sockets) {
+	emit := func(ctx context.Context, topicID, name string, payload any) {
+		if err := sockets.Emit(ctx, realtime.TopicRoom(topicID), name, payload); err != nil {
+			bus.Log().WarnContext(ctx, "pushing a forum change", "topic", topicID, "event", name, "err", err)
+		}
+	}
+	events.Listen(bus, func(ctx context.Context, e forum.PostChanged) {
+		name := map[string]string{forum.PostNew: EventPostNew, forum.PostUpdated: EventPostUpdated,
+			forum.PostDeleted: EventPostDeleted}[e.Change]
+		emit(ctx, e.Reply.TopicID, name, map[string]any{"reply": e.Reply})
+	})
+	events.Listen(bus, func(ctx context.Context, e forum.TopicChanged) {
+		emit(ctx, e.Topic.ID, EventTopicUpdated, map[string]any{"topic": e.Topic, "deleted": e.Deleted})
+	})
 }

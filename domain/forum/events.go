@@ -28,3 +28,33 @@ type BestAnswerMarked struct {
 
 func (BestAnswerMarked) EventName() string     { return "forum.best_answer_marked" }
 func (e BestAnswerMarked) AggregateID() string { return e.TopicID }
+
+// Live changes, published to this process's listeners after the commit (socket pushes to the
+// topic's room); not recorded. What they carry is the same for every viewer: likedByMe,
+// bookmarkedByMe and isMine are false.
+
+// Post changes: a reply was posted, edited or deleted.
+const (
+	PostNew     = "new"
+	PostUpdated = "updated"
+	PostDeleted = "deleted"
+)
+
+// PostChanged: a reply of a topic was posted, edited or deleted (Reply is then its tombstone).
+type PostChanged struct {
+	Change string `json:"change"`
+	Reply  Reply  `json:"reply"`
+}
+
+func (PostChanged) EventName() string     { return "forum.post_changed" }
+func (e PostChanged) AggregateID() string { return e.Reply.TopicID }
+
+// TopicChanged: a topic's title, body, counters, best answer or state changed, or it was
+// deleted.
+type TopicChanged struct {
+	Topic   Topic `json:"topic"`
+	Deleted bool  `json:"deleted"`
+}
+
+func (TopicChanged) EventName() string     { return "forum.topic_changed" }
+func (e TopicChanged) AggregateID() string { return e.Topic.ID }

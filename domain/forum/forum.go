@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/event"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/ids"
 	"github.com/p2psandbox/hub/domain/page"
@@ -233,12 +234,37 @@ func (m Markdown) Render(src string) (Rendered, error) {
 type Service struct {
 	store  Store
 	render Renderer
+	events event.Publisher
 	now    func() time.Time
 }
 
-// NewService returns the forum service.
-func NewService(store Store, render Renderer) *Service {
-	return &Service{store: store, render: render, now: time.Now}
+// NewService returns the forum service; events hears the live changes (nil: nobody).
+func NewService(store Store, render Renderer, events event.Publisher) *Service {
+	if events == nil {
+		events = event.Discard{}
+	}
+	return &Service{store: store, render: render, events: events, now: time.Now}
+}
+
+// announce publishes a change of the topic (as anyone sees it) after the fact.
+func (s *Service) announce(ctx context.Context, topicID string, posts ...PostChanged) {
+	var evs []event.Event
+	for _, p := range posts {
+		p.Reply.LikedByMe, p.Reply.IsMine = false, false
+		evs = append(evs, p)
+	}
+	t, err := s.store.Topic(ctx, "", topicID)
+	if err == nil {
+		t.Content, t.ContentHTML = "", ""
+		evs = append(evs, TopicChanged{Topic: public(t)})
+	}
+	s.events.Publish(ctx, evs...)
+}
+
+// public is t as every viewer sees it.
+func public(t Topic) Topic {
+	t.LikedByMe, t.BookmarkedByMe, t.IsMine = false, false, false
+	return t
 }
 
 // Categories lists the categories with their topic counts.
@@ -387,15 +413,22 @@ func (s *Service) UpdateTopic(ctx context.Context, p identity.Principal, id stri
 	if err := s.store.UpdateTopic(ctx, id, st); err != nil {
 		return Topic{}, err
 	}
+	s.announce(ctx, id)
 	return s.Topic(ctx, p, id)
 }
 
 // DeleteTopic deletes p's own topic (it stays stored, out of every list).
 func (s *Service) DeleteTopic(ctx context.Context, p identity.Principal, id string) error {
-	if _, err := s.own(ctx, p, id); err != nil {
+	t, err := s.own(ctx, p, id)
+	if err != nil {
 		return err
 	}
-	return s.store.DeleteTopic(ctx, id, s.now().UTC())
+	if err := s.store.DeleteTopic(ctx, id, s.now().UTC()); err != nil {
+		return err
+	}
+	t.Content, t.ContentHTML = "", ""
+	s.events.Publish(ctx, TopicChanged{Topic: public(t), Deleted: true})
+	return nil
 }
 
 // own loads a topic that p wrote: someone else's is errs.Forbidden.
@@ -459,7 +492,12 @@ func (s *Service) Reply(ctx context.Context, p identity.Principal, topicID strin
 	if err := s.store.CreateReply(ctx, r); err != nil {
 		return Reply{}, err
 	}
-	return s.store.Reply(ctx, p.UserID, r.ID)
+	stored, err := s.store.Reply(ctx, p.UserID, r.ID)
+	if err != nil {
+		return Reply{}, err
+	}
+	s.announce(ctx, topicID, PostChanged{Change: PostNew, Reply: stored})
+	return stored, nil
 }
 
 // EditReply changes p's own reply.
@@ -477,15 +515,32 @@ func (s *Service) EditReply(ctx context.Context, p identity.Principal, id, conte
 	if err := s.store.UpdateReply(ctx, id, body, s.now().UTC()); err != nil {
 		return Reply{}, err
 	}
-	return s.store.Reply(ctx, p.UserID, id)
+	stored, err := s.store.Reply(ctx, p.UserID, id)
+	if err != nil {
+		return Reply{}, err
+	}
+	s.events.Publish(ctx, PostChanged{Change: PostUpdated, Reply: withoutViewer(stored)})
+	return stored, nil
 }
 
 // DeleteReply deletes p's own reply; it stays as a tombstone in the thread.
 func (s *Service) DeleteReply(ctx context.Context, p identity.Principal, id string) error {
-	if _, err := s.ownReply(ctx, p, id); err != nil {
+	r, err := s.ownReply(ctx, p, id)
+	if err != nil {
 		return err
 	}
-	return s.store.DeleteReply(ctx, id, s.now().UTC())
+	if err := s.store.DeleteReply(ctx, id, s.now().UTC()); err != nil {
+		return err
+	}
+	tomb := Reply{ID: r.ID, TopicID: r.TopicID, ParentID: r.ParentID, Depth: r.Depth, IsDeleted: true,
+		ReplyCount: r.ReplyCount, CreatedAt: r.CreatedAt, UpdatedAt: s.now().UTC(), Replies: []Reply{}}
+	s.announce(ctx, r.TopicID, PostChanged{Change: PostDeleted, Reply: tomb})
+	return nil
+}
+
+func withoutViewer(r Reply) Reply {
+	r.LikedByMe, r.IsMine = false, false
+	return r
 }
 
 func (s *Service) ownReply(ctx context.Context, p identity.Principal, id string) (Reply, error) {
@@ -511,7 +566,16 @@ func (s *Service) Like(ctx context.Context, p identity.Principal, targetType, id
 	if !ids.Valid(id) {
 		return 0, errs.E(errs.NotFound, "no such %s", noun(targetType))
 	}
-	return s.store.Like(ctx, targetType, id, p.UserID, on, s.now().UTC())
+	n, err := s.store.Like(ctx, targetType, id, p.UserID, on, s.now().UTC())
+	if err != nil {
+		return 0, err
+	}
+	if targetType == "topic" {
+		s.announce(ctx, id)
+	} else if r, err := s.store.Reply(ctx, "", id); err == nil {
+		s.events.Publish(ctx, PostChanged{Change: PostUpdated, Reply: withoutViewer(r)})
+	}
+	return n, nil
 }
 
 // Bookmark bookmarks (on) or forgets a topic for p.
@@ -540,6 +604,7 @@ func (s *Service) MarkBestAnswer(ctx context.Context, p identity.Principal, topi
 	if err := s.store.SetBestAnswer(ctx, topicID, replyID, p.UserID, s.now().UTC()); err != nil {
 		return Topic{}, err
 	}
+	s.announce(ctx, topicID)
 	return s.Topic(ctx, p, topicID)
 }
 

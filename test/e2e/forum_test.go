@@ -1,14 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/p2psandbox/hub/realtime/sioclient"
 	"github.com/p2psandbox/hub/test/harness"
 	"github.com/p2psandbox/hub/test/seed"
 )
@@ -201,4 +204,63 @@ func TestForumRefusesBadPostsAndNeutralisesXSS(t *testing.T) {
 	assert.Contains(t, html, `href="https://example.com"`, "safe links survive")
 	assert.Contains(t, html, `rel="nofollow`)
 	assert.Equal(t, corpus, res.JSON()["content"], "the Markdown is kept as written, for editing")
+}
+
+// TestForumTopicRoomIsLive: viewers who joined a topic's room hear new, edited and deleted
+// replies and the topic's counters change, on two nodes; a topic that does not exist cannot be
+// joined.
+func TestForumTopicRoomIsLive(t *testing.T) {
+	env := harness.NewEnv(t)
+	nodes := []*harness.Server{env.Start(t), env.Start(t)}
+	amal, badr := seed.Founder(t, nodes[0], "live-a"), seed.Founder(t, nodes[1], "live-b")
+	res := amal.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": "Live thread", "content": "Who is watching?"})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	id := res.JSON()["id"].(string)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	join := func(c *sioclient.Client, room string) map[string]any {
+		ack, err := c.EmitWithAck(ctx, "room:join", map[string]any{"room": room})
+		require.NoError(t, err)
+		require.NotEmpty(t, ack)
+		return ack[0].(map[string]any)
+	}
+	viewers := []*sioclient.Client{socket(t, nodes[0], amal.AccessToken), socket(t, nodes[1], badr.AccessToken)}
+	for _, v := range viewers {
+		assert.Equal(t, true, join(v, "topic:"+id)["ok"])
+	}
+	assert.Equal(t, false, join(viewers[1], "topic:"+uuid.NewString())["ok"], "an unknown topic cannot be joined")
+
+	res = badr.Do(http.MethodPost, "/api/v1/forum/topics/"+id+"/replies", map[string]any{"content": "Me, from another node."})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	reply := res.JSON()["id"].(string)
+	for i, v := range viewers {
+		ev, err := v.Next(ctx, "post:new")
+		require.NoError(t, err, "viewer %d", i)
+		r := ev.Args[0].(map[string]any)["reply"].(map[string]any)
+		assert.Equal(t, reply, r["id"])
+		assert.Equal(t, "Me, from another node.", r["content"])
+		assert.Equal(t, false, r["isMine"], "pushes carry nobody's own view")
+		ev, err = v.Next(ctx, "topic:updated")
+		require.NoError(t, err, "viewer %d", i)
+		assert.EqualValues(t, 1, ev.Args[0].(map[string]any)["topic"].(map[string]any)["replies"])
+	}
+
+	require.Equal(t, http.StatusOK, amal.Do(http.MethodPut, "/api/v1/forum/topics/"+id+"/like", nil).Status)
+	ev, err := viewers[1].Next(ctx, "topic:updated")
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, ev.Args[0].(map[string]any)["topic"].(map[string]any)["likes"])
+
+	require.Equal(t, http.StatusOK, badr.Do(http.MethodPatch, "/api/v1/forum/replies/"+reply, map[string]any{"content": "Edited."}).Status)
+	ev, err = viewers[0].Next(ctx, "post:updated")
+	require.NoError(t, err)
+	assert.Equal(t, "Edited.", ev.Args[0].(map[string]any)["reply"].(map[string]any)["content"])
+
+	require.Equal(t, http.StatusNoContent, badr.Do(http.MethodDelete, "/api/v1/forum/replies/"+reply, nil).Status)
+	ev, err = viewers[0].Next(ctx, "post:deleted")
+	require.NoError(t, err)
+	gone := ev.Args[0].(map[string]any)["reply"].(map[string]any)
+	assert.Equal(t, reply, gone["id"])
+	assert.Equal(t, true, gone["isDeleted"])
+	assert.Equal(t, "", gone["content"])
 }

@@ -86,11 +86,11 @@ func tags(t []string) []string {
 	return t
 }
 
-// topicColumns are a topic's columns; $1 is the viewer.
+// topicColumns are a topic's columns; $1 is the viewer (empty for nobody's view).
 const topicColumns = `t.id, t.title, t.kind, c.name_en, t.category_id, t.tags, t.excerpt, t.reply_count, t.view_count,
 	t.like_count, t.is_pinned, t.is_locked, t.best_answer_id, t.created_at, t.updated_at, t.edited_at, t.last_activity_at,
-	EXISTS (SELECT 1 FROM forum_likes l WHERE l.target_type = 'topic' AND l.target_id = t.id AND l.user_id = $1),
-	EXISTS (SELECT 1 FROM forum_bookmarks b WHERE b.topic_id = t.id AND b.user_id = $1), ` + author
+	EXISTS (SELECT 1 FROM forum_likes l WHERE l.target_type = 'topic' AND l.target_id = t.id AND l.user_id = nullif($1::text, '')::uuid),
+	EXISTS (SELECT 1 FROM forum_bookmarks b WHERE b.topic_id = t.id AND b.user_id = nullif($1::text, '')::uuid), ` + author
 
 const topicFrom = ` FROM forum_topics t JOIN forum_categories c ON c.id = t.category_id
 	JOIN users u ON u.id = t.author_id JOIN organizations o ON o.id = u.organization_id`
@@ -131,7 +131,7 @@ func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, after 
 		}
 	}
 	if q.Bookmarked {
-		where = append(where, "EXISTS (SELECT 1 FROM forum_bookmarks b WHERE b.topic_id = t.id AND b.user_id = $1)")
+		where = append(where, "EXISTS (SELECT 1 FROM forum_bookmarks b WHERE b.topic_id = t.id AND b.user_id = nullif($1::text, '')::uuid)")
 	}
 	var order string
 	switch q.Sort {
@@ -236,7 +236,7 @@ func (s *Store) DeleteTopic(ctx context.Context, id string, at time.Time) error 
 // replyColumns are a reply's columns; $1 is the viewer.
 const replyColumns = `r.id, r.topic_id, r.parent_id, r.depth, r.body, r.body_html, r.like_count, r.reply_count,
 	r.created_at, r.updated_at, r.edited_at, r.deleted_at IS NOT NULL, t.best_answer_id IS NOT DISTINCT FROM r.id,
-	EXISTS (SELECT 1 FROM forum_likes l WHERE l.target_type = 'post' AND l.target_id = r.id AND l.user_id = $1), ` + author
+	EXISTS (SELECT 1 FROM forum_likes l WHERE l.target_type = 'post' AND l.target_id = r.id AND l.user_id = nullif($1::text, '')::uuid), ` + author
 
 const replyFrom = ` FROM forum_posts r JOIN forum_topics t ON t.id = r.topic_id
 	JOIN users u ON u.id = r.author_id JOIN organizations o ON o.id = u.organization_id`
