@@ -17,6 +17,29 @@ INSERT INTO forum_categories (id, name_en, name_ar, position) VALUES
     ('internet-of-things', 'Internet of Things', 'إنترنت الأشياء', 5),
     ('general', 'General', 'عام', 6);
 
+-- Arabic spelling variants read alike: alef forms (أ إ آ ٱ → ا), taa marbuta (ة → ه), alef
+-- maqsura (ى → ي); diacritics and tatweel dropped. Search indexes and queries both go through it.
+-- +goose StatementBegin
+CREATE FUNCTION forum_normalize(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT translate(regexp_replace(t, '[\u064B-\u065F\u0670\u0640]', '', 'g'), 'أإآٱةى', 'ااااهي')
+$$;
+-- +goose StatementEnd
+
+-- Text made safe to show as HTML before search marks its matches with <mark>.
+-- +goose StatementBegin
+CREATE FUNCTION forum_escape_html(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT replace(replace(replace(t, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')
+$$;
+-- +goose StatementEnd
+
+-- Of a search's English and Arabic snippets, the one that marks a match (the English one when
+-- neither does, since it keeps the spelling as written).
+-- +goose StatementBegin
+CREATE FUNCTION forum_marked(en text, ar text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN strpos(en, '<mark>') > 0 OR strpos(ar, '<mark>') = 0 THEN en ELSE ar END
+$$;
+-- +goose StatementEnd
+
 CREATE TABLE forum_topics (
     id               uuid        PRIMARY KEY,
     category_id      text        NOT NULL REFERENCES forum_categories (id),
@@ -26,6 +49,7 @@ CREATE TABLE forum_topics (
     body             text        NOT NULL,  -- Markdown, as written
     body_html        text        NOT NULL,  -- rendered and sanitized
     excerpt          text        NOT NULL,  -- the start of its plain text
+    body_text        text        NOT NULL,  -- its plain text, for search snippets
     tags             text[]      NOT NULL DEFAULT '{}',
     is_pinned        boolean     NOT NULL DEFAULT false,
     is_locked        boolean     NOT NULL DEFAULT false,
@@ -43,6 +67,10 @@ CREATE INDEX forum_topics_activity ON forum_topics (is_pinned DESC, last_activit
 CREATE INDEX forum_topics_newest ON forum_topics (created_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX forum_topics_category ON forum_topics (category_id, last_activity_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX forum_topics_author ON forum_topics (author_id, created_at DESC);
+ALTER TABLE forum_topics ADD COLUMN search tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('arabic', forum_normalize(title)), 'A') ||
+    to_tsvector('english', body_text) || to_tsvector('arabic', forum_normalize(body_text))) STORED;
+CREATE INDEX forum_topics_search ON forum_topics USING gin (search) WHERE deleted_at IS NULL;
 
 -- Replies: to the topic (parent_id NULL) or to another reply, at any depth.
 CREATE TABLE forum_posts (
@@ -87,3 +115,6 @@ ALTER TABLE forum_topics DROP CONSTRAINT forum_topics_best_answer;
 DROP TABLE forum_posts;
 DROP TABLE forum_topics;
 DROP TABLE forum_categories;
+DROP FUNCTION forum_normalize(text);
+DROP FUNCTION forum_escape_html(text);
+DROP FUNCTION forum_marked(text, text);

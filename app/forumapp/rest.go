@@ -27,6 +27,7 @@ type Forum interface {
 	Like(ctx context.Context, p identity.Principal, targetType, id string, on bool) (int, error)
 	Bookmark(ctx context.Context, p identity.Principal, topicID string, on bool) error
 	MarkBestAnswer(ctx context.Context, p identity.Principal, topicID, replyID string) (forum.Topic, error)
+	Search(ctx context.Context, p identity.Principal, text string, q forum.Query, limit int, cursor string) (page.Page[forum.Hit], error)
 }
 
 type routes struct{ f Forum }
@@ -39,6 +40,7 @@ func mountREST(rt *rest.Router, f Forum) {
 
 	api.GET("/forum/categories", read, r.categories)
 	api.GET("/forum/topics", read, r.topics)
+	api.GET("/forum/search", read, r.search)
 	api.POST("/forum/topics", post, rt.Retryable(), r.createTopic)
 	api.GET("/forum/topics/:id", read, r.topic)
 	api.PATCH("/forum/topics/:id", post, r.updateTopic)
@@ -62,25 +64,43 @@ func (r *routes) categories(c *gin.Context) {
 }
 
 func (r *routes) topics(c *gin.Context) {
-	limit, ok := rest.QueryInt(c, "limit")
+	limit, q, ok := listQuery(c)
 	if !ok {
 		return
+	}
+	q.Sort = c.Query("sort")
+	pg, err := r.f.Topics(c.Request.Context(), rest.Principal(c), q, limit, c.Query("cursor"))
+	rest.Respond(c, pg, err)
+}
+
+func (r *routes) search(c *gin.Context) {
+	limit, q, ok := listQuery(c)
+	if !ok {
+		return
+	}
+	pg, err := r.f.Search(c.Request.Context(), rest.Principal(c), c.Query("q"), q, limit, c.Query("cursor"))
+	rest.Respond(c, pg, err)
+}
+
+// listQuery reads the filters the topic list and the search share; false when it answered.
+func listQuery(c *gin.Context) (int, forum.Query, bool) {
+	limit, ok := rest.QueryInt(c, "limit")
+	if !ok {
+		return 0, forum.Query{}, false
 	}
 	bookmarked, ok := rest.QueryBool(c, "bookmarked")
 	if !ok {
-		return
+		return 0, forum.Query{}, false
 	}
-	q := forum.Query{Category: c.Query("category"), Tag: c.Query("tag"), AuthorID: c.Query("authorId"),
-		Bookmarked: bookmarked, Sort: c.Query("sort")}
+	q := forum.Query{Category: c.Query("category"), Tag: c.Query("tag"), AuthorID: c.Query("authorId"), Bookmarked: bookmarked}
 	if _, set := c.GetQuery("answered"); set {
 		answered, ok := rest.QueryBool(c, "answered")
 		if !ok {
-			return
+			return 0, forum.Query{}, false
 		}
 		q.Answered = &answered
 	}
-	pg, err := r.f.Topics(c.Request.Context(), rest.Principal(c), q, limit, c.Query("cursor"))
-	rest.Respond(c, pg, err)
+	return limit, q, true
 }
 
 func (r *routes) createTopic(c *gin.Context) {

@@ -149,7 +149,15 @@ type Query struct {
 
 // Rendered is a post's body as written and as shown.
 type Rendered struct {
-	Markdown, HTML, Excerpt string
+	Markdown, HTML, Text, Excerpt string
+}
+
+// Hit is a topic that matched a search, with the matches marked (`<mark>…</mark>` in text that
+// is otherwise HTML-escaped, so a client may render it as HTML).
+type Hit struct {
+	Topic     Topic  `json:"topic"`
+	Title     string `json:"titleHighlight"`
+	Highlight string `json:"highlight"`
 }
 
 // Store keeps the forum. Methods that take a viewer fill the viewer's likedByMe and
@@ -175,6 +183,9 @@ type Store interface {
 	// Like records or removes the viewer's like of a topic or reply and returns its count.
 	Like(ctx context.Context, targetType, id, userID string, on bool, at time.Time) (int, error)
 	Bookmark(ctx context.Context, topicID, userID string, on bool, at time.Time) error
+	// Search matches topics' titles and bodies in English and Arabic (spelling variants alike),
+	// best first, within q's filters.
+	Search(ctx context.Context, viewer, text string, q Query, after *SearchCursor, limit int) ([]Hit, []float32, error)
 	// SetBestAnswer marks replyID (a reply of the topic) the topic's best answer, recording
 	// BestAnswerMarked when it changed.
 	SetBestAnswer(ctx context.Context, topicID, replyID, by string, at time.Time) error
@@ -213,6 +224,50 @@ type Cursor struct {
 	Pin   bool      `json:"p,omitempty"`
 }
 
+// SearchCursor is the position of the last hit of a page.
+type SearchCursor struct {
+	Rank float32 `json:"r"`
+	ID   string  `json:"i"`
+}
+
+// MaxQuery bounds a search's text.
+const MaxQuery = 200
+
+// Search finds topics whose title or body matches text, best first.
+func (s *Service) Search(ctx context.Context, p identity.Principal, text string, q Query, limit int, cursor string) (page.Page[Hit], error) {
+	text = strings.TrimSpace(text)
+	if n := utf8.RuneCountInString(text); n == 0 || n > MaxQuery {
+		return page.Page[Hit]{}, errs.Fields(errs.FieldError{Field: "q", Message: "must be 1 to 200 characters"})
+	}
+	limit, err := page.Limit(limit)
+	if err != nil {
+		return page.Page[Hit]{}, err
+	}
+	if q.Category != "" {
+		cat, err := s.category(ctx, q.Category)
+		if err != nil {
+			return page.Page[Hit]{}, errs.Fields(errs.FieldError{Field: "category", Message: "is not a forum category"})
+		}
+		q.Category = cat.ID
+	}
+	var after *SearchCursor
+	if cursor != "" {
+		after = &SearchCursor{}
+		if err := page.Decode(cursor, after); err != nil {
+			return page.Page[Hit]{}, err
+		}
+	}
+	hits, ranks, err := s.store.Search(ctx, p.UserID, text, q, after, limit+1)
+	if err != nil {
+		return page.Page[Hit]{}, err
+	}
+	rank := map[string]float32{}
+	for i, h := range hits {
+		rank[h.Topic.ID] = ranks[i]
+	}
+	return page.Build(hits, limit, func(h Hit) any { return SearchCursor{Rank: rank[h.Topic.ID], ID: h.Topic.ID} }), nil
+}
+
 // Renderer turns Markdown into sanitized HTML.
 type Renderer interface {
 	Render(markdown string) (Rendered, error)
@@ -227,7 +282,7 @@ func (m Markdown) Render(src string) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, err
 	}
-	return Rendered{Markdown: src, HTML: html, Excerpt: markdown.Excerpt(text, ExcerptLen)}, nil
+	return Rendered{Markdown: src, HTML: html, Text: text, Excerpt: markdown.Excerpt(text, ExcerptLen)}, nil
 }
 
 // Service is the forum's rules.

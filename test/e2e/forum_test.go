@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -263,4 +264,66 @@ func TestForumTopicRoomIsLive(t *testing.T) {
 	assert.Equal(t, reply, gone["id"])
 	assert.Equal(t, true, gone["isDeleted"])
 	assert.Equal(t, "", gone["content"])
+}
+
+// TestForumSearchFindsArabicVariantsAndMarksMatches: a topic written with one Arabic spelling is
+// found with another, English finds other forms of a word, matches come marked in escaped text,
+// and the list's filters apply.
+func TestForumSearchFindsArabicVariantsAndMarksMatches(t *testing.T) {
+	env := harness.NewEnv(t)
+	srv := env.Start(t)
+	amal := seed.Founder(t, srv, "search")
+	post := func(title, content, category string) string {
+		res := amal.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": title, "content": content, "category": category, "kind": "question"})
+		require.Equal(t, http.StatusCreated, res.Status, res.String())
+		return res.JSON()["id"].(string)
+	}
+	arabic := post("صيانة المضخات في المصنع", "نحتاج إلى خطة لصيانة **المضخة** الرئيسية <script>x</script> قبل الصيف", "maintenance")
+	english := post("Predictive maintenance for pumps", "Our pumps fail every summer; vibration monitoring helped & saved 20%.", "maintenance")
+	post("Quality audits", "Nothing about the other subject here.", "quality-management")
+
+	search := func(query string) []map[string]any {
+		res := amal.Do(http.MethodGet, "/api/v1/forum/search?q="+url.QueryEscape(query), nil)
+		require.Equal(t, http.StatusOK, res.Status, res.String())
+		var out []map[string]any
+		for _, it := range res.JSON()["items"].([]any) {
+			out = append(out, it.(map[string]any))
+		}
+		return out
+	}
+	ids := func(hits []map[string]any) []string {
+		var out []string
+		for _, h := range hits {
+			out = append(out, h["topic"].(map[string]any)["id"].(string))
+		}
+		return out
+	}
+
+	// "المضخه" (taa marbuta written as haa) and "المُضخة" (with a diacritic) find "المضخة".
+	for _, variant := range []string{"المضخه", "المُضخة", "مضخة"} {
+		hits := search(variant)
+		require.Equal(t, []string{arabic}, ids(hits), variant)
+		assert.Contains(t, hits[0]["titleHighlight"].(string)+hits[0]["highlight"].(string), "<mark>", variant)
+	}
+	hits := search("صيانه")
+	require.Equal(t, []string{arabic}, ids(hits))
+	assert.Contains(t, hits[0]["titleHighlight"], "<mark>")
+
+	// English stems: "pump" finds "pumps"; matches are marked, the rest escaped.
+	hits = search("pump monitor")
+	require.Equal(t, []string{english}, ids(hits))
+	assert.Contains(t, hits[0]["highlight"], "<mark>")
+	assert.Contains(t, hits[0]["highlight"], "&amp;", "text is escaped before it is marked")
+	for _, h := range search("الرئيسية") {
+		assert.NotContains(t, h["highlight"], "<script", "no markup but the marks")
+	}
+
+	// Filters, and what is refused.
+	res := amal.Do(http.MethodGet, "/api/v1/forum/search?q=pumps&category=quality-management", nil)
+	require.Equal(t, http.StatusOK, res.Status)
+	assert.Empty(t, res.JSON()["items"])
+	for _, q := range []string{"", strings.Repeat("x", 201)} {
+		res := amal.Do(http.MethodGet, "/api/v1/forum/search?q="+url.QueryEscape(q), nil)
+		assert.Equal(t, http.StatusUnprocessableEntity, res.Status, res.String())
+	}
 }

@@ -68,8 +68,10 @@ func (s *Store) Category(ctx context.Context, ref string) (forum.Category, error
 func (s *Store) CreateTopic(ctx context.Context, t forum.StoredTopic) error {
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO forum_topics (id, category_id, author_id, kind, title, body, body_html,
-			excerpt, tags, created_at, updated_at, last_activity_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10)`,
-			t.ID, t.CategoryID, t.AuthorID, t.Kind, t.Title, t.Body.Markdown, t.Body.HTML, t.Body.Excerpt, tags(t.Tags), t.At); err != nil {
+			excerpt, body_text, tags, created_at, updated_at, last_activity_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)`,
+			t.ID, t.CategoryID, t.AuthorID, t.Kind, t.Title, t.Body.Markdown, t.Body.HTML, t.Body.Excerpt, t.Body.Text,
+			tags(t.Tags), t.At); err != nil {
 			return fmt.Errorf("storing topic: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count + 1 WHERE id = $1`, t.CategoryID); err != nil {
@@ -113,26 +115,7 @@ func scanTopic(row pgx.Row, viewer string, extra ...any) (forum.Topic, error) {
 func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, after *forum.Cursor, limit int) ([]forum.Topic, error) {
 	args := []any{viewer}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	where := []string{"t.deleted_at IS NULL"}
-	if q.Category != "" {
-		where = append(where, "t.category_id = "+arg(q.Category))
-	}
-	if q.Tag != "" {
-		where = append(where, arg(strings.ToLower(q.Tag))+" = ANY (t.tags)")
-	}
-	if q.AuthorID != "" {
-		where = append(where, "t.author_id = "+arg(q.AuthorID))
-	}
-	if q.Answered != nil {
-		if *q.Answered {
-			where = append(where, "t.kind = 'question' AND t.best_answer_id IS NOT NULL")
-		} else {
-			where = append(where, "t.kind = 'question' AND t.best_answer_id IS NULL")
-		}
-	}
-	if q.Bookmarked {
-		where = append(where, "EXISTS (SELECT 1 FROM forum_bookmarks b WHERE b.topic_id = t.id AND b.user_id = nullif($1::text, '')::uuid)")
-	}
+	where := filters(q, arg)
 	var order string
 	switch q.Sort {
 	case forum.SortNewest:
@@ -164,6 +147,74 @@ func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, after 
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Topic, error) { return scanTopic(row, viewer) })
 }
 
+// filters are the conditions of q's filters on topics "t"; arg adds a parameter ($1 is the viewer).
+func filters(q forum.Query, arg func(any) string) []string {
+	where := []string{"t.deleted_at IS NULL"}
+	if q.Category != "" {
+		where = append(where, "t.category_id = "+arg(q.Category))
+	}
+	if q.Tag != "" {
+		where = append(where, arg(strings.ToLower(q.Tag))+" = ANY (t.tags)")
+	}
+	if q.AuthorID != "" {
+		where = append(where, "t.author_id = "+arg(q.AuthorID))
+	}
+	if q.Answered != nil {
+		if *q.Answered {
+			where = append(where, "t.kind = 'question' AND t.best_answer_id IS NOT NULL")
+		} else {
+			where = append(where, "t.kind = 'question' AND t.best_answer_id IS NULL")
+		}
+	}
+	if q.Bookmarked {
+		where = append(where, "EXISTS (SELECT 1 FROM forum_bookmarks b WHERE b.topic_id = t.id AND b.user_id = nullif($1::text, '')::uuid)")
+	}
+	return where
+}
+
+// snippet is how a search shows the body around its matches.
+const snippet = `StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=25, MinWords=8`
+
+// Search matches topics in English and Arabic, best first, with marked snippets of their title
+// and body. The text is HTML-escaped before it is marked, so only <mark> is markup. Each snippet
+// is made in both languages (an English one marks "pumps" for "pump", an Arabic one works on the
+// unified spelling) and the one with marks is kept: forum_marked(en, ar) in the migration.
+func (s *Store) Search(ctx context.Context, viewer, text string, q forum.Query, after *forum.SearchCursor, limit int) ([]forum.Hit, []float32, error) {
+	args := []any{viewer, text}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	where := append(filters(q, arg), "t.search @@ q.query")
+	if after != nil {
+		where = append(where, "(ts_rank(t.search, q.query), t.id) < ("+arg(after.Rank)+"::real, "+arg(after.ID)+"::uuid)")
+	}
+	rows, err := s.pool.Query(ctx, `
+		WITH q AS (SELECT websearch_to_tsquery('english', $2) || websearch_to_tsquery('arabic', forum_normalize($2)) AS query)
+		SELECT `+topicColumns+`, ts_rank(t.search, q.query)::real, forum_marked(h.title_en, h.title_ar), forum_marked(h.body_en, h.body_ar)
+		FROM q, `+strings.TrimPrefix(topicFrom, " FROM ")+`
+		CROSS JOIN LATERAL (SELECT
+			ts_headline('english', forum_escape_html(t.title), q.query, 'StartSel=<mark>, StopSel=</mark>, HighlightAll=true') AS title_en,
+			ts_headline('arabic', forum_normalize(forum_escape_html(t.title)), q.query, 'StartSel=<mark>, StopSel=</mark>, HighlightAll=true') AS title_ar,
+			ts_headline('english', forum_escape_html(t.body_text), q.query, '`+snippet+`') AS body_en,
+			ts_headline('arabic', forum_normalize(forum_escape_html(t.body_text)), q.query, '`+snippet+`') AS body_ar) h
+		WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY ts_rank(t.search, q.query) DESC, t.id DESC LIMIT `+arg(limit), args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("searching topics: %w", err)
+	}
+	defer rows.Close()
+	var hits []forum.Hit
+	var ranks []float32
+	for rows.Next() {
+		var h forum.Hit
+		var rank float32
+		h.Topic, err = scanTopic(rows, viewer, &rank, &h.Title, &h.Highlight)
+		if err != nil {
+			return nil, nil, fmt.Errorf("searching topics: %w", err)
+		}
+		hits, ranks = append(hits, h), append(ranks, rank)
+	}
+	return hits, ranks, rows.Err()
+}
+
 // Topic loads one topic with its body.
 func (s *Store) Topic(ctx context.Context, viewer, id string) (forum.Topic, error) {
 	var body, html string
@@ -189,9 +240,9 @@ func (s *Store) UpdateTopic(ctx context.Context, id string, up forum.StoredTopic
 		} else if err != nil {
 			return fmt.Errorf("loading topic: %w", err)
 		}
-		var md, html, excerpt *string
+		var md, html, excerpt, text *string
 		if up.Body != nil {
-			md, html, excerpt = &up.Body.Markdown, &up.Body.HTML, &up.Body.Excerpt
+			md, html, excerpt, text = &up.Body.Markdown, &up.Body.HTML, &up.Body.Excerpt, &up.Body.Text
 		}
 		var tagList any
 		if up.Tags != nil {
@@ -200,8 +251,9 @@ func (s *Store) UpdateTopic(ctx context.Context, id string, up forum.StoredTopic
 		edited := up.Title != nil || up.Body != nil
 		if _, err := tx.Exec(ctx, `UPDATE forum_topics SET title = coalesce($2, title), body = coalesce($3, body),
 			body_html = coalesce($4, body_html), excerpt = coalesce($5, excerpt), category_id = coalesce($6, category_id),
-			tags = coalesce($7::text[], tags), updated_at = $8, edited_at = CASE WHEN $9 THEN $8 ELSE edited_at END
-			WHERE id = $1`, id, up.Title, md, html, excerpt, up.CategoryID, tagList, up.At, edited); err != nil {
+			tags = coalesce($7::text[], tags), updated_at = $8, edited_at = CASE WHEN $9 THEN $8 ELSE edited_at END,
+			body_text = coalesce($10, body_text)
+			WHERE id = $1`, id, up.Title, md, html, excerpt, up.CategoryID, tagList, up.At, edited, text); err != nil {
 			return fmt.Errorf("updating topic: %w", err)
 		}
 		if up.CategoryID != nil && *up.CategoryID != old {
