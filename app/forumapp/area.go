@@ -5,6 +5,7 @@ package forumapp
 import (
 	"context"
 	_ "embed"
+	"time"
 
 	"github.com/p2psandbox/hub/app/area"
 	"github.com/p2psandbox/hub/app/events"
@@ -12,6 +13,7 @@ import (
 	"github.com/p2psandbox/hub/domain/forum/forumdb"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/platform/markdown"
+	"github.com/p2psandbox/hub/platform/ratelimit"
 	"github.com/p2psandbox/hub/realtime"
 )
 
@@ -32,7 +34,8 @@ func (*Area) OpenAPI() []byte { return openAPI }
 
 // Register builds the forum service and mounts its routes.
 func (*Area) Register(_ context.Context, h *area.Host) error {
-	svc := forum.NewService(forumdb.New(h.Pool), forum.Markdown{MD: markdown.New()}, h.Events)
+	svc := forum.NewService(forum.Deps{Store: forumdb.New(h.Pool), Renderer: forum.Markdown{MD: markdown.New()},
+		Events: h.Events, Limits: postLimit{ratelimit.New(h.Redis, h.Config.Redis.Prefix), h.Config.Forum.PostsPerMinute}})
 	if h.REST != nil {
 		mountREST(h.REST, svc)
 	}
@@ -45,6 +48,16 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	}
 	bridge(h.Events, h.Sockets)
 	return nil
+}
+
+// postLimit limits posts per user across every node.
+type postLimit struct {
+	l   *ratelimit.Limiter
+	per int
+}
+
+func (p postLimit) Post(ctx context.Context, userID string) (time.Duration, error) {
+	return p.l.Hit(ctx, "forum:post:"+userID, ratelimit.Policy{Events: p.per, Per: time.Minute})
 }
 
 // Socket events to a topic's room (docs/realtime.md).

@@ -285,20 +285,52 @@ func (m Markdown) Render(src string) (Rendered, error) {
 	return Rendered{Markdown: src, HTML: html, Text: text, Excerpt: markdown.Excerpt(text, ExcerptLen)}, nil
 }
 
+// Limiter counts a user's posts: 0 when one more is allowed, else how long until it would be.
+type Limiter interface {
+	Post(ctx context.Context, userID string) (retryAfter time.Duration, err error)
+}
+
 // Service is the forum's rules.
 type Service struct {
 	store  Store
 	render Renderer
 	events event.Publisher
+	limit  Limiter
 	now    func() time.Time
 }
 
-// NewService returns the forum service; events hears the live changes (nil: nobody).
-func NewService(store Store, render Renderer, events event.Publisher) *Service {
-	if events == nil {
-		events = event.Discard{}
+// Deps are what the service is built from; Events and Limits may be nil (nobody hears, nothing
+// is limited).
+type Deps struct {
+	Store    Store
+	Renderer Renderer
+	Events   event.Publisher
+	Limits   Limiter
+}
+
+// NewService returns the forum service.
+func NewService(d Deps) *Service {
+	if d.Events == nil {
+		d.Events = event.Discard{}
 	}
-	return &Service{store: store, render: render, events: events, now: time.Now}
+	return &Service{store: d.Store, render: d.Renderer, events: d.Events, limit: d.Limits, now: time.Now}
+}
+
+// allowPost refuses a post beyond the user's rate with errs.RateLimited and when to retry.
+func (s *Service) allowPost(ctx context.Context, p identity.Principal) error {
+	if s.limit == nil {
+		return nil
+	}
+	wait, err := s.limit.Post(ctx, p.UserID)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		e := errs.E(errs.RateLimited, "you are posting too fast; try again in a moment")
+		e.RetryAfter = wait
+		return e
+	}
+	return nil
 }
 
 // announce publishes a change of the topic (as anyone sees it) after the fact.
@@ -345,6 +377,9 @@ func (s *Service) CreateTopic(ctx context.Context, p identity.Principal, in NewT
 	}
 	if len(bad) > 0 {
 		return Topic{}, errs.Fields(bad...)
+	}
+	if err := s.allowPost(ctx, p); err != nil {
+		return Topic{}, err
 	}
 	body, err := s.render.Render(in.Content)
 	if err != nil {
@@ -538,6 +573,9 @@ func (s *Service) Reply(ctx context.Context, p identity.Principal, topicID strin
 	}
 	if len(bad) > 0 {
 		return Reply{}, errs.Fields(bad...)
+	}
+	if err := s.allowPost(ctx, p); err != nil {
+		return Reply{}, err
 	}
 	body, err := s.render.Render(in.Content)
 	if err != nil {

@@ -43,6 +43,14 @@ type Config struct {
 	Hub      Hub
 	Blob     Blob
 	Notify   Notify
+	Forum    Forum
+}
+
+// Forum configures the forum.
+type Forum struct {
+	// PostsPerMinute is how many topics and replies one user may post in a burst, refilled
+	// evenly over a minute.
+	PostsPerMinute int
 }
 
 // Notify configures notifications.
@@ -237,6 +245,7 @@ var Keys = []Key{
 	{"worker.cleanup_interval", "10m", "how often expired rows are removed"},
 	{"notify.email_delay", "10m", "a notification left unread this long by a user who is not online is mailed (batched per window)"},
 	{"notify.gather", "100ms", "messages sent within this long after the first fold into one notification per conversation"},
+	{"forum.posts_per_minute", "10", "topics and replies one user may post in a burst, refilled evenly over a minute (then 429)"},
 }
 
 // EnvName returns the environment variable that sets key.
@@ -364,6 +373,7 @@ func Load(file string, env []string) (Config, error) {
 		EmailDelay: p.duration("notify.email_delay", time.Second, 24*time.Hour),
 		Gather:     p.duration("notify.gather", 0, time.Hour),
 	}
+	cfg.Forum = Forum{PostsPerMinute: p.integer("forum.posts_per_minute", 1, 10_000)}
 	if cfg.Log.Format == "" {
 		cfg.Log.Format = "text"
 		if cfg.Production() {

@@ -327,3 +327,22 @@ func TestForumSearchFindsArabicVariantsAndMarksMatches(t *testing.T) {
 		assert.Equal(t, http.StatusUnprocessableEntity, res.Status, res.String())
 	}
 }
+
+// TestForumLimitsPostingRate: topics and replies count together per user; beyond the burst the
+// answer is 429 with Retry-After, and another user is not held back.
+func TestForumLimitsPostingRate(t *testing.T) {
+	env := harness.NewEnv(t)
+	srv := env.Start(t, "P2P_FORUM_POSTS_PER_MINUTE=3")
+	fast, other := seed.Founder(t, srv, "fast"), seed.Founder(t, srv, "calm")
+	res := fast.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": "Rate limits", "content": "first"})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	id := res.JSON()["id"].(string)
+	for range 2 {
+		require.Equal(t, http.StatusCreated, fast.Do(http.MethodPost, "/api/v1/forum/topics/"+id+"/replies", map[string]any{"content": "more"}).Status)
+	}
+	res = fast.Do(http.MethodPost, "/api/v1/forum/topics/"+id+"/replies", map[string]any{"content": "too fast"})
+	require.Equal(t, http.StatusTooManyRequests, res.Status, res.String())
+	assert.Equal(t, "rate_limited", res.JSON()["code"])
+	assert.NotEmpty(t, res.Header.Get("Retry-After"))
+	assert.Equal(t, http.StatusCreated, other.Do(http.MethodPost, "/api/v1/forum/topics/"+id+"/replies", map[string]any{"content": "me"}).Status)
+}

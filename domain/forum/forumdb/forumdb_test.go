@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func TestCountsStayExactUnderConcurrency(t *testing.T) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
-	svc := forum.NewService(forumdb.New(pool), forum.Markdown{MD: markdown.New()}, nil)
+	svc := forum.NewService(forum.Deps{Store: forumdb.New(pool), Renderer: forum.Markdown{MD: markdown.New()}})
 	org := identitytest.NewOrg(t, pool)
 	people := org.Members(t, pool, 12)
 	topic, err := svc.CreateTopic(ctx, org.Owner, forum.NewTopic{Title: "Counting under load", Content: "body", Kind: forum.KindQuestion})
@@ -68,7 +68,7 @@ func TestCountsStayExactUnderConcurrency(t *testing.T) {
 func TestReplyTreeAndPages(t *testing.T) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
-	svc := forum.NewService(forumdb.New(pool), forum.Markdown{MD: markdown.New()}, nil)
+	svc := forum.NewService(forum.Deps{Store: forumdb.New(pool), Renderer: forum.Markdown{MD: markdown.New()}})
 	org := identitytest.NewOrg(t, pool)
 	p := org.Owner
 	topic, err := svc.CreateTopic(ctx, p, forum.NewTopic{Title: "A deep thread", Content: "body"})
