@@ -15,6 +15,7 @@ import (
 // Forum is what the REST layer needs from the forum service.
 type Forum interface {
 	Categories(ctx context.Context) ([]forum.Category, error)
+	Stats(ctx context.Context) (forum.Stats, error)
 	CreateTopic(ctx context.Context, p identity.Principal, in forum.NewTopic) (forum.Topic, error)
 	Topics(ctx context.Context, p identity.Principal, q forum.Query, limit int, cursor string) (page.Page[forum.Topic], error)
 	Topic(ctx context.Context, p identity.Principal, id string) (forum.Topic, error)
@@ -39,6 +40,7 @@ func mountREST(rt *rest.Router, f Forum) {
 	post := rt.Require(identity.PermContentPublish)
 
 	api.GET("/forum/categories", read, r.categories)
+	api.GET("/forum/stats", read, r.stats)
 	api.GET("/forum/topics", read, r.topics)
 	api.GET("/forum/search", read, r.search)
 	api.POST("/forum/topics", post, rt.Retryable(), r.createTopic)
@@ -61,6 +63,11 @@ func mountREST(rt *rest.Router, f Forum) {
 func (r *routes) categories(c *gin.Context) {
 	cats, err := r.f.Categories(c.Request.Context())
 	rest.Respond(c, gin.H{"items": cats}, err)
+}
+
+func (r *routes) stats(c *gin.Context) {
+	st, err := r.f.Stats(c.Request.Context())
+	rest.Respond(c, st, err)
 }
 
 func (r *routes) topics(c *gin.Context) {

@@ -114,6 +114,33 @@ type Reply struct {
 	Replies      []Reply    `json:"replies"`
 }
 
+// Stats are the forum sidebar's aggregates.
+type Stats struct {
+	Topics          int           `json:"topics"`
+	Replies         int           `json:"replies"`
+	ActiveMembers   int           `json:"activeMembers"` // posted in the last 30 days
+	BestAnswers     int           `json:"bestAnswers"`
+	TopContributors []Contributor `json:"topContributors"`
+}
+
+// Contributor is a user with their reputation: PointsPerLike for each like their posts received,
+// PointsPerBestAnswer for each of their replies chosen as a best answer.
+type Contributor struct {
+	ID         string  `json:"id"`
+	Name       string  `json:"name"`
+	Title      string  `json:"title"`
+	Avatar     *string `json:"avatar"`
+	IsVerified bool    `json:"isVerified"`
+	Points     int     `json:"points"`
+}
+
+// Reputation points.
+const (
+	PointsPerLike       = 10
+	PointsPerBestAnswer = 50
+	topContributors     = 5
+)
+
 // NewTopic is what POST /forum/topics takes.
 type NewTopic struct {
 	Title    string   `json:"title"`
@@ -186,6 +213,8 @@ type Store interface {
 	// Search matches topics' titles and bodies in English and Arabic (spelling variants alike),
 	// best first, within q's filters.
 	Search(ctx context.Context, viewer, text string, q Query, after *SearchCursor, limit int) ([]Hit, []float32, error)
+	// Stats counts the forum's live content and ranks the top contributors.
+	Stats(ctx context.Context, since time.Time, top int) (Stats, error)
 	// SetBestAnswer marks replyID (a reply of the topic) the topic's best answer, recording
 	// BestAnswerMarked when it changed.
 	SetBestAnswer(ctx context.Context, topicID, replyID, by string, at time.Time) error
@@ -352,6 +381,12 @@ func (s *Service) announce(ctx context.Context, topicID string, posts ...PostCha
 func public(t Topic) Topic {
 	t.LikedByMe, t.BookmarkedByMe, t.IsMine = false, false, false
 	return t
+}
+
+// Stats are the sidebar's aggregates: counts, members active in the last 30 days, and the top
+// contributors by reputation.
+func (s *Service) Stats(ctx context.Context) (Stats, error) {
+	return s.store.Stats(ctx, s.now().Add(-30*24*time.Hour), topContributors)
 }
 
 // Categories lists the categories with their topic counts.

@@ -128,6 +128,16 @@ func TestForumJourney(t *testing.T) {
 	require.Equal(t, http.StatusOK, badr.Do(http.MethodPut, "/api/v1/forum/topics/"+id+"/bookmark", nil).Status)
 	assert.Equal(t, []string{id}, listed(badr, "?bookmarked=true"))
 
+	// The sidebar: counts and reputation (badr: a like on his answer is 10, the best answer 50).
+	stats := amal.Do(http.MethodGet, "/api/v1/forum/stats", nil).JSON()
+	assert.EqualValues(t, 1, stats["bestAnswers"])
+	assert.EqualValues(t, 2, stats["activeMembers"])
+	assert.EqualValues(t, 2, stats["replies"])
+	top := stats["topContributors"].([]any)
+	require.NotEmpty(t, top)
+	assert.Equal(t, badr.ID, top[0].(map[string]any)["id"])
+	assert.EqualValues(t, 50, top[0].(map[string]any)["points"])
+
 	// The author edits: marked edited, rendered again.
 	res = amal.Do(http.MethodPatch, "/api/v1/forum/topics/"+id, map[string]any{"content": "Now with _emphasis_."})
 	require.Equal(t, http.StatusOK, res.Status, res.String())

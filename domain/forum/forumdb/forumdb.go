@@ -64,6 +64,50 @@ func (s *Store) Category(ctx context.Context, ref string) (forum.Category, error
 	return c, nil
 }
 
+// Stats counts live topics and replies, members who posted since, best answers, and ranks
+// users by reputation (likes their live posts received, their replies chosen as best answers).
+func (s *Store) Stats(ctx context.Context, since time.Time, top int) (forum.Stats, error) {
+	var st forum.Stats
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM forum_topics WHERE deleted_at IS NULL),
+		(SELECT count(*) FROM forum_posts r JOIN forum_topics t ON t.id = r.topic_id WHERE r.deleted_at IS NULL AND t.deleted_at IS NULL),
+		(SELECT count(DISTINCT author_id) FROM (
+			SELECT author_id FROM forum_topics WHERE deleted_at IS NULL AND created_at >= $1
+			UNION ALL SELECT author_id FROM forum_posts WHERE deleted_at IS NULL AND created_at >= $1) a),
+		(SELECT count(*) FROM forum_topics WHERE deleted_at IS NULL AND best_answer_id IS NOT NULL)`, since).Scan(
+		&st.Topics, &st.Replies, &st.ActiveMembers, &st.BestAnswers)
+	if err != nil {
+		return st, fmt.Errorf("counting the forum: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `
+		WITH points AS (
+			SELECT author_id, like_count * $1 AS p FROM forum_topics WHERE deleted_at IS NULL
+			UNION ALL
+			SELECT r.author_id, r.like_count * $1 + CASE WHEN t.best_answer_id = r.id THEN $2 ELSE 0 END
+			FROM forum_posts r JOIN forum_topics t ON t.id = r.topic_id WHERE r.deleted_at IS NULL AND t.deleted_at IS NULL
+		), ranked AS (
+			SELECT author_id, sum(p)::int AS points FROM points GROUP BY author_id HAVING sum(p) > 0
+			ORDER BY points DESC, author_id LIMIT $3
+		)
+		SELECT u.id, u.first_name || ' ' || u.last_name,
+		       concat_ws(' - ', nullif(u.job_title, ''), coalesce(nullif(u.city, ''), o.city)), u.avatar_url,
+		       o.verified_at IS NOT NULL, ranked.points
+		FROM ranked JOIN users u ON u.id = ranked.author_id JOIN organizations o ON o.id = u.organization_id
+		ORDER BY ranked.points DESC, u.id`, forum.PointsPerLike, forum.PointsPerBestAnswer, top)
+	if err != nil {
+		return st, fmt.Errorf("ranking contributors: %w", err)
+	}
+	st.TopContributors, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Contributor, error) {
+		var c forum.Contributor
+		err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Avatar, &c.IsVerified, &c.Points)
+		return c, err
+	})
+	if st.TopContributors == nil {
+		st.TopContributors = []forum.Contributor{}
+	}
+	return st, err
+}
+
 // CreateTopic stores t and counts it in its category.
 func (s *Store) CreateTopic(ctx context.Context, t forum.StoredTopic) error {
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
