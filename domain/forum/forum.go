@@ -29,6 +29,11 @@ const (
 	SortNewest   = "newest"
 	SortLiked    = "liked"
 	SortViewed   = "viewed"
+	// SortHot ranks engagement with time decay, as Discourse's "hot": (2 × likes + replies + 1)
+	// divided by (hours since posted + 2)^1.5, so a lively new topic climbs past an old one.
+	SortHot = "hot"
+	// SortUnanswered lists questions nobody replied to yet, newest first.
+	SortUnanswered = "unanswered"
 )
 
 // Limits of what a post holds.
@@ -194,7 +199,8 @@ type Store interface {
 	// Category resolves a slug or a name (either language, any case).
 	Category(ctx context.Context, ref string) (Category, error)
 	CreateTopic(ctx context.Context, t StoredTopic) error
-	Topics(ctx context.Context, viewer string, q Query, after *Cursor, limit int) ([]Topic, error)
+	// Topics lists topics in q's order after the cursor, with each one's hot score as of asOf.
+	Topics(ctx context.Context, viewer string, q Query, asOf time.Time, after *Cursor, limit int) ([]Topic, []float64, error)
 	Topic(ctx context.Context, viewer, id string) (Topic, error)
 	UpdateTopic(ctx context.Context, id string, up StoredTopicUpdate) error
 	DeleteTopic(ctx context.Context, id string, at time.Time) error
@@ -251,6 +257,8 @@ type Cursor struct {
 	ID    string    `json:"i"`
 	Count int       `json:"n,omitempty"` // the sort's count (likes, views)
 	Pin   bool      `json:"p,omitempty"`
+	Score float64   `json:"s,omitempty"` // the hot score
+	AsOf  time.Time `json:"a,omitzero"`  // when the hot listing began
 }
 
 // SearchCursor is the position of the last hit of a page.
@@ -437,9 +445,10 @@ func (s *Service) Topics(ctx context.Context, p identity.Principal, q Query, lim
 	switch q.Sort {
 	case "":
 		q.Sort = SortActivity
-	case SortActivity, SortNewest, SortLiked, SortViewed:
+	case SortActivity, SortNewest, SortLiked, SortViewed, SortHot, SortUnanswered:
 	default:
-		return page.Page[Topic]{}, errs.Fields(errs.FieldError{Field: "sort", Message: "must be activity, newest, liked or viewed"})
+		return page.Page[Topic]{}, errs.Fields(errs.FieldError{Field: "sort",
+			Message: "must be activity, newest, liked, viewed, hot or unanswered"})
 	}
 	if q.Category != "" {
 		cat, err := s.category(ctx, q.Category)
@@ -458,16 +467,33 @@ func (s *Service) Topics(ctx context.Context, p identity.Principal, q Query, lim
 			return page.Page[Topic]{}, err
 		}
 	}
-	items, err := s.store.Topics(ctx, p.UserID, q, after, limit+1)
+	// The hot ranking decays with time: every page of one listing ranks as of its first page.
+	asOf := s.now().UTC()
+	if after != nil && !after.AsOf.IsZero() {
+		asOf = after.AsOf
+	}
+	items, scores, err := s.store.Topics(ctx, p.UserID, q, asOf, after, limit+1)
 	if err != nil {
 		return page.Page[Topic]{}, err
 	}
-	return page.Build(items, limit, func(t Topic) any { return topicCursor(t, q.Sort) }), nil
+	score := map[string]float64{}
+	for i, t := range items {
+		score[t.ID] = scores[i]
+	}
+	return page.Build(items, limit, func(t Topic) any {
+		c := topicCursor(t, q.Sort)
+		if q.Sort == SortHot {
+			c.Score, c.AsOf = score[t.ID], asOf
+		}
+		return c
+	}), nil
 }
 
 func topicCursor(t Topic, sort string) Cursor {
 	switch sort {
-	case SortNewest:
+	case SortHot:
+		return Cursor{ID: t.ID}
+	case SortNewest, SortUnanswered:
 		return Cursor{At: t.CreatedAt, ID: t.ID}
 	case SortLiked:
 		return Cursor{At: t.CreatedAt, ID: t.ID, Count: t.Likes}

@@ -155,15 +155,25 @@ func scanTopic(row pgx.Row, viewer string, extra ...any) (forum.Topic, error) {
 	return t, err
 }
 
-// Topics lists topics in q's order after the cursor.
-func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, after *forum.Cursor, limit int) ([]forum.Topic, error) {
+// hot is a topic's hot score as of the parameter given (forum.SortHot).
+func hot(asOf string) string {
+	return `((2 * t.like_count + t.reply_count + 1)::float8 /
+		power(greatest(extract(epoch FROM ` + asOf + `::timestamptz - t.created_at), 0) / 3600 + 2, 1.5))`
+}
+
+// Topics lists topics in q's order after the cursor, with their hot scores.
+func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, asOf time.Time, after *forum.Cursor, limit int) ([]forum.Topic, []float64, error) {
 	args := []any{viewer}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	where := filters(q, arg)
+	score := hot(arg(asOf))
 	var order string
 	switch q.Sort {
-	case forum.SortNewest:
+	case forum.SortNewest, forum.SortUnanswered:
 		order = "t.created_at DESC, t.id DESC"
+		if q.Sort == forum.SortUnanswered {
+			where = append(where, "t.kind = 'question' AND t.reply_count = 0")
+		}
 		if after != nil {
 			where = append(where, "(t.created_at, t.id) < ("+arg(after.At)+", "+arg(after.ID)+"::uuid)")
 		}
@@ -176,19 +186,35 @@ func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, after 
 		if after != nil {
 			where = append(where, "("+col+", t.created_at, t.id) < ("+arg(after.Count)+", "+arg(after.At)+", "+arg(after.ID)+"::uuid)")
 		}
+	case forum.SortHot:
+		order = score + " DESC, t.id DESC"
+		if after != nil {
+			where = append(where, "("+score+", t.id) < ("+arg(after.Score)+"::float8, "+arg(after.ID)+"::uuid)")
+		}
 	default:
 		order = "t.is_pinned DESC, t.last_activity_at DESC, t.id DESC"
 		if after != nil {
 			where = append(where, "(t.is_pinned, t.last_activity_at, t.id) < ("+arg(after.Pin)+", "+arg(after.At)+", "+arg(after.ID)+"::uuid)")
 		}
 	}
-	sql := "SELECT " + topicColumns + topicFrom + " WHERE " + strings.Join(where, " AND ") +
+	sql := "SELECT " + topicColumns + ", " + score + topicFrom + " WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + order + " LIMIT " + arg(limit)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("listing topics: %w", err)
+		return nil, nil, fmt.Errorf("listing topics: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Topic, error) { return scanTopic(row, viewer) })
+	defer rows.Close()
+	var out []forum.Topic
+	var scores []float64
+	for rows.Next() {
+		var sc float64
+		t, err := scanTopic(rows, viewer, &sc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listing topics: %w", err)
+		}
+		out, scores = append(out, t), append(scores, sc)
+	}
+	return out, scores, rows.Err()
 }
 
 // filters are the conditions of q's filters on topics "t"; arg adds a parameter ($1 is the viewer).

@@ -116,3 +116,52 @@ func TestReplyTreeAndPages(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, deeper.Items, 5, "the rest load by parent")
 }
+
+// TestHotAndUnanswered: the hot ranking puts a lively new topic above an old one with more likes,
+// its pages follow each other; unanswered lists questions nobody replied to.
+func TestHotAndUnanswered(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	svc := forum.NewService(forum.Deps{Store: forumdb.New(pool), Renderer: forum.Markdown{MD: markdown.New()}})
+	org := identitytest.NewOrg(t, pool)
+	people := org.Members(t, pool, 5)
+	topic := func(title, kind string) string {
+		tp, err := svc.CreateTopic(ctx, org.Owner, forum.NewTopic{Title: title, Content: "body", Kind: kind})
+		require.NoError(t, err)
+		return tp.ID
+	}
+	old, lively, quiet := topic("Old and liked", forum.KindQuestion), topic("New and liked", forum.KindQuestion), topic("New and quiet", forum.KindQuestion)
+	for _, p := range people {
+		_, err := svc.Like(ctx, p, "topic", old, true)
+		require.NoError(t, err)
+	}
+	_, err := svc.Like(ctx, people[0], "topic", lively, true)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `UPDATE forum_topics SET created_at = now() - interval '100 hours' WHERE id = $1`, old)
+	require.NoError(t, err)
+	_, err = svc.Reply(ctx, people[1], lively, forum.NewReply{Content: "an answer"})
+	require.NoError(t, err)
+
+	var order []string
+	cursor := ""
+	for {
+		pg, err := svc.Topics(ctx, org.Owner, forum.Query{Sort: forum.SortHot}, 1, cursor)
+		require.NoError(t, err)
+		for _, tp := range pg.Items {
+			order = append(order, tp.ID)
+		}
+		if pg.NextCursor == nil {
+			break
+		}
+		cursor = *pg.NextCursor
+	}
+	assert.Equal(t, []string{lively, quiet, old}, order)
+
+	pg, err := svc.Topics(ctx, org.Owner, forum.Query{Sort: forum.SortUnanswered}, 0, "")
+	require.NoError(t, err)
+	var unanswered []string
+	for _, tp := range pg.Items {
+		unanswered = append(unanswered, tp.ID)
+	}
+	assert.Equal(t, []string{quiet, old}, unanswered)
+}
