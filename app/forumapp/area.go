@@ -34,8 +34,19 @@ func (*Area) OpenAPI() []byte { return openAPI }
 
 // Register builds the forum service and mounts its routes.
 func (*Area) Register(_ context.Context, h *area.Host) error {
-	svc := forum.NewService(forum.Deps{Store: forumdb.New(h.Pool), Renderer: forum.Markdown{MD: markdown.New()},
-		Events: h.Events, Limits: postLimit{ratelimit.New(h.Redis, h.Config.Redis.Prefix), h.Config.Forum.PostsPerMinute}})
+	store := forumdb.New(h.Pool)
+	deps := forum.Deps{Store: store, Renderer: forum.Markdown{MD: markdown.New()}, Events: h.Events,
+		Limits: postLimit{ratelimit.New(h.Redis, h.Config.Redis.Prefix), h.Config.Forum.PostsPerMinute}}
+	if h.REST != nil {
+		// Views are counted where topics are read, and flushed from there.
+		v := &views{rdb: h.Redis, prefix: h.Config.Redis.Prefix, log: h.Log}
+		deps.Views = v
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); v.run(ctx, viewFlush, store.AddViews) }()
+		h.OnClose(func() { stop(); <-done })
+	}
+	svc := forum.NewService(deps)
 	if h.REST != nil {
 		mountREST(h.REST, svc)
 	}
@@ -49,6 +60,9 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	bridge(h.Events, h.Sockets)
 	return nil
 }
+
+// viewFlush is how often counted views reach the topics.
+const viewFlush = 2 * time.Second
 
 // postLimit limits posts per user across every node.
 type postLimit struct {

@@ -219,6 +219,8 @@ type Store interface {
 	// Search matches topics' titles and bodies in English and Arabic (spelling variants alike),
 	// best first, within q's filters.
 	Search(ctx context.Context, viewer, text string, q Query, after *SearchCursor, limit int) ([]Hit, []float32, error)
+	// AddViews adds counted views to topics.
+	AddViews(ctx context.Context, views map[string]int) error
 	// Stats counts the forum's live content and ranks the top contributors.
 	Stats(ctx context.Context, since time.Time, top int) (Stats, error)
 	// SetBestAnswer marks replyID (a reply of the topic) the topic's best answer, recording
@@ -322,6 +324,12 @@ func (m Markdown) Render(src string) (Rendered, error) {
 	return Rendered{Markdown: src, HTML: html, Text: text, Excerpt: markdown.Excerpt(text, ExcerptLen)}, nil
 }
 
+// Views counts a topic's views, once per user per day, away from the request: Seen is cheap and
+// the counts reach the store later.
+type Views interface {
+	Seen(ctx context.Context, topicID, userID string)
+}
+
 // Limiter counts a user's posts: 0 when one more is allowed, else how long until it would be.
 type Limiter interface {
 	Post(ctx context.Context, userID string) (retryAfter time.Duration, err error)
@@ -333,6 +341,7 @@ type Service struct {
 	render Renderer
 	events event.Publisher
 	limit  Limiter
+	views  Views
 	now    func() time.Time
 }
 
@@ -343,6 +352,7 @@ type Deps struct {
 	Renderer Renderer
 	Events   event.Publisher
 	Limits   Limiter
+	Views    Views
 }
 
 // NewService returns the forum service.
@@ -350,7 +360,7 @@ func NewService(d Deps) *Service {
 	if d.Events == nil {
 		d.Events = event.Discard{}
 	}
-	return &Service{store: d.Store, render: d.Renderer, events: d.Events, limit: d.Limits, now: time.Now}
+	return &Service{store: d.Store, render: d.Renderer, events: d.Events, limit: d.Limits, views: d.Views, now: time.Now}
 }
 
 // allowPost refuses a post beyond the user's rate with errs.RateLimited and when to retry.
@@ -517,6 +527,9 @@ func (s *Service) Topic(ctx context.Context, p identity.Principal, id string) (T
 		return Topic{}, err
 	}
 	t.Comments, t.CommentsNextPage = pg.Items, pg.NextCursor
+	if s.views != nil && p.UserID != "" {
+		s.views.Seen(ctx, id, p.UserID)
+	}
 	return t, nil
 }
 

@@ -128,6 +128,11 @@ func TestForumJourney(t *testing.T) {
 	require.Equal(t, http.StatusOK, badr.Do(http.MethodPut, "/api/v1/forum/topics/"+id+"/bookmark", nil).Status)
 	assert.Equal(t, []string{id}, listed(badr, "?bookmarked=true"))
 
+	// Views: once per user per day however often they look, counted a moment later.
+	require.Eventually(t, func() bool {
+		return amal.Do(http.MethodGet, "/api/v1/forum/topics/"+id, nil).JSON()["views"] == float64(2)
+	}, 15*time.Second, 200*time.Millisecond, "two viewers, two views")
+
 	// The sidebar: counts and reputation (badr: a like on his answer is 10, the best answer 50).
 	stats := amal.Do(http.MethodGet, "/api/v1/forum/stats", nil).JSON()
 	assert.EqualValues(t, 1, stats["bestAnswers"])

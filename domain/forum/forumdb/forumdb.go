@@ -64,6 +64,19 @@ func (s *Store) Category(ctx context.Context, ref string) (forum.Category, error
 	return c, nil
 }
 
+// AddViews adds counted views to topics (deleted or unknown ones are skipped).
+func (s *Store) AddViews(ctx context.Context, views map[string]int) error {
+	ids, counts := make([]string, 0, len(views)), make([]int32, 0, len(views))
+	for id, n := range views {
+		ids, counts = append(ids, id), append(counts, int32(n))
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE forum_topics t SET view_count = t.view_count + v.n
+		FROM unnest($1::text[]::uuid[], $2::int[]) v(id, n) WHERE t.id = v.id`, ids, counts); err != nil {
+		return fmt.Errorf("counting views: %w", err)
+	}
+	return nil
+}
+
 // Stats counts live topics and replies, members who posted since, best answers, and ranks
 // users by reputation (likes their live posts received, their replies chosen as best answers).
 func (s *Store) Stats(ctx context.Context, since time.Time, top int) (forum.Stats, error) {
