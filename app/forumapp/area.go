@@ -35,7 +35,7 @@ func (*Area) OpenAPI() []byte { return openAPI }
 // Register builds the forum service and mounts its routes.
 func (*Area) Register(_ context.Context, h *area.Host) error {
 	store := forumdb.New(h.Pool)
-	deps := forum.Deps{Store: store, Renderer: forum.Markdown{MD: markdown.New()}, Events: h.Events,
+	deps := forum.Deps{Store: store, Renderer: forum.Markdown{MD: markdown.New()}, Events: h.Events, People: h.Identity,
 		Limits: postLimit{ratelimit.New(h.Redis, h.Config.Redis.Prefix), h.Config.Forum.PostsPerMinute}}
 	if h.REST != nil {
 		// Views are counted where topics are read, and flushed from there.

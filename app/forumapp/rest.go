@@ -16,6 +16,7 @@ import (
 type Forum interface {
 	Categories(ctx context.Context) ([]forum.Category, error)
 	Stats(ctx context.Context) (forum.Stats, error)
+	MentionCandidates(ctx context.Context, p identity.Principal, prefix string) ([]forum.Candidate, error)
 	CreateTopic(ctx context.Context, p identity.Principal, in forum.NewTopic) (forum.Topic, error)
 	Topics(ctx context.Context, p identity.Principal, q forum.Query, limit int, cursor string) (page.Page[forum.Topic], error)
 	Topic(ctx context.Context, p identity.Principal, id string) (forum.Topic, error)
@@ -41,6 +42,7 @@ func mountREST(rt *rest.Router, f Forum) {
 
 	api.GET("/forum/categories", read, r.categories)
 	api.GET("/forum/stats", read, r.stats)
+	api.GET("/forum/mentions", read, r.mentions)
 	api.GET("/forum/topics", read, r.topics)
 	api.GET("/forum/search", read, r.search)
 	api.POST("/forum/topics", post, rt.Retryable(), r.createTopic)
@@ -68,6 +70,11 @@ func (r *routes) categories(c *gin.Context) {
 func (r *routes) stats(c *gin.Context) {
 	st, err := r.f.Stats(c.Request.Context())
 	rest.Respond(c, st, err)
+}
+
+func (r *routes) mentions(c *gin.Context) {
+	found, err := r.f.MentionCandidates(c.Request.Context(), rest.Principal(c), c.Query("q"))
+	rest.Respond(c, gin.H{"items": found}, err)
 }
 
 func (r *routes) topics(c *gin.Context) {

@@ -98,6 +98,9 @@ func Subscribe(bus *events.Bus, svc Notifier, gather time.Duration) {
 		}
 		return nil
 	})
+	events.On(sub, func(ctx context.Context, batch []events.Recorded[forum.TopicPosted]) error {
+		return svc.NotifyMany(ctx, TopicNotifications(batch))
+	})
 	events.On(sub, func(ctx context.Context, batch []events.Recorded[forum.ReplyPosted]) error {
 		return svc.NotifyMany(ctx, ReplyNotifications(batch))
 	})
@@ -119,14 +122,45 @@ func Subscribe(bus *events.Bus, svc Notifier, gather time.Duration) {
 	})
 }
 
-// ReplyNotifications tells the author of the topic and the author of the reply replied to (each
-// once per reply, never the replier): replies to one topic fold into one unread notification per
-// person, as Discourse does.
+// TopicNotifications tells the people a new topic mentions.
+func TopicNotifications(batch []events.Recorded[forum.TopicPosted]) []notify.Event {
+	var out []notify.Event
+	for _, r := range batch {
+		e := r.Event
+		out = append(out, mentions(e.Mentioned, map[string]bool{e.AuthorID: true}, e.AuthorID, e.TopicID, e.Title, e.Excerpt, "")...)
+	}
+	return out
+}
+
+// mentions are the mention notifications of a post for the users not yet told (and marks them
+// told).
+func mentions(users []string, told map[string]bool, author, topicID, title, excerpt, replyID string) []notify.Event {
+	var out []notify.Event
+	for _, to := range users {
+		if told[to] {
+			continue
+		}
+		told[to] = true
+		data := map[string]any{"title": title, "preview": excerpt}
+		if replyID != "" {
+			data["replyId"] = replyID
+		}
+		out = append(out, notify.Event{Type: notify.TypeMention, RecipientID: to, ActorID: author,
+			TargetType: "forum_topic", TargetID: topicID, Data: data})
+	}
+	return out
+}
+
+// ReplyNotifications tells the people a reply mentions, then the author of the topic and the
+// author of the reply replied to: each once per reply (a mention says more than a reply), never
+// the replier. Replies to one topic fold into one unread notification per person, as Discourse
+// does; mentions do not fold.
 func ReplyNotifications(batch []events.Recorded[forum.ReplyPosted]) []notify.Event {
 	var out []notify.Event
 	for _, r := range batch {
 		e := r.Event
 		told := map[string]bool{e.AuthorID: true}
+		out = append(out, mentions(e.Mentioned, told, e.AuthorID, e.TopicID, e.TopicTitle, e.Excerpt, e.ReplyID)...)
 		for _, to := range []string{e.ParentAuthorID, e.TopicAuthorID} {
 			if to == "" || told[to] {
 				continue

@@ -3,15 +3,28 @@ package forum
 // What happens in the forum. The store records these with the change, so what follows
 // (notifications now; the activity feed, reputation and search later) survives a crash.
 
+// TopicPosted: someone posted a topic.
+type TopicPosted struct {
+	TopicID   string   `json:"topicId"`
+	Title     string   `json:"title"`
+	AuthorID  string   `json:"authorId"`
+	Excerpt   string   `json:"excerpt"`
+	Mentioned []string `json:"mentioned,omitempty"`
+}
+
+func (TopicPosted) EventName() string     { return "forum.topic_posted" }
+func (e TopicPosted) AggregateID() string { return e.TopicID }
+
 // ReplyPosted: someone replied to a topic, or to a reply of it.
 type ReplyPosted struct {
-	ReplyID        string `json:"replyId"`
-	TopicID        string `json:"topicId"`
-	TopicTitle     string `json:"topicTitle"`
-	TopicAuthorID  string `json:"topicAuthorId"`
-	ParentAuthorID string `json:"parentAuthorId,omitempty"` // of the reply replied to
-	AuthorID       string `json:"authorId"`
-	Excerpt        string `json:"excerpt"`
+	ReplyID        string   `json:"replyId"`
+	TopicID        string   `json:"topicId"`
+	TopicTitle     string   `json:"topicTitle"`
+	TopicAuthorID  string   `json:"topicAuthorId"`
+	ParentAuthorID string   `json:"parentAuthorId,omitempty"` // of the reply replied to
+	AuthorID       string   `json:"authorId"`
+	Excerpt        string   `json:"excerpt"`
+	Mentioned      []string `json:"mentioned,omitempty"`
 }
 
 func (ReplyPosted) EventName() string     { return "forum.reply_posted" }

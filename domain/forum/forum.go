@@ -198,6 +198,7 @@ type Store interface {
 	Categories(ctx context.Context) ([]Category, error)
 	// Category resolves a slug or a name (either language, any case).
 	Category(ctx context.Context, ref string) (Category, error)
+	// CreateTopic stores t, counts it in its category and records TopicPosted.
 	CreateTopic(ctx context.Context, t StoredTopic) error
 	// Topics lists topics in q's order after the cursor, with each one's hot score as of asOf.
 	Topics(ctx context.Context, viewer string, q Query, asOf time.Time, after *Cursor, limit int) ([]Topic, []float64, error)
@@ -219,6 +220,8 @@ type Store interface {
 	// Search matches topics' titles and bodies in English and Arabic (spelling variants alike),
 	// best first, within q's filters.
 	Search(ctx context.Context, viewer, text string, q Query, after *SearchCursor, limit int) ([]Hit, []float32, error)
+	// People finds active users whose first, last or full name starts with prefix.
+	People(ctx context.Context, prefix string, limit int) ([]Candidate, error)
 	// AddViews adds counted views to topics.
 	AddViews(ctx context.Context, views map[string]int) error
 	// Stats counts the forum's live content and ranks the top contributors.
@@ -233,6 +236,7 @@ type StoredTopic struct {
 	ID, CategoryID, AuthorID, Kind, Title string
 	Body                                  Rendered
 	Tags                                  []string
+	Mentioned                             []string // users to tell (TopicPosted)
 	At                                    time.Time
 }
 
@@ -250,6 +254,7 @@ type StoredReply struct {
 	ID, TopicID, AuthorID string
 	ParentID              *string
 	Body                  Rendered
+	Mentioned             []string // users to tell (ReplyPosted)
 	At                    time.Time
 }
 
@@ -342,6 +347,7 @@ type Service struct {
 	events event.Publisher
 	limit  Limiter
 	views  Views
+	people People
 	now    func() time.Time
 }
 
@@ -353,6 +359,8 @@ type Deps struct {
 	Events   event.Publisher
 	Limits   Limiter
 	Views    Views
+	// People resolves mentions (nil: mentions are plain text).
+	People People
 }
 
 // NewService returns the forum service.
@@ -360,7 +368,7 @@ func NewService(d Deps) *Service {
 	if d.Events == nil {
 		d.Events = event.Discard{}
 	}
-	return &Service{store: d.Store, render: d.Renderer, events: d.Events, limit: d.Limits, views: d.Views, now: time.Now}
+	return &Service{store: d.Store, render: d.Renderer, events: d.Events, limit: d.Limits, views: d.Views, people: d.People, now: time.Now}
 }
 
 // allowPost refuses a post beyond the user's rate with errs.RateLimited and when to retry.
@@ -434,12 +442,12 @@ func (s *Service) CreateTopic(ctx context.Context, p identity.Principal, in NewT
 	if err := s.allowPost(ctx, p); err != nil {
 		return Topic{}, err
 	}
-	body, err := s.render.Render(in.Content)
+	body, who, err := s.renderPost(ctx, p, in.Content)
 	if err != nil {
 		return Topic{}, err
 	}
 	t := StoredTopic{ID: ids.New(), CategoryID: cat.ID, AuthorID: p.UserID, Kind: in.Kind, Title: title,
-		Body: body, Tags: tags, At: s.now().UTC()}
+		Body: body, Tags: tags, Mentioned: who, At: s.now().UTC()}
 	if err := s.store.CreateTopic(ctx, t); err != nil {
 		return Topic{}, err
 	}
@@ -568,7 +576,7 @@ func (s *Service) UpdateTopic(ctx context.Context, p identity.Principal, id stri
 		return Topic{}, errs.Fields(bad...)
 	}
 	if up.Content != nil && *up.Content != t.Content {
-		body, err := s.render.Render(*up.Content)
+		body, _, err := s.renderPost(ctx, p, *up.Content)
 		if err != nil {
 			return Topic{}, err
 		}
@@ -651,11 +659,12 @@ func (s *Service) Reply(ctx context.Context, p identity.Principal, topicID strin
 	if err := s.allowPost(ctx, p); err != nil {
 		return Reply{}, err
 	}
-	body, err := s.render.Render(in.Content)
+	body, who, err := s.renderPost(ctx, p, in.Content)
 	if err != nil {
 		return Reply{}, err
 	}
-	r := StoredReply{ID: ids.New(), TopicID: topicID, AuthorID: p.UserID, ParentID: in.ParentID, Body: body, At: s.now().UTC()}
+	r := StoredReply{ID: ids.New(), TopicID: topicID, AuthorID: p.UserID, ParentID: in.ParentID, Body: body,
+		Mentioned: who, At: s.now().UTC()}
 	if err := s.store.CreateReply(ctx, r); err != nil {
 		return Reply{}, err
 	}
@@ -675,7 +684,7 @@ func (s *Service) EditReply(ctx context.Context, p identity.Principal, id, conte
 	if bad := checkBody("content", content); len(bad) > 0 {
 		return Reply{}, errs.Fields(bad...)
 	}
-	body, err := s.render.Render(content)
+	body, _, err := s.renderPost(ctx, p, content)
 	if err != nil {
 		return Reply{}, err
 	}

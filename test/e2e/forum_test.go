@@ -361,3 +361,51 @@ func TestForumLimitsPostingRate(t *testing.T) {
 	assert.NotEmpty(t, res.Header.Get("Retry-After"))
 	assert.Equal(t, http.StatusCreated, other.Do(http.MethodPost, "/api/v1/forum/topics/"+id+"/replies", map[string]any{"content": "me"}).Status)
 }
+
+// TestForumMentions: the composer finds people across organizations but not hidden ones; a saved
+// mention links the profile and notifies once per post (a mention of someone also replied to is
+// one notification); a mention of a hidden user stays text and tells no one.
+func TestForumMentions(t *testing.T) {
+	env := harness.NewEnv(t)
+	srv := env.Start(t)
+	amal, badr, carol := seed.Founder(t, srv, "m-amal"), seed.Founder(t, srv, "m-badr"), seed.Founder(t, srv, "m-carol")
+	require.Equal(t, http.StatusOK, carol.Do(http.MethodPatch, "/api/v1/me", map[string]any{"profileVisibility": "private"}).Status)
+
+	res := amal.Do(http.MethodGet, "/api/v1/forum/mentions?q=@sar", nil)
+	require.Equal(t, http.StatusOK, res.Status, res.String())
+	found := map[string]string{}
+	for _, it := range items(t, res) {
+		found[it["id"].(string)] = it["mention"].(string)
+	}
+	assert.Contains(t, found, badr.ID, "another organization's user")
+	assert.NotContains(t, found, carol.ID, "a private profile is not offered")
+	assert.Equal(t, http.StatusUnprocessableEntity, amal.Do(http.MethodGet, "/api/v1/forum/mentions?q=", nil).Status)
+
+	hidden := "@[Carol](mention:" + carol.ID + ")"
+	res = amal.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": "Calling experts",
+		"content": "What do you think " + found[badr.ID] + " and " + found[badr.ID] + "? Also " + hidden})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	topic := res.JSON()
+	assert.Contains(t, topic["contentHtml"], `href="/users/`+badr.ID+`"`)
+	assert.NotContains(t, topic["contentHtml"], carol.ID, "a hidden user's mention stays text")
+	assert.Contains(t, topic["contentHtml"], "@Carol")
+
+	unreadReaches(t, badr.Client, 1)
+	n := items(t, badr.Do(http.MethodGet, "/api/v1/notifications", nil))[0]
+	assert.Equal(t, "mention", n["type"])
+	assert.Equal(t, topic["id"], n["targetId"])
+
+	// badr replies mentioning amal, who is also the topic's author: one notification, the mention.
+	res = badr.Do(http.MethodPost, "/api/v1/forum/topics/"+topic["id"].(string)+"/replies",
+		map[string]any{"content": "Thanks @[Amal](mention:" + amal.ID + ")"})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	unreadReaches(t, amal.Client, 1)
+	var types []string
+	for _, n := range items(t, amal.Do(http.MethodGet, "/api/v1/notifications", nil)) {
+		types = append(types, n["type"].(string))
+	}
+	assert.Equal(t, []string{"mention"}, types)
+	time.Sleep(500 * time.Millisecond)
+	res = carol.Do(http.MethodGet, "/api/v1/notifications/unread-count", nil)
+	assert.EqualValues(t, 0, res.JSON()["unread"], "the hidden user was not told")
+}

@@ -64,6 +64,23 @@ func (s *Store) Category(ctx context.Context, ref string) (forum.Category, error
 	return c, nil
 }
 
+// People finds active users by the start of their first, last or full name.
+func (s *Store) People(ctx context.Context, prefix string, limit int) ([]forum.Candidate, error) {
+	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(prefix)) + "%"
+	rows, err := s.pool.Query(ctx, `SELECT `+author+` FROM users u JOIN organizations o ON o.id = u.organization_id
+		WHERE u.is_active AND u.deleted_at IS NULL
+		  AND (lower(u.first_name) LIKE $1 OR lower(u.last_name) LIKE $1 OR lower(u.first_name || ' ' || u.last_name) LIKE $1)
+		ORDER BY u.first_name, u.last_name, u.id LIMIT $2`, like, limit)
+	if err != nil {
+		return nil, fmt.Errorf("finding people: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Candidate, error) {
+		var c forum.Candidate
+		err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Avatar, &c.IsVerified)
+		return c, err
+	})
+}
+
 // AddViews adds counted views to topics (deleted or unknown ones are skipped).
 func (s *Store) AddViews(ctx context.Context, views map[string]int) error {
 	ids, counts := make([]string, 0, len(views)), make([]int32, 0, len(views))
@@ -134,7 +151,8 @@ func (s *Store) CreateTopic(ctx context.Context, t forum.StoredTopic) error {
 		if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count + 1 WHERE id = $1`, t.CategoryID); err != nil {
 			return fmt.Errorf("counting topic: %w", err)
 		}
-		return nil
+		return record(ctx, tx, forum.TopicPosted{TopicID: t.ID, Title: t.Title, AuthorID: t.AuthorID,
+			Excerpt: t.Body.Excerpt, Mentioned: t.Mentioned})
 	})
 }
 
@@ -463,7 +481,8 @@ func (s *Store) Reply(ctx context.Context, viewer, id string) (forum.Reply, erro
 func (s *Store) CreateReply(ctx context.Context, r forum.StoredReply) error {
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
 		var locked bool
-		ev := forum.ReplyPosted{ReplyID: r.ID, TopicID: r.TopicID, AuthorID: r.AuthorID, Excerpt: r.Body.Excerpt}
+		ev := forum.ReplyPosted{ReplyID: r.ID, TopicID: r.TopicID, AuthorID: r.AuthorID, Excerpt: r.Body.Excerpt,
+			Mentioned: r.Mentioned}
 		err := tx.QueryRow(ctx, `SELECT is_locked, title, author_id FROM forum_topics WHERE id = $1 AND deleted_at IS NULL
 			FOR UPDATE`, r.TopicID).Scan(&locked, &ev.TopicTitle, &ev.TopicAuthorID)
 		if errors.Is(err, pgx.ErrNoRows) {
