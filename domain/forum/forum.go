@@ -294,12 +294,9 @@ func (s *Service) Search(ctx context.Context, p identity.Principal, text string,
 		}
 		q.Category = cat.ID
 	}
-	var after *SearchCursor
-	if cursor != "" {
-		after = &SearchCursor{}
-		if err := page.Decode(cursor, after); err != nil {
-			return page.Page[Hit]{}, err
-		}
+	after, err := decodeAfter[SearchCursor](cursor)
+	if err != nil {
+		return page.Page[Hit]{}, err
 	}
 	hits, ranks, err := s.store.Search(ctx, p.UserID, text, q, after, limit+1)
 	if err != nil {
@@ -371,6 +368,18 @@ func NewService(d Deps) *Service {
 	return &Service{store: d.Store, render: d.Renderer, events: d.Events, limit: d.Limits, views: d.Views, people: d.People, now: time.Now}
 }
 
+// compose turns a new post into what is stored: what was found wrong with it refuses it, then
+// the poster's rate, then its body is rendered with its mentions.
+func (s *Service) compose(ctx context.Context, p identity.Principal, bad []errs.FieldError, content string) (Rendered, []string, error) {
+	if len(bad) > 0 {
+		return Rendered{}, nil, errs.Fields(bad...)
+	}
+	if err := s.allowPost(ctx, p); err != nil {
+		return Rendered{}, nil, err
+	}
+	return s.renderPost(ctx, p, content)
+}
+
 // allowPost refuses a post beyond the user's rate with errs.RateLimited and when to retry.
 func (s *Service) allowPost(ctx context.Context, p identity.Principal) error {
 	if s.limit == nil {
@@ -436,13 +445,7 @@ func (s *Service) CreateTopic(ctx context.Context, p identity.Principal, in NewT
 	if err != nil {
 		bad = append(bad, errs.FieldError{Field: "category", Message: "is not a forum category"})
 	}
-	if len(bad) > 0 {
-		return Topic{}, errs.Fields(bad...)
-	}
-	if err := s.allowPost(ctx, p); err != nil {
-		return Topic{}, err
-	}
-	body, who, err := s.renderPost(ctx, p, in.Content)
+	body, who, err := s.compose(ctx, p, bad, in.Content)
 	if err != nil {
 		return Topic{}, err
 	}
@@ -478,12 +481,9 @@ func (s *Service) Topics(ctx context.Context, p identity.Principal, q Query, lim
 	if q.AuthorID != "" && !ids.Valid(q.AuthorID) {
 		return page.Page[Topic]{}, errs.Fields(errs.FieldError{Field: "authorId", Message: "is not an id"})
 	}
-	var after *Cursor
-	if cursor != "" {
-		after = &Cursor{}
-		if err := page.Decode(cursor, after); err != nil {
-			return page.Page[Topic]{}, err
-		}
+	after, err := decodeAfter[Cursor](cursor)
+	if err != nil {
+		return page.Page[Topic]{}, err
 	}
 	// The hot ranking decays with time: every page of one listing ranks as of its first page.
 	asOf := s.now().UTC()
@@ -505,6 +505,18 @@ func (s *Service) Topics(ctx context.Context, p identity.Principal, q Query, lim
 		}
 		return c
 	}), nil
+}
+
+// decodeAfter reads a page cursor; nil for the first page.
+func decodeAfter[T any](cursor string) (*T, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	var after T
+	if err := page.Decode(cursor, &after); err != nil {
+		return nil, err
+	}
+	return &after, nil
 }
 
 func topicCursor(t Topic, sort string) Cursor {
@@ -630,12 +642,9 @@ func (s *Service) Replies(ctx context.Context, p identity.Principal, topicID, pa
 	if err != nil {
 		return page.Page[Reply]{}, err
 	}
-	var after *Cursor
-	if cursor != "" {
-		after = &Cursor{}
-		if err := page.Decode(cursor, after); err != nil {
-			return page.Page[Reply]{}, err
-		}
+	after, err := decodeAfter[Cursor](cursor)
+	if err != nil {
+		return page.Page[Reply]{}, err
 	}
 	items, err := s.store.Replies(ctx, p.UserID, topicID, parentID, after, limit+1, nestedShown)
 	if err != nil {
@@ -653,13 +662,7 @@ func (s *Service) Reply(ctx context.Context, p identity.Principal, topicID strin
 	if in.ParentID != nil && !ids.Valid(*in.ParentID) {
 		bad = append(bad, errs.FieldError{Field: "parentId", Message: "is not a reply of this topic"})
 	}
-	if len(bad) > 0 {
-		return Reply{}, errs.Fields(bad...)
-	}
-	if err := s.allowPost(ctx, p); err != nil {
-		return Reply{}, err
-	}
-	body, who, err := s.renderPost(ctx, p, in.Content)
+	body, who, err := s.compose(ctx, p, bad, in.Content)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -90,6 +90,20 @@ type Named interface {
 	AggregateID() string
 }
 
+// AddEvents encodes events and records them in tx: what a store calls in the transaction of its
+// change.
+func AddEvents[E Named](ctx context.Context, tx Execer, events ...E) error {
+	recs := make([]Record, len(events))
+	for i, e := range events {
+		r, err := Encode(e)
+		if err != nil {
+			return err
+		}
+		recs[i] = r
+	}
+	return Add(ctx, tx, recs...)
+}
+
 // Encode turns an event into its record.
 func Encode(e Named) (Record, error) {
 	b, err := json.Marshal(e)

@@ -151,7 +151,7 @@ func (s *Store) CreateTopic(ctx context.Context, t forum.StoredTopic) error {
 		if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count + 1 WHERE id = $1`, t.CategoryID); err != nil {
 			return fmt.Errorf("counting topic: %w", err)
 		}
-		return record(ctx, tx, forum.TopicPosted{TopicID: t.ID, Title: t.Title, AuthorID: t.AuthorID,
+		return outbox.AddEvents(ctx, tx, forum.TopicPosted{TopicID: t.ID, Title: t.Title, AuthorID: t.AuthorID,
 			Excerpt: t.Body.Excerpt, Mentioned: t.Mentioned})
 	})
 }
@@ -517,21 +517,8 @@ func (s *Store) CreateReply(ctx context.Context, r forum.StoredReply) error {
 			r.TopicID, r.At); err != nil {
 			return fmt.Errorf("counting reply: %w", err)
 		}
-		return record(ctx, tx, ev)
+		return outbox.AddEvents(ctx, tx, ev)
 	})
-}
-
-// record stores events in the event log, in tx.
-func record(ctx context.Context, tx pgx.Tx, evs ...outbox.Named) error {
-	recs := make([]outbox.Record, len(evs))
-	for i, e := range evs {
-		r, err := outbox.Encode(e)
-		if err != nil {
-			return err
-		}
-		recs[i] = r
-	}
-	return outbox.Add(ctx, tx, recs...)
 }
 
 // UpdateReply replaces a reply's body and marks it edited.
@@ -661,6 +648,6 @@ func (s *Store) SetBestAnswer(ctx context.Context, topicID, replyID, by string, 
 			topicID, replyID, at); err != nil {
 			return fmt.Errorf("marking best answer: %w", err)
 		}
-		return record(ctx, tx, ev)
+		return outbox.AddEvents(ctx, tx, ev)
 	})
 }

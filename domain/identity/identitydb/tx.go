@@ -148,15 +148,7 @@ func (o *orgTx) Record(ctx context.Context, evs ...event.Event) error { return r
 
 // record stores events in the event log, in tx.
 func record(ctx context.Context, tx pgx.Tx, evs []event.Event) error {
-	recs := make([]outbox.Record, len(evs))
-	for i, e := range evs {
-		r, err := outbox.Encode(e)
-		if err != nil {
-			return err
-		}
-		recs[i] = r
-	}
-	return outbox.Add(ctx, tx, recs...)
+	return outbox.AddEvents(ctx, tx, evs...)
 }
 
 // ListInvitations pages an organization's invitations, newest first.
