@@ -371,6 +371,10 @@ func NewService(d Deps) *Service {
 // compose turns a new post into what is stored: what was found wrong with it refuses it, then
 // the poster's rate, then its body is rendered with its mentions.
 func (s *Service) compose(ctx context.Context, p identity.Principal, bad []errs.FieldError, content string) (Rendered, []string, error) {
+	if !p.EmailVerified {
+		// Posts reach every organization: they wait for a confirmed address, as messages do.
+		return Rendered{}, nil, errs.E(errs.Forbidden, "confirm your email address before posting; the link is in the mail we sent you")
+	}
 	if len(bad) > 0 {
 		return Rendered{}, nil, errs.Fields(bad...)
 	}

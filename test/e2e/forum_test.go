@@ -23,7 +23,7 @@ import (
 func TestForumJourney(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	amal, badr := seed.Founder(t, srv, "amal"), seed.Founder(t, srv, "badr")
+	amal, badr := seed.Verified(t, env, srv, "amal"), seed.Verified(t, env, srv, "badr")
 
 	cats := items(t, amal.Do(http.MethodGet, "/api/v1/forum/categories", nil))
 	require.Len(t, cats, 6)
@@ -187,7 +187,11 @@ func TestForumJourney(t *testing.T) {
 func TestForumRefusesBadPostsAndNeutralisesXSS(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	amal := seed.Founder(t, srv, "xss")
+	amal := seed.Verified(t, env, srv, "xss")
+
+	unconfirmed := seed.Founder(t, srv, "unconfirmed")
+	res := unconfirmed.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": "A good title", "content": "body"})
+	assert.Equal(t, http.StatusForbidden, res.Status, "posting waits for a confirmed address: %s", res)
 
 	for name, body := range map[string]map[string]any{
 		"short title":      {"title": "Hey", "content": "body"},
@@ -211,7 +215,7 @@ func TestForumRefusesBadPostsAndNeutralisesXSS(t *testing.T) {
 		`<div style="background:url(javascript:alert(1))">styled</div>`,
 		`[ok](https://example.com)`,
 	}, "\n\n")
-	res := amal.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": "Hostile markup", "content": corpus})
+	res = amal.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": "Hostile markup", "content": corpus})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
 	html := strings.ToLower(res.JSON()["contentHtml"].(string))
 	for _, bad := range []string{"<script", "javascript:", "onerror", "onload", "<svg", "<iframe", "data:text/html", "style="} {
@@ -228,7 +232,7 @@ func TestForumRefusesBadPostsAndNeutralisesXSS(t *testing.T) {
 func TestForumTopicRoomIsLive(t *testing.T) {
 	env := harness.NewEnv(t)
 	nodes := []*harness.Server{env.Start(t), env.Start(t)}
-	amal, badr := seed.Founder(t, nodes[0], "live-a"), seed.Founder(t, nodes[1], "live-b")
+	amal, badr := seed.Verified(t, env, nodes[0], "live-a"), seed.Verified(t, env, nodes[1], "live-b")
 	res := amal.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": "Live thread", "content": "Who is watching?"})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
 	id := res.JSON()["id"].(string)
@@ -287,7 +291,7 @@ func TestForumTopicRoomIsLive(t *testing.T) {
 func TestForumSearchFindsArabicVariantsAndMarksMatches(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	amal := seed.Founder(t, srv, "search")
+	amal := seed.Verified(t, env, srv, "search")
 	post := func(title, content, category string) string {
 		res := amal.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": title, "content": content, "category": category, "kind": "question"})
 		require.Equal(t, http.StatusCreated, res.Status, res.String())
@@ -348,7 +352,7 @@ func TestForumSearchFindsArabicVariantsAndMarksMatches(t *testing.T) {
 func TestForumLimitsPostingRate(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t, "P2P_FORUM_POSTS_PER_MINUTE=3")
-	fast, other := seed.Founder(t, srv, "fast"), seed.Founder(t, srv, "calm")
+	fast, other := seed.Verified(t, env, srv, "fast"), seed.Verified(t, env, srv, "calm")
 	res := fast.Do(http.MethodPost, "/api/v1/forum/topics", map[string]any{"title": "Rate limits", "content": "first"})
 	require.Equal(t, http.StatusCreated, res.Status, res.String())
 	id := res.JSON()["id"].(string)
@@ -368,7 +372,7 @@ func TestForumLimitsPostingRate(t *testing.T) {
 func TestForumMentions(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t)
-	amal, badr, carol := seed.Founder(t, srv, "m-amal"), seed.Founder(t, srv, "m-badr"), seed.Founder(t, srv, "m-carol")
+	amal, badr, carol := seed.Verified(t, env, srv, "m-amal"), seed.Verified(t, env, srv, "m-badr"), seed.Founder(t, srv, "m-carol")
 	require.Equal(t, http.StatusOK, carol.Do(http.MethodPatch, "/api/v1/me", map[string]any{"profileVisibility": "private"}).Status)
 
 	res := amal.Do(http.MethodGet, "/api/v1/forum/mentions?q=@sar", nil)
