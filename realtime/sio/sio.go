@@ -559,9 +559,24 @@ func (c *Conn) Emit(event string, payload any) error {
 // reconnects on its own (a DISCONNECT would make it stay away).
 func (c *Conn) Close() { c.so.Conn().Close(false) }
 
+// disconnectGrace is how long a client told to disconnect has to close its connection before
+// the server closes it.
+const disconnectGrace = 2 * time.Second
+
 // Disconnect ends the socket with a Socket.IO DISCONNECT packet, after what was emitted to it
 // before: socket.io-client reports "io server disconnect" and does not reconnect on its own.
-func (c *Conn) Disconnect() { c.so.Disconnect(true) }
+// The library's Disconnect(true) closes the connection in the same step, which can overtake the
+// queued packet (the client then saw "transport close" and reconnected); so the packet goes
+// alone, the client closes its connection on it, and one that does not is closed after a grace.
+func (c *Conn) Disconnect() {
+	c.so.Disconnect(false)
+	conn := c.so.Conn()
+	time.AfterFunc(disconnectGrace, func() {
+		if conn.ReadyState() == "open" {
+			conn.Close(false)
+		}
+	})
+}
 
 // disconnected runs the Disconnect hook once: the library may report a disconnect twice.
 func (c *Conn) disconnected(reason string) {

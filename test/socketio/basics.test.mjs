@@ -79,7 +79,7 @@ test("room joins: authorized, refused, invalid", async () => {
     [{ room: theirs.room }, "not_found"], // another pair's conversation: as if it did not exist
     [{ room: "conversation:00000000-0000-7000-8000-000000000000" }, "not_found"],
     [{ room: "conversation:not-a-uuid" }, "not_found"],
-    [{ room: "topic:123" }, "validation_failed"],
+    [{ room: "topic:123" }, "not_found"], // no such topic (the forum checks topic rooms)
     [{ room: "user:someone-else" }, "forbidden"],
     [{ room: "conversation:bad id" }, "validation_failed"],
     [{ room: 5 }, "invalid_request"],

@@ -2,7 +2,6 @@ package identitydb_test
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -98,11 +97,5 @@ func BenchmarkMemberList(b *testing.B) {
 		i++
 	}
 	b.StopTimer()
-	slices.Sort(durations)
-	pct := func(q float64) float64 {
-		return float64(durations[int(float64(len(durations)-1)*q)].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(.50), "p50-ms")
-	b.ReportMetric(pct(.95), "p95-ms")
-	b.ReportMetric(pct(.99), "p99-ms")
+	pgtest.ReportLatencies(b, durations)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -27,15 +26,6 @@ func service(pool *pgxpool.Pool) *messaging.Service {
 		Store:     messagingdb.New(pool),
 		Directory: identity.NewService(identity.Deps{Store: identitydb.New(pool)}),
 	})
-}
-
-// report records the p50, p95 and p99 of the operations' durations.
-func report(b *testing.B, d []time.Duration) {
-	slices.Sort(d)
-	at := func(q float64) float64 { return float64(d[int(float64(len(d)-1)*q)].Microseconds()) / 1000 }
-	b.ReportMetric(at(.50), "p50-ms")
-	b.ReportMetric(at(.95), "p95-ms")
-	b.ReportMetric(at(.99), "p99-ms")
 }
 
 // BenchmarkConversationList is the conversation list of a user with 1,000 conversations (direct
@@ -103,7 +93,7 @@ func BenchmarkConversationList(b *testing.B) {
 		i++
 	}
 	b.StopTimer()
-	report(b, d)
+	pgtest.ReportLatencies(b, d)
 }
 
 // BenchmarkHistory reads pages of 50 at random places of a conversation of 1,000,000 messages.
@@ -152,7 +142,7 @@ func BenchmarkHistory(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	report(b, d)
+	pgtest.ReportLatencies(b, d)
 }
 
 // BenchmarkSendAfterGrowth stores batches of 8 messages (8 concurrent sends over 100
@@ -211,5 +201,5 @@ func BenchmarkSendAfterGrowth(b *testing.B) {
 		d = append(d, time.Since(start))
 	}
 	b.StopTimer()
-	report(b, d)
+	pgtest.ReportLatencies(b, d)
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,4 +218,18 @@ func newName(prefix string) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return fmt.Sprintf("%s_%d_%s", prefix, time.Now().Unix(), hex.EncodeToString(b))
+}
+
+// ReportLatencies reports the p50, p95 and p99 of a benchmark's operations, in milliseconds: the
+// figures docs/perf.md records for queries.
+func ReportLatencies(b *testing.B, d []time.Duration) {
+	b.Helper()
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	at := func(q float64) float64 { return float64(d[int(float64(len(d)-1)*q)].Microseconds()) / 1000 }
+	b.ReportMetric(at(.50), "p50-ms")
+	b.ReportMetric(at(.95), "p95-ms")
+	b.ReportMetric(at(.99), "p99-ms")
 }
