@@ -67,6 +67,13 @@ CREATE INDEX forum_topics_activity ON forum_topics (is_pinned DESC, last_activit
 CREATE INDEX forum_topics_newest ON forum_topics (created_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX forum_topics_category ON forum_topics (category_id, last_activity_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX forum_topics_author ON forum_topics (author_id, created_at DESC);
+CREATE INDEX forum_topics_liked ON forum_topics (like_count DESC, created_at DESC, id DESC) WHERE deleted_at IS NULL;
+CREATE INDEX forum_topics_viewed ON forum_topics (view_count DESC, created_at DESC, id DESC) WHERE deleted_at IS NULL;
+CREATE INDEX forum_topics_unanswered ON forum_topics (created_at DESC, id DESC)
+    WHERE deleted_at IS NULL AND kind = 'question' AND reply_count = 0;
+CREATE INDEX forum_topics_recent ON forum_topics (last_activity_at DESC) WHERE deleted_at IS NULL;
+CREATE INDEX forum_topics_open ON forum_topics (last_activity_at DESC, id DESC)
+    WHERE deleted_at IS NULL AND kind = 'question' AND best_answer_id IS NULL;
 ALTER TABLE forum_topics ADD COLUMN search tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('arabic', forum_normalize(title)), 'A') ||
     to_tsvector('english', body_text) || to_tsvector('arabic', forum_normalize(body_text))) STORED;

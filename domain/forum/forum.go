@@ -30,7 +30,8 @@ const (
 	SortLiked    = "liked"
 	SortViewed   = "viewed"
 	// SortHot ranks engagement with time decay, as Discourse's "hot": (2 × likes + replies + 1)
-	// divided by (hours since posted + 2)^1.5, so a lively new topic climbs past an old one.
+	// divided by (hours since posted + 2)^1.5, so a lively new topic climbs past an old one; only
+	// topics active in the last 14 days are ranked.
 	SortHot = "hot"
 	// SortUnanswered lists questions nobody replied to yet, newest first.
 	SortUnanswered = "unanswered"

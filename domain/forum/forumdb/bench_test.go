@@ -2,6 +2,7 @@ package forumdb_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,7 +58,11 @@ func seedForum(b *testing.B) (*forum.Service, identity.Principal, string) {
 		 WHERE t.kind = 'question' AND (hashtext(t.id::text) % 3) = 0`,
 		`ANALYZE`,
 	} {
-		if _, err := pool.Exec(ctx, sql, people); err != nil {
+		var args []any
+		if strings.Contains(sql, "$1") {
+			args = append(args, people)
+		}
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
 			b.Fatalf("seeding: %v\n%s", err, sql)
 		}
 	}

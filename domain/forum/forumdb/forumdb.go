@@ -186,6 +186,9 @@ func scanTopic(row pgx.Row, viewer string, extra ...any) (forum.Topic, error) {
 	return t, err
 }
 
+// hotWindow is how recently active a topic must be to be ranked hot.
+const hotWindow = 14 * 24 * time.Hour
+
 // hot is a topic's hot score as of the parameter given (forum.SortHot).
 func hot(asOf string) string {
 	return `((2 * t.like_count + t.reply_count + 1)::float8 /
@@ -197,7 +200,7 @@ func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, asOf t
 	args := []any{viewer}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	where := filters(q, arg)
-	score := hot(arg(asOf))
+	score := "0::float8"
 	var order string
 	switch q.Sort {
 	case forum.SortNewest, forum.SortUnanswered:
@@ -218,6 +221,11 @@ func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, asOf t
 			where = append(where, "("+col+", t.created_at, t.id) < ("+arg(after.Count)+", "+arg(after.At)+", "+arg(after.ID)+"::uuid)")
 		}
 	case forum.SortHot:
+		// Only topics active in the last hotWindow are ranked, as Discourse's hot list: the
+		// score of an older one is too small to place, and the candidates stay few.
+		at := arg(asOf)
+		score = hot(at)
+		where = append(where, "t.last_activity_at > "+at+"::timestamptz - "+arg(hotWindow.String())+"::interval")
 		order = score + " DESC, t.id DESC"
 		if after != nil {
 			where = append(where, "("+score+", t.id) < ("+arg(after.Score)+"::float8, "+arg(after.ID)+"::uuid)")
@@ -287,17 +295,24 @@ func (s *Store) Search(ctx context.Context, viewer, text string, q forum.Query, 
 	if after != nil {
 		where = append(where, "(ts_rank(t.search, q.query), t.id) < ("+arg(after.Rank)+"::real, "+arg(after.ID)+"::uuid)")
 	}
+	// The page is chosen first and only its topics are joined and their snippets made: a common
+	// word matches tens of thousands of topics, and snippets of all of them cost half a second.
 	rows, err := s.pool.Query(ctx, `
-		WITH q AS (SELECT websearch_to_tsquery('english', $2) || websearch_to_tsquery('arabic', forum_normalize($2)) AS query)
-		SELECT `+topicColumns+`, ts_rank(t.search, q.query)::real, forum_marked(h.title_en, h.title_ar), forum_marked(h.body_en, h.body_ar)
-		FROM q, `+strings.TrimPrefix(topicFrom, " FROM ")+`
+		WITH q AS (SELECT websearch_to_tsquery('english', $2) || websearch_to_tsquery('arabic', forum_normalize($2)) AS query),
+		hits AS (
+			SELECT t.id, ts_rank(t.search, q.query)::real AS rank FROM q, forum_topics t
+			WHERE `+strings.Join(where, " AND ")+`
+			ORDER BY ts_rank(t.search, q.query) DESC, t.id DESC LIMIT `+arg(limit)+`
+		)
+		SELECT `+topicColumns+`, hits.rank, forum_marked(h.title_en, h.title_ar), forum_marked(h.body_en, h.body_ar)
+		FROM q, hits JOIN `+strings.TrimPrefix(topicFrom, " FROM ")+` ON true
 		CROSS JOIN LATERAL (SELECT
 			ts_headline('english', forum_escape_html(t.title), q.query, 'StartSel=<mark>, StopSel=</mark>, HighlightAll=true') AS title_en,
 			ts_headline('arabic', forum_normalize(forum_escape_html(t.title)), q.query, 'StartSel=<mark>, StopSel=</mark>, HighlightAll=true') AS title_ar,
 			ts_headline('english', forum_escape_html(t.body_text), q.query, '`+snippet+`') AS body_en,
 			ts_headline('arabic', forum_normalize(forum_escape_html(t.body_text)), q.query, '`+snippet+`') AS body_ar) h
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY ts_rank(t.search, q.query) DESC, t.id DESC LIMIT `+arg(limit), args...)
+		WHERE t.id = hits.id
+		ORDER BY hits.rank DESC, t.id DESC`, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("searching topics: %w", err)
 	}
