@@ -189,10 +189,11 @@ func scanTopic(row pgx.Row, viewer string, extra ...any) (forum.Topic, error) {
 // hotWindow is how recently active a topic must be to be ranked hot.
 const hotWindow = 14 * 24 * time.Hour
 
-// hot is a topic's hot score as of the parameter given (forum.SortHot).
+// hot is a topic's hot score as of the parameter given (forum.SortHot), in float8 throughout
+// (extract() answers numeric, whose power() made the ranking of 4,000 topics cost 80 ms).
 func hot(asOf string) string {
 	return `((2 * t.like_count + t.reply_count + 1)::float8 /
-		power(greatest(extract(epoch FROM ` + asOf + `::timestamptz - t.created_at), 0) / 3600 + 2, 1.5))`
+		power(greatest(date_part('epoch', ` + asOf + `::timestamptz - t.created_at), 0) / 3600 + 2, 1.5))`
 }
 
 // Topics lists topics in q's order after the cursor, with their hot scores.
