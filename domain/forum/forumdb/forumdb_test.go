@@ -11,6 +11,7 @@ import (
 	"github.com/p2psandbox/hub/domain/forum"
 	"github.com/p2psandbox/hub/domain/forum/forumdb"
 	"github.com/p2psandbox/hub/domain/identity/identitytest"
+	"github.com/p2psandbox/hub/domain/page"
 	"github.com/p2psandbox/hub/platform/markdown"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
 )
@@ -92,19 +93,9 @@ func TestReplyTreeAndPages(t *testing.T) {
 		}
 	}
 
-	var seen []string
-	cursor := ""
-	for {
-		pg, err := svc.Replies(ctx, p, topic.ID, "", 10, cursor)
-		require.NoError(t, err)
-		for _, r := range pg.Items {
-			seen = append(seen, r.ID)
-		}
-		if pg.NextCursor == nil {
-			break
-		}
-		cursor = *pg.NextCursor
-	}
+	seen := allPages(t, func(cursor string) (page.Page[forum.Reply], error) {
+		return svc.Replies(ctx, p, topic.ID, "", 10, cursor)
+	}, func(r forum.Reply) string { return r.ID })
 	assert.Equal(t, top, seen, "every top-level reply once, oldest first")
 
 	first, err := svc.Replies(ctx, p, topic.ID, "", 1, "")
@@ -142,19 +133,9 @@ func TestHotAndUnanswered(t *testing.T) {
 	_, err = svc.Reply(ctx, people[1], lively, forum.NewReply{Content: "an answer"})
 	require.NoError(t, err)
 
-	var order []string
-	cursor := ""
-	for {
-		pg, err := svc.Topics(ctx, org.Owner, forum.Query{Sort: forum.SortHot}, 1, cursor)
-		require.NoError(t, err)
-		for _, tp := range pg.Items {
-			order = append(order, tp.ID)
-		}
-		if pg.NextCursor == nil {
-			break
-		}
-		cursor = *pg.NextCursor
-	}
+	order := allPages(t, func(cursor string) (page.Page[forum.Topic], error) {
+		return svc.Topics(ctx, org.Owner, forum.Query{Sort: forum.SortHot}, 1, cursor)
+	}, func(tp forum.Topic) string { return tp.ID })
 	assert.Equal(t, []string{lively, quiet, old}, order)
 
 	pg, err := svc.Topics(ctx, org.Owner, forum.Query{Sort: forum.SortUnanswered}, 0, "")
@@ -164,4 +145,22 @@ func TestHotAndUnanswered(t *testing.T) {
 		unanswered = append(unanswered, tp.ID)
 	}
 	assert.Equal(t, []string{quiet, old}, unanswered)
+}
+
+// allPages follows a list's cursors to its end and returns the ids of what it listed.
+func allPages[T any](t *testing.T, list func(cursor string) (page.Page[T], error), id func(T) string) []string {
+	t.Helper()
+	var out []string
+	cursor := ""
+	for {
+		pg, err := list(cursor)
+		require.NoError(t, err)
+		for _, it := range pg.Items {
+			out = append(out, id(it))
+		}
+		if pg.NextCursor == nil {
+			return out
+		}
+		cursor = *pg.NextCursor
+	}
 }
