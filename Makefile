@@ -11,10 +11,10 @@ TEST_TIMEOUT ?= 30m
 
 .PHONY: run test fuzz lint build services clean perf-health perf-auth perf-chat
 
-## run: make sure PostgreSQL and Redis are up, migrate, and serve on :8080 with the in-process worker
+## run: make sure PostgreSQL and Redis are up, migrate, serve on :8080 with the in-process worker,
+## and seed a new database with demo people and forum content (scripts/run.sh)
 run: services build
-	./bin/p2p migrate up
-	P2P_HTTP_DEV_ENDPOINTS=true exec ./bin/p2p serve
+	./scripts/run.sh
 
 ## test: make sure the services (and Node, for the socket.io-client suite) are up, then run every
 ## test with the race detector on

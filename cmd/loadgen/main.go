@@ -3,6 +3,9 @@
 // stalled server shows up in the percentiles instead of silently lowering the rate.
 //
 //	loadgen http -url http://127.0.0.1:8080/health/ready -rate 1000 -duration 30s
+//
+// It also fills a development server with demo people and content (`loadgen seed`, which
+// `make run` runs).
 package main
 
 import (
@@ -20,6 +23,8 @@ func main() {
 		err = runHTTP(os.Args[2:])
 	case "ws":
 		err = runWS(os.Args[2:])
+	case "seed":
+		err = runSeed(os.Args[2:])
 	default:
 		usage()
 	}
@@ -30,6 +35,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: loadgen http [flags]   (loadgen http -h for the flags)")
+	fmt.Fprintln(os.Stderr, "usage: loadgen http|ws|seed [flags]   (loadgen http -h for the flags)")
 	os.Exit(2)
 }

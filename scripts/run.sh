@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# make run: migrate, serve on local defaults with the development endpoints, and fill a new
+# database with demo people and forum content (once; loadgen seed leaves a seeded one alone).
+# Ctrl-C stops the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./bin/p2p migrate up
+export P2P_HTTP_DEV_ENDPOINTS=true
+ADDR=${P2P_HTTP_ADDR:-127.0.0.1:8080}
+./bin/p2p serve &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' INT TERM
+for _ in $(seq 1 300); do
+  curl -fs "http://${ADDR/#:/127.0.0.1:}/health/ready" >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || exit 1
+  sleep 0.2
+done
+./bin/loadgen seed -url "http://${ADDR/#:/127.0.0.1:}" || echo "run: seeding failed (the server keeps running)" >&2
+wait "$pid"
