@@ -132,7 +132,7 @@ func runSeed(args []string) error {
 	return nil
 }
 
-func demoForm(fields map[string]string) []byte {
+func form(fields map[string]string) []byte {
 	var ff []map[string]string
 	for id, v := range fields {
 		ff = append(ff, map[string]string{"id": id, "value": v})
@@ -142,7 +142,7 @@ func demoForm(fields map[string]string) []byte {
 }
 
 func demoSignUp(c *http.Client, base string, p demoPerson) (string, error) {
-	return demoAuth(c, base+"/auth/signup", demoForm(map[string]string{
+	return formAuth(c, base+"/auth/signup", form(map[string]string{
 		"email": p.email, "password": DemoPassword, "firstName": p.first, "lastName": p.last,
 		"organizationName": p.org, "industry": p.industry, "organizationSize": "medium",
 		"country": "Saudi Arabia", "city": p.city,
@@ -150,11 +150,12 @@ func demoSignUp(c *http.Client, base string, p demoPerson) (string, error) {
 }
 
 func demoSignIn(c *http.Client, base, email string) (string, error) {
-	return demoAuth(c, base+"/auth/signin", demoForm(map[string]string{"email": email, "password": DemoPassword}))
+	return formAuth(c, base+"/auth/signin", form(map[string]string{"email": email, "password": DemoPassword}))
 }
 
-// demoAuth posts a SuperTokens form in header mode and returns the access token.
-func demoAuth(c *http.Client, u string, body []byte) (string, error) {
+// formAuth posts a SuperTokens form (sign-up, sign-in) in header mode and returns the access
+// token.
+func formAuth(c *http.Client, u string, body []byte) (string, error) {
 	req, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("st-auth-mode", "header")

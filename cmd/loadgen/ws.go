@@ -2,13 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -95,26 +92,11 @@ func wsSignup(args []string) error {
 }
 
 func signUp(c *http.Client, base, email string) (string, error) {
-	field := func(id, v string) map[string]string { return map[string]string{"id": id, "value": v} }
-	body, _ := json.Marshal(map[string]any{"formFields": []any{
-		field("email", email), field("password", "Str0ng-pass"), field("firstName", "Load"),
-		field("lastName", "Test"), field("organizationName", "Load Co "+email), field("industry", "Electronics Manufacturing"),
-		field("organizationSize", "small"), field("country", "Saudi Arabia"), field("city", "Riyadh"),
-	}})
-	req, _ := http.NewRequest(http.MethodPost, base+"/auth/signup", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("st-auth-mode", "header")
-	res, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	tok := res.Header.Get("st-access-token")
-	if res.StatusCode != http.StatusOK || tok == "" {
-		return "", fmt.Errorf("%d %s", res.StatusCode, b)
-	}
-	return tok, nil
+	return formAuth(c, base+"/auth/signup", form(map[string]string{
+		"email": email, "password": "Str0ng-pass", "firstName": "Load", "lastName": "Test",
+		"organizationName": "Load Co " + email, "industry": "Electronics Manufacturing",
+		"organizationSize": "small", "country": "Saudi Arabia", "city": "Riyadh",
+	}))
 }
 
 func readTokens(path string) ([]string, error) {

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/p2psandbox/hub/test/harness"
+)
+
+func TestMain(m *testing.M) { harness.Main(m) }
+
+// TestSeedFillsANewServerOnce: what make run seeds is there for a demo person signing in (topics
+// with replies, likes and a best answer), and seeding again changes nothing.
+func TestSeedFillsANewServerOnce(t *testing.T) {
+	env := harness.NewEnv(t)
+	srv := env.Start(t, "P2P_HTTP_DEV_ENDPOINTS=true")
+	require.NoError(t, runSeed([]string{"-url", srv.URL}))
+	require.NoError(t, runSeed([]string{"-url", srv.URL}), "a seeded server is left alone")
+
+	c := srv.Client(t)
+	c.SignIn(demoPeople[2].email, DemoPassword)
+	res := c.Do(http.MethodGet, "/api/v1/forum/topics", nil)
+	require.Equal(t, http.StatusOK, res.Status, res.String())
+	topics := res.JSON()["items"].([]any)
+	require.Len(t, topics, len(demoTopics), "seeded once")
+	answered := 0
+	for _, it := range topics {
+		if it.(map[string]any)["hasBestAnswer"] == true {
+			answered++
+		}
+	}
+	assert.Equal(t, 1, answered)
+	stats := c.Do(http.MethodGet, "/api/v1/forum/stats", nil).JSON()
+	assert.EqualValues(t, 6, stats["replies"])
+	assert.EqualValues(t, 3, stats["activeMembers"])
+}
