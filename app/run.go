@@ -155,7 +155,7 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 				}
 			})
 		}
-		if id, err = identityapp.New(identityCore); err != nil {
+		if id, err = identityapp.New(ctx, identityCore); err != nil {
 			return nil, err
 		}
 	} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/supertokens/supertokens-golang/recipe/emailpassword"
 	"github.com/supertokens/supertokens-golang/recipe/emailverification"
@@ -54,13 +55,16 @@ func (Credentials) SendVerification(_ context.Context, userID, email string) err
 	return refreshClaims(userID, evclaims.EmailVerificationClaim)
 }
 
-// SetRole makes role the user's only organization role and updates the claims of their sessions.
-func (c Credentials) SetRole(ctx context.Context, userID, role string) error {
-	if _, err := userroles.AddRoleToUser(tenant, userID, role); err != nil {
-		return fmt.Errorf("auth: giving %s the role %s: %w", userID, role, err)
+// SetRoles makes roles (an organization role and any platform role) the user's only roles and
+// updates the claims of their sessions.
+func (c Credentials) SetRoles(ctx context.Context, userID string, roles []string) error {
+	for _, role := range roles {
+		if _, err := userroles.AddRoleToUser(tenant, userID, role); err != nil {
+			return fmt.Errorf("auth: giving %s the role %s: %w", userID, role, err)
+		}
 	}
 	for other := range identity.RolePermissions {
-		if other == role {
+		if slices.Contains(roles, other) {
 			continue
 		}
 		if _, err := userroles.RemoveUserRole(tenant, userID, other); err != nil {
@@ -71,9 +75,9 @@ func (c Credentials) SetRole(ctx context.Context, userID, role string) error {
 		return err
 	}
 	if c.Revocations != nil {
-		// The sessions carry the new role from their next refresh; tokens with the old one are
-		// sent to refresh at once, and open sockets take it over.
-		return c.Revocations.SetRoles(ctx, userID, []string{role})
+		// The sessions carry the new roles from their next refresh; tokens with the old ones are
+		// sent to refresh at once, and open sockets take them over.
+		return c.Revocations.SetRoles(ctx, userID, roles)
 	}
 	return nil
 }

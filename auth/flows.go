@@ -286,8 +286,10 @@ func (a *Auth) overrideEmailPasswordFunctions(orig epmodels.RecipeInterface) epm
 			}
 			return undo(fmt.Errorf("auth: creating the account: %w", err))
 		}
-		if _, err := userroles.AddRoleToUser(tenantID, su.UserID, acc.User.Role, uc); err != nil {
-			return undo(fmt.Errorf("auth: giving the user the %s role: %w", acc.User.Role, err))
+		for _, role := range acc.User.Roles() {
+			if _, err := userroles.AddRoleToUser(tenantID, su.UserID, role, uc); err != nil {
+				return undo(fmt.Errorf("auth: giving the user the %s role: %w", role, err))
+			}
 		}
 		if su.InvitationToken != "" {
 			if err := markVerified(tenantID, su.UserID, su.Email, uc); err != nil {

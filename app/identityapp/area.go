@@ -62,12 +62,13 @@ func newService(c Core) (*identity.Service, *auth.Revocations) {
 		Mailer:      workers.MailQueue{Client: asynq.NewClientFromRedisClient(c.Redis), Queue: cfg.Worker.Queue},
 		WebsiteURL:  cfg.App.WebsiteDomain,
 		Events:      c.Events,
+		Moderators:  cfg.Auth.Moderators,
 	}), rev
 }
 
 // New builds the identity service and initialises the SuperTokens SDK against the core, making
 // sure the roles exist there.
-func New(c Core) (*Area, error) {
+func New(ctx context.Context, c Core) (*Area, error) {
 	cfg := c.Config
 	svc, rev := newService(c)
 	mailer := workers.MailQueue{Client: asynq.NewClientFromRedisClient(c.Redis), Queue: cfg.Worker.Queue}
@@ -89,6 +90,9 @@ func New(c Core) (*Area, error) {
 		return nil, err
 	}
 	if err := au.EnsureRoles(); err != nil {
+		return nil, err
+	}
+	if err := svc.EnsureModerators(ctx, cfg.Auth.Moderators); err != nil {
 		return nil, err
 	}
 	return &Area{Service: svc, Auth: au, Revocations: rev}, nil
@@ -126,6 +130,7 @@ func (a *Area) Register(ctx context.Context, h *area.Host) error {
 	h.OnClose(stop)
 	a.Auth.Mount(h.REST, ratelimit.New(h.Redis, h.Config.Redis.Prefix), Limits(h.Config.Auth))
 	mountREST(h.REST, a.Service)
+	mountModeration(h.REST, a.Service)
 	return nil
 }
 

@@ -27,6 +27,7 @@ type AccessChanged struct {
 	UserID         string `json:"userId"`
 	OrganizationID string `json:"organizationId"`
 	Role           string `json:"role"`
+	PlatformRole   string `json:"platformRole,omitempty"`
 	Active         bool   `json:"active"`
 	Removed        bool   `json:"removed"`
 }
@@ -36,6 +37,7 @@ func (e AccessChanged) AggregateID() string { return e.UserID }
 
 // accessOf is the access a member has now.
 func accessOf(u User) AccessChanged {
-	return AccessChanged{UserID: u.ID, OrganizationID: u.OrganizationID, Role: u.Role, Active: u.IsActive && u.DeletedAt == nil,
+	return AccessChanged{UserID: u.ID, OrganizationID: u.OrganizationID, Role: u.Role, PlatformRole: u.PlatformRole,
+		Active:  u.IsActive && u.DeletedAt == nil,
 		Removed: u.DeletedAt != nil}
 }

@@ -21,15 +21,25 @@ type Organization struct {
 	IsActive    bool      `json:"isActive"`
 	AdminUserID string    `json:"adminUserId"`
 	CreatedAt   time.Time `json:"createdAt"`
+	// IsVerified: the platform's moderators verified the organization (VerifiedAt is when).
+	IsVerified bool       `json:"isVerified"`
+	VerifiedAt *time.Time `json:"verifiedAt"`
+	// SuspendedAt is set while the platform's moderators suspend the organization: its members
+	// cannot sign in (IsActive is false) and SuspensionReason says why.
+	SuspendedAt      *time.Time `json:"suspendedAt,omitempty"`
+	SuspensionReason string     `json:"suspensionReason,omitempty"`
 }
 
 // User is a member of an organization. Its JSON is the frontend's User plus the profile fields.
 type User struct {
-	ID                 string   `json:"id"`
-	Email              string   `json:"email"`
-	FirstName          string   `json:"firstName"`
-	LastName           string   `json:"lastName"`
-	Role               string   `json:"role"`
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Role      string `json:"role"`
+	// PlatformRole is the user's role on the platform beyond their organization: RoleModerator or
+	// empty.
+	PlatformRole       string   `json:"platformRole,omitempty"`
 	OrganizationID     string   `json:"organizationId"`
 	Avatar             *string  `json:"avatar"`
 	IsActive           bool     `json:"isActive"`
@@ -133,6 +143,10 @@ type Store interface {
 	ListInvitations(ctx context.Context, orgID string, q InvitationQuery, now time.Time, limit int) ([]Invitation, error)
 	InvitationByToken(ctx context.Context, tokenHash []byte) (Invitation, Organization, error)
 	ListAudit(ctx context.Context, orgID string, after *AuditCursor, limit int) ([]AuditEntry, error)
+	// ListOrganizations lists every organization matching q, newest first (moderation.go).
+	ListOrganizations(ctx context.Context, q OrganizationQuery, limit int) ([]OrganizationSummary, error)
+	// UserByEmail finds a user by address, any case; false when there is none.
+	UserByEmail(ctx context.Context, email string) (User, bool, error)
 
 	// InOrganization runs fn in a transaction holding the organization's row lock, so admin
 	// changes of one organization happen one at a time (two admins cannot each demote the other,
@@ -149,6 +163,11 @@ type OrgTx interface {
 	ActiveAdmins(ctx context.Context) (int, error)
 	UpdateMember(ctx context.Context, u User) error
 	UpdateOrganization(ctx context.Context, o Organization) error
+	// SetStanding records what the platform's moderators decided: verified, suspended.
+	SetStanding(ctx context.Context, o Organization) error
+	// ActiveMembers are the members who may sign in (as if the organization were active).
+	ActiveMembers(ctx context.Context) ([]User, error)
+	SetPlatformRole(ctx context.Context, userID, role string) error
 	Invitation(ctx context.Context, id string) (Invitation, error)
 	OpenInvitation(ctx context.Context, email string) (Invitation, bool, error)
 	UserByEmail(ctx context.Context, email string) (User, bool, error)
@@ -175,8 +194,8 @@ type Credentials interface {
 	ChangeEmail(ctx context.Context, userID, email string) error
 	// SendVerification mails a verification link for the user's current address.
 	SendVerification(ctx context.Context, userID, email string) error
-	// SetRole makes role the user's only organization role.
-	SetRole(ctx context.Context, userID, role string) error
+	// SetRoles makes roles (an organization role, and platform roles) the user's only roles.
+	SetRoles(ctx context.Context, userID string, roles []string) error
 	// RevokeSessions ends every session of the user.
 	RevokeSessions(ctx context.Context, userID string) error
 }

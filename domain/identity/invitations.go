@@ -337,7 +337,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, in SignUp)
 		if len(bad) > 0 {
 			return errs.Fields(bad...)
 		}
-		u := newUser(in, org.ID, inv.Role, now)
+		u := s.newUser(in, org.ID, inv.Role, now)
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}

@@ -202,7 +202,7 @@ func (s *Service) UpdateMember(ctx context.Context, p Principal, userID string, 
 		}
 		// The core changes inside the lock: if it fails, our change rolls back with it.
 		if before.Role != u.Role {
-			if err := s.d.Credentials.SetRole(ctx, u.ID, u.Role); err != nil {
+			if err := s.d.Credentials.SetRoles(ctx, u.ID, u.Roles()); err != nil {
 				return fmt.Errorf("changing the role in the auth core: %w", err)
 			}
 		}

@@ -20,15 +20,19 @@ const (
 	PermAuditRead         Permission = "audit:read"
 	PermContentPublish    Permission = "content:publish"
 	PermMessagesSend      Permission = "messages:send"
+	// Platform permissions, of moderators: across organizations.
+	PermOrganizationsModerate Permission = "organizations:moderate" // verify, suspend
+	PermForumModerate         Permission = "forum:moderate"         // pin, lock, hide, categories
 )
 
-// RolePermissions is the permission matrix of the organization roles.
+// RolePermissions is the permission matrix of the organization roles and the platform role.
 var RolePermissions = map[string][]Permission{
 	RoleAdmin: {
 		PermOrgRead, PermOrgUpdate, PermMembersRead, PermMembersManage, PermInvitationsManage,
 		PermAuditRead, PermContentPublish, PermMessagesSend,
 	},
-	RoleMember: {PermOrgRead, PermContentPublish, PermMessagesSend},
+	RoleMember:    {PermOrgRead, PermContentPublish, PermMessagesSend},
+	RoleModerator: {PermOrganizationsModerate, PermForumModerate},
 }
 
 // Can reports whether one of the principal's roles grants perm.

@@ -8,11 +8,23 @@ import (
 	"github.com/p2psandbox/hub/domain/errs"
 )
 
-// Organization roles.
+// Organization roles: every user holds exactly one.
 const (
 	RoleAdmin  = "admin"
 	RoleMember = "member"
 )
+
+// RoleModerator is the platform's role: staff who verify and suspend organizations and moderate
+// the forum, whatever their organization role (moderation.go).
+const RoleModerator = "moderator"
+
+// Roles are the roles u holds: their organization role and any platform role.
+func (u User) Roles() []string {
+	if u.PlatformRole != "" {
+		return []string{u.Role, u.PlatformRole}
+	}
+	return []string{u.Role}
+}
 
 // Principal is the signed-in user on whose behalf a request or a socket acts.
 type Principal struct {

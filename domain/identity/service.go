@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,8 @@ type Deps struct {
 	// Events hears what happened once it is committed (events.go).
 	Events event.Publisher
 	Now    func() time.Time
+	// Moderators are the configuration's moderator addresses (moderation.go).
+	Moderators []string
 }
 
 // Service holds the identity rules.
@@ -80,7 +83,7 @@ func (s *Service) Register(ctx context.Context, in SignUp) (Account, error) {
 		AdminUserID: in.UserID,
 		CreatedAt:   now,
 	}
-	owner := newUser(in, org.ID, RoleAdmin, now)
+	owner := s.newUser(in, org.ID, RoleAdmin, now)
 	joined := MemberJoined{User: owner, Founder: true}
 	if err := s.d.Store.CreateOrganizationWithOwner(ctx, org, owner, joined); err != nil {
 		return Account{}, fmt.Errorf("registering %s: %w", in.Email, err)
@@ -89,8 +92,15 @@ func (s *Service) Register(ctx context.Context, in SignUp) (Account, error) {
 	return Account{User: owner, Organization: org}, nil
 }
 
-func newUser(in SignUp, orgID, role string, now time.Time) User {
+// newUser is a user as they sign up: a configured moderator's address brings the role along, so
+// the first session carries it.
+func (s *Service) newUser(in SignUp, orgID, role string, now time.Time) User {
+	platformRole := ""
+	if slices.ContainsFunc(s.d.Moderators, func(e string) bool { return strings.EqualFold(e, in.Email) }) {
+		platformRole = RoleModerator
+	}
 	return User{
+		PlatformRole:       platformRole,
 		ID:                 in.UserID,
 		Email:              in.Email,
 		FirstName:          in.FirstName,

@@ -87,6 +87,9 @@ type Auth struct {
 	SignInMaxAttempts    int // failed sign-ins per account and per IP within SignInWindow
 	SignInWindow         time.Duration
 	ResendInterval       time.Duration // minimum time between two verification mails to one user
+	// Moderators are the addresses of the platform's first moderators (domain/identity
+	// moderation.go); moderators grant the role to others.
+	Moderators []string
 }
 
 // Mail configures outgoing mail.
@@ -221,6 +224,7 @@ var Keys = []Key{
 	{"auth.signin_max_attempts", "5", "failed sign-ins allowed per account and per IP within the window"},
 	{"auth.signin_window", "15m", "window of the sign-in attempt limit"},
 	{"auth.resend_interval", "60s", "minimum time between two verification mails to one user"},
+	{"auth.moderators", "", "addresses of the platform's moderators, comma-separated: granted the role at start and at sign-in"},
 	{"mail.smtp_host", "", "SMTP server host; empty (development only) keeps mail in the outbox"},
 	{"mail.smtp_port", "1025", "SMTP server port"},
 	{"mail.smtp_user", "", "SMTP user (empty: no authentication)"},
@@ -333,6 +337,7 @@ func Load(file string, env []string) (Config, error) {
 		SignInMaxAttempts:    p.integer("auth.signin_max_attempts", 1, 1000),
 		SignInWindow:         p.duration("auth.signin_window", time.Second, 24*time.Hour),
 		ResendInterval:       p.duration("auth.resend_interval", 0, 24*time.Hour),
+		Moderators:           p.emails("auth.moderators"),
 	}
 	if key := cfg.Auth.APIKey; key != "" && !validAPIKey(key) {
 		p.fail("supertokens.api_key", "must be at least 20 characters of A-Z, a-z, 0-9, '=' and '-'")
@@ -548,6 +553,17 @@ func (p *parser) list(key string) []string {
 	for _, item := range strings.Split(p.raw(key), ",") {
 		if item = strings.TrimSpace(item); item != "" {
 			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// emails is a list of addresses.
+func (p *parser) emails(key string) []string {
+	out := p.list(key)
+	for _, e := range out {
+		if at := strings.LastIndexByte(e, '@'); at < 1 || at == len(e)-1 || strings.ContainsAny(e, " <>") {
+			p.fail(key, "%q is not an email address", e)
 		}
 	}
 	return out

@@ -256,7 +256,7 @@ func TestAssembleRealDocument(t *testing.T) {
 	for _, tag := range doc["tags"].([]any) {
 		tags = append(tags, tag.(map[string]any)["name"].(string))
 	}
-	assert.Equal(t, []string{"operations", "auth", "identity", "messaging", "media", "notifications"}, tags)
+	assert.Equal(t, []string{"operations", "auth", "identity", "moderation", "messaging", "media", "notifications"}, tags)
 }
 
 func TestMount(t *testing.T) {

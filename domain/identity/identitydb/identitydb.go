@@ -57,10 +57,10 @@ func (s *Store) CreateOrganizationWithOwner(ctx context.Context, org identity.Or
 func insertUser(ctx context.Context, q querier, u identity.User) error {
 	_, err := q.Exec(ctx, `
 		INSERT INTO users (id, organization_id, email, first_name, last_name, role, is_active,
-		                   language_preference, profile_visibility, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+		                   language_preference, profile_visibility, created_at, updated_at, platform_role)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, nullif($11, ''))`,
 		u.ID, u.OrganizationID, u.Email, u.FirstName, u.LastName, u.Role, u.IsActive,
-		u.LanguagePreference, u.ProfileVisibility, u.CreatedAt,
+		u.LanguagePreference, u.ProfileVisibility, u.CreatedAt, u.PlatformRole,
 	)
 	if postgres.IsUniqueViolation(err, "users_email") {
 		return errs.Fields(errs.FieldError{Field: "email", Message: "is already registered"})
@@ -102,21 +102,23 @@ func (s *Store) DeleteUserAndOwnedOrganization(ctx context.Context, userID strin
 
 const userColumns = `u.id, u.email, u.first_name, u.last_name, u.role, u.organization_id, u.avatar_url, u.is_active,
 	u.job_title, u.city, u.bio, u.expertise_tags, u.language_preference, u.profile_visibility, u.allow_messages_from,
-	u.last_login_at, u.last_seen_at, u.deleted_at, u.created_at`
+	u.last_login_at, u.last_seen_at, u.deleted_at, u.created_at, coalesce(u.platform_role, '')`
 
 func scanUser(row pgx.Row, extra ...any) (identity.User, error) {
 	var u identity.User
 	dest := append([]any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Role, &u.OrganizationID, &u.Avatar, &u.IsActive,
 		&u.JobTitle, &u.City, &u.Bio, &u.ExpertiseTags, &u.LanguagePreference, &u.ProfileVisibility, &u.AllowMessagesFrom, &u.LastLogin,
-		&u.LastSeen, &u.DeletedAt, &u.CreatedAt}, extra...)
+		&u.LastSeen, &u.DeletedAt, &u.CreatedAt, &u.PlatformRole}, extra...)
 	err := row.Scan(dest...)
 	return u, err
 }
 
-const orgColumns = `o.id, o.name, o.domain, o.industry, o.size, o.country, o.city, o.logo_url, o.is_active, o.admin_user_id, o.created_at`
+const orgColumns = `o.id, o.name, o.domain, o.industry, o.size, o.country, o.city, o.logo_url, o.is_active, o.admin_user_id, o.created_at,
+	o.verified_at IS NOT NULL, o.verified_at, o.suspended_at, coalesce(o.suspension_reason, '')`
 
 func orgDest(o *identity.Organization) []any {
-	return []any{&o.ID, &o.Name, &o.Domain, &o.Industry, &o.Size, &o.Country, &o.City, &o.Logo, &o.IsActive, &o.AdminUserID, &o.CreatedAt}
+	return []any{&o.ID, &o.Name, &o.Domain, &o.Industry, &o.Size, &o.Country, &o.City, &o.Logo, &o.IsActive, &o.AdminUserID, &o.CreatedAt,
+		&o.IsVerified, &o.VerifiedAt, &o.SuspendedAt, &o.SuspensionReason}
 }
 
 func collectUsers(rows pgx.Rows, err error) ([]identity.User, error) {

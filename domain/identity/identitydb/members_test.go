@@ -25,10 +25,10 @@ type coreCopy struct {
 func (c *coreCopy) ChangeEmail(context.Context, string, string) error      { return nil }
 func (c *coreCopy) SendVerification(context.Context, string, string) error { return nil }
 func (c *coreCopy) RevokeSessions(context.Context, string) error           { return nil }
-func (c *coreCopy) SetRole(_ context.Context, userID, role string) error {
+func (c *coreCopy) SetRoles(_ context.Context, userID string, roles []string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.roles[userID] = role
+	c.roles[userID] = roles[0]
 	return nil
 }
 

@@ -75,14 +75,7 @@ func (o *orgTx) UpdateOrganization(ctx context.Context, org identity.Organizatio
 }
 
 func (o *orgTx) UserByEmail(ctx context.Context, email string) (identity.User, bool, error) {
-	u, err := scanUser(o.tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE lower(u.email) = lower($1)`, email))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return u, false, nil
-	}
-	if err != nil {
-		return u, false, fmt.Errorf("looking up %s: %w", email, err)
-	}
-	return u, true, nil
+	return userByEmail(ctx, o.tx, email)
 }
 
 const invitationColumns = `i.id, i.email, i.first_name, i.last_name, i.role, i.organization_id, i.invited_by,
