@@ -9,7 +9,7 @@ GOTOOL  := go tool -modfile=tools/go.mod
 # Two cores here: a bounded test run, never an endless one.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run test fuzz lint build services clean perf-health perf-auth perf-chat
+.PHONY: run test fuzz lint build services clean perf-health perf-auth perf-chat perf-forum
 
 ## run: make sure PostgreSQL and Redis are up, migrate, serve on :8080 with the in-process worker,
 ## and seed a new database with demo people and forum content (scripts/run.sh)
@@ -59,6 +59,10 @@ perf-auth: build
 ## perf-chat: private messages through the socket path at 2,000/s (RATE, PAIRS, DURATION; see docs/perf.md)
 perf-chat: build
 	./scripts/perf-chat.sh
+
+## perf-forum: a reply's fan-out to 1,000 viewers of its topic, 2 replies/s (VIEWERS, RATE, DURATION; see docs/perf.md)
+perf-forum: build
+	./scripts/perf-forum.sh
 
 clean:
 	rm -rf bin

@@ -25,7 +25,7 @@ import (
 // from the real sign-up, sent as auth.token).
 func runWS(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: loadgen ws signup|connect|bursts|broadcast|chat [flags]")
+		return errors.New("usage: loadgen ws signup|connect|bursts|broadcast|chat|forum [flags]")
 	}
 	switch args[0] {
 	case "signup":
@@ -38,6 +38,8 @@ func runWS(args []string) error {
 		return wsBroadcast(args[1:])
 	case "chat":
 		return wsChat(args[1:])
+	case "forum":
+		return wsForum(args[1:])
 	}
 	return fmt.Errorf("loadgen ws: unknown mode %q", args[0])
 }
