@@ -49,11 +49,20 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	svc := forum.NewService(deps)
 	if h.REST != nil {
 		mountREST(h.REST, svc)
+		mountModeration(h.REST, svc)
 	}
 	if h.Hub != nil {
 		// Any signed-in user may follow a topic that exists.
 		h.Hub.AllowJoin(realtime.KindTopic, realtime.JoinFunc(func(ctx context.Context, p identity.Principal, id string) error {
 			_, err := svc.Topic(ctx, p, id)
+			return err
+		}))
+		// And the list of new topics: all of them, or one category's.
+		h.Hub.AllowJoin(KindForum, realtime.JoinFunc(func(ctx context.Context, _ identity.Principal, id string) error {
+			if id == AllCategories {
+				return nil
+			}
+			_, err := store.Category(ctx, id)
 			return err
 		}))
 	}
@@ -74,8 +83,16 @@ func (p postLimit) Post(ctx context.Context, userID string) (time.Duration, erro
 	return p.l.Hit(ctx, "forum:post:"+userID, ratelimit.Policy{Events: p.per, Per: time.Minute})
 }
 
-// Socket events to a topic's room (docs/realtime.md).
+// KindForum is the kind of the rooms of the topic lists: "forum:all" hears every new topic,
+// "forum:<category slug>" one category's.
 const (
+	KindForum     = "forum"
+	AllCategories = "all"
+)
+
+// Socket events to a topic's room, and to the lists' rooms (docs/realtime.md).
+const (
+	EventTopicNew     = "forum:topic:new"
 	EventPostNew      = "post:new"
 	EventPostUpdated  = "post:updated"
 	EventPostDeleted  = "post:deleted"
@@ -94,6 +111,14 @@ func bridge(bus *events.Bus, sockets realtime.Sockets) {
 		name := map[string]string{forum.PostNew: EventPostNew, forum.PostUpdated: EventPostUpdated,
 			forum.PostDeleted: EventPostDeleted}[e.Change]
 		emit(ctx, e.Reply.TopicID, name, map[string]any{"reply": e.Reply})
+	})
+	events.Listen(bus, func(ctx context.Context, e forum.TopicCreated) {
+		for _, list := range []string{AllCategories, e.Topic.CategoryID} {
+			room := KindForum + ":" + list
+			if err := sockets.Emit(ctx, room, EventTopicNew, map[string]any{"topic": e.Topic}); err != nil {
+				bus.Log().WarnContext(ctx, "pushing a new topic", "room", room, "err", err)
+			}
+		}
 	})
 	events.Listen(bus, func(ctx context.Context, e forum.TopicChanged) {
 		emit(ctx, e.Topic.ID, EventTopicUpdated, map[string]any{"topic": e.Topic, "deleted": e.Deleted})

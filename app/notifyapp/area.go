@@ -115,11 +115,33 @@ func Subscribe(bus *events.Bus, svc Notifier, gather time.Duration) {
 		}
 		return svc.NotifyMany(ctx, out)
 	})
+	events.On(sub, func(ctx context.Context, batch []events.Recorded[forum.PostHidden]) error {
+		return svc.NotifyMany(ctx, HiddenNotifications(batch))
+	})
 	events.Listen(bus, func(ctx context.Context, e messaging.ConversationRead) {
 		if err := svc.MarkTargetRead(ctx, e.UserID, "conversation", e.ConversationID); err != nil {
 			bus.Log().WarnContext(ctx, "clearing message notifications", "user", e.UserID, "err", err)
 		}
 	})
+}
+
+// HiddenNotifications tell authors that a moderator hid their post, and why (not a moderator
+// who hid their own).
+func HiddenNotifications(batch []events.Recorded[forum.PostHidden]) []notify.Event {
+	var out []notify.Event
+	for _, r := range batch {
+		e := r.Event
+		if e.AuthorID == e.By {
+			continue
+		}
+		data := map[string]any{"title": e.TopicTitle, "preview": e.Reason, "reason": e.Reason, "postType": e.TargetType}
+		if e.TargetType == "reply" {
+			data["replyId"] = e.ID
+		}
+		out = append(out, notify.Event{Type: notify.TypePostHidden, RecipientID: e.AuthorID, ActorID: e.By,
+			TargetType: "forum_topic", TargetID: e.TopicID, Data: data})
+	}
+	return out
 }
 
 // TopicNotifications tells the people a new topic mentions.

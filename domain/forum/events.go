@@ -42,6 +42,20 @@ type BestAnswerMarked struct {
 func (BestAnswerMarked) EventName() string     { return "forum.best_answer_marked" }
 func (e BestAnswerMarked) AggregateID() string { return e.TopicID }
 
+// PostHidden: a moderator hid a topic or reply, with a reason its author is told.
+type PostHidden struct {
+	TargetType string `json:"targetType"` // topic | reply
+	ID         string `json:"id"`
+	TopicID    string `json:"topicId"`
+	TopicTitle string `json:"topicTitle"`
+	AuthorID   string `json:"authorId"`
+	By         string `json:"by"`
+	Reason     string `json:"reason"`
+}
+
+func (PostHidden) EventName() string     { return "forum.post_hidden" }
+func (e PostHidden) AggregateID() string { return e.TopicID }
+
 // Live changes, published to this process's listeners after the commit (socket pushes to the
 // topic's room); not recorded. What they carry is the same for every viewer: likedByMe,
 // bookmarkedByMe and isMine are false.
@@ -61,6 +75,14 @@ type PostChanged struct {
 
 func (PostChanged) EventName() string     { return "forum.post_changed" }
 func (e PostChanged) AggregateID() string { return e.Reply.TopicID }
+
+// TopicCreated: a topic was posted (to the lists' viewers).
+type TopicCreated struct {
+	Topic Topic `json:"topic"`
+}
+
+func (TopicCreated) EventName() string     { return "forum.topic_created" }
+func (e TopicCreated) AggregateID() string { return e.Topic.ID }
 
 // TopicChanged: a topic's title, body, counters, best answer or state changed, or it was
 // deleted.

@@ -227,6 +227,20 @@ type Store interface {
 	AddViews(ctx context.Context, views map[string]int) error
 	// Stats counts the forum's live content and ranks the top contributors.
 	Stats(ctx context.Context, since time.Time, top int) (Stats, error)
+	// SetTopicFlags sets a topic's moderators' flags (moderation.go).
+	SetTopicFlags(ctx context.Context, id string, f TopicFlags, at time.Time) error
+	// HideTopic and HideReply delete a post as its author would, keeping who hid it and why and
+	// recording h.Event with the change.
+	HideTopic(ctx context.Context, id string, h Hide) error
+	HideReply(ctx context.Context, id string, h Hide) error
+	// Revisions lists the earlier versions of a topic ("topic") or reply ("post"), oldest first.
+	Revisions(ctx context.Context, targetType, id string) ([]Revision, error)
+	// CreateCategory adds c at position (last when nil); a taken slug or name is errs.Conflict.
+	CreateCategory(ctx context.Context, c Category, position *int) error
+	UpdateCategory(ctx context.Context, id string, up CategoryUpdate) error
+	// DeleteCategory removes a category without live topics (errs.Conflict otherwise), moving
+	// its deleted topics to fallback.
+	DeleteCategory(ctx context.Context, id, fallback string) error
 	// SetBestAnswer marks replyID (a reply of the topic) the topic's best answer, recording
 	// BestAnswerMarked when it changed.
 	SetBestAnswer(ctx context.Context, topicID, replyID, by string, at time.Time) error
@@ -459,7 +473,14 @@ func (s *Service) CreateTopic(ctx context.Context, p identity.Principal, in NewT
 	if err := s.store.CreateTopic(ctx, t); err != nil {
 		return Topic{}, err
 	}
-	return s.store.Topic(ctx, p.UserID, t.ID)
+	stored, err := s.store.Topic(ctx, p.UserID, t.ID)
+	if err != nil {
+		return Topic{}, err
+	}
+	listed := public(stored)
+	listed.Content, listed.ContentHTML = "", ""
+	s.events.Publish(ctx, TopicCreated{Topic: listed})
+	return stored, nil
 }
 
 // Topics lists topics as q asks, a page at a time.
@@ -620,7 +641,7 @@ func (s *Service) DeleteTopic(ctx context.Context, p identity.Principal, id stri
 	return nil
 }
 
-// own loads a topic that p wrote: someone else's is errs.Forbidden.
+// own loads a topic that p wrote: someone else's is errs.Forbidden (with the topic).
 func (s *Service) own(ctx context.Context, p identity.Principal, id string) (Topic, error) {
 	if !ids.Valid(id) {
 		return Topic{}, errs.E(errs.NotFound, "no such topic")
@@ -630,7 +651,8 @@ func (s *Service) own(ctx context.Context, p identity.Principal, id string) (Top
 		return Topic{}, err
 	}
 	if t.Author.ID != p.UserID {
-		return Topic{}, errs.E(errs.Forbidden, "only its author may change a topic")
+		// The topic comes along: a moderator may act where the author may (MarkBestAnswer).
+		return t, errs.E(errs.Forbidden, "only its author may change a topic")
 	}
 	return t, nil
 }
@@ -716,9 +738,7 @@ func (s *Service) DeleteReply(ctx context.Context, p identity.Principal, id stri
 	if err := s.store.DeleteReply(ctx, id, s.now().UTC()); err != nil {
 		return err
 	}
-	tomb := Reply{ID: r.ID, TopicID: r.TopicID, ParentID: r.ParentID, Depth: r.Depth, IsDeleted: true,
-		ReplyCount: r.ReplyCount, CreatedAt: r.CreatedAt, UpdatedAt: s.now().UTC(), Replies: []Reply{}}
-	s.announce(ctx, r.TopicID, PostChanged{Change: PostDeleted, Reply: tomb})
+	s.announce(ctx, r.TopicID, PostChanged{Change: PostDeleted, Reply: tombstone(r, s.now().UTC())})
 	return nil
 }
 
@@ -770,14 +790,18 @@ func (s *Service) Bookmark(ctx context.Context, p identity.Principal, topicID st
 	return s.store.Bookmark(ctx, topicID, p.UserID, on, s.now().UTC())
 }
 
-// MarkBestAnswer marks a reply of p's own question its best answer (replacing any other).
+// MarkBestAnswer marks a reply of p's own question its best answer (replacing any other); a
+// moderator may mark one on any question, as in Stack Overflow for Teams.
 func (s *Service) MarkBestAnswer(ctx context.Context, p identity.Principal, topicID, replyID string) (Topic, error) {
 	t, err := s.own(ctx, p, topicID)
 	if err != nil {
-		if e, ok := errs.As(err); ok && e.Code == errs.Forbidden {
+		e, ok := errs.As(err)
+		if !ok || e.Code != errs.Forbidden {
+			return Topic{}, err
+		}
+		if !p.Can(identity.PermForumModerate) {
 			return Topic{}, errs.E(errs.Forbidden, "only the topic's author may mark its best answer")
 		}
-		return Topic{}, err
 	}
 	if t.Kind != KindQuestion {
 		return Topic{}, errs.E(errs.Conflict, "only a question has a best answer")

@@ -21,6 +21,7 @@ const (
 	TypeBestAnswer         = "best_answer"         // the user's answer was chosen as the best
 	TypeInvitationAccepted = "invitation_accepted" // someone the user invited joined
 	TypeUseCaseReviewed    = "use_case_reviewed"   // a moderator reviewed the user's use case
+	TypePostHidden         = "post_hidden"         // a moderator hid the user's forum post, saying why
 )
 
 // Channels says where notifications of one type reach the user.
@@ -39,10 +40,12 @@ var defaults = map[string]Channels{
 	TypeBestAnswer:         {InApp: true, Email: true},
 	TypeInvitationAccepted: {InApp: true, Email: false},
 	TypeUseCaseReviewed:    {InApp: true, Email: true},
+	TypePostHidden:         {InApp: true, Email: true},
 }
 
 // Types lists every notification type, in the order the preferences show them.
-var Types = []string{TypeMessage, TypeMention, TypeReply, TypeBestAnswer, TypeInvitationAccepted, TypeUseCaseReviewed}
+var Types = []string{TypeMessage, TypeMention, TypeReply, TypeBestAnswer, TypeInvitationAccepted, TypeUseCaseReviewed,
+	TypePostHidden}
 
 // Known reports whether t is a notification type.
 func Known(t string) bool {

@@ -143,6 +143,7 @@ func TestPreferences(t *testing.T) {
 		notify.TypeBestAnswer:         {InApp: true, Email: true},
 		notify.TypeInvitationAccepted: {InApp: true, Email: false},
 		notify.TypeUseCaseReviewed:    {InApp: true, Email: true},
+		notify.TypePostHidden:         {InApp: true, Email: true},
 	}, prefs, "the defaults")
 	require.Len(t, prefs, len(notify.Types))
 
