@@ -110,7 +110,11 @@ func bridge(bus *events.Bus, sockets realtime.Sockets) {
 	events.Listen(bus, func(ctx context.Context, e forum.PostChanged) {
 		name := map[string]string{forum.PostNew: EventPostNew, forum.PostUpdated: EventPostUpdated,
 			forum.PostDeleted: EventPostDeleted}[e.Change]
-		emit(ctx, e.Reply.TopicID, name, map[string]any{"reply": e.Reply})
+		payload := map[string]any{"reply": e.Reply}
+		if e.Topic != nil {
+			payload["topic"] = e.Topic
+		}
+		emit(ctx, e.Reply.TopicID, name, payload)
 	})
 	events.Listen(bus, func(ctx context.Context, e forum.TopicCreated) {
 		for _, list := range []string{AllCategories, e.Topic.CategoryID} {

@@ -68,9 +68,12 @@ const (
 )
 
 // PostChanged: a reply of a topic was posted, edited or deleted (Reply is then its tombstone).
+// Topic, when set, is the topic as it is after a reply came or went (its counters moved): one
+// push to the room then tells both, as a room of a thousand viewers costs per push.
 type PostChanged struct {
 	Change string `json:"change"`
 	Reply  Reply  `json:"reply"`
+	Topic  *Topic `json:"topic,omitempty"`
 }
 
 func (PostChanged) EventName() string     { return "forum.post_changed" }

@@ -45,7 +45,8 @@ const (
 	MaxTags     = 5
 	MaxTag      = 30
 	ExcerptLen  = 200
-	nestedShown = 3 // replies to a reply shown with it; the rest load by parentId
+	MaxLinks    = 10 // links to other sites in one post
+	nestedShown = 3  // replies to a reply shown with it; the rest load by parentId
 )
 
 // Category is a forum category.
@@ -416,19 +417,25 @@ func (s *Service) allowPost(ctx context.Context, p identity.Principal) error {
 	return nil
 }
 
-// announce publishes a change of the topic (as anyone sees it) after the fact.
-func (s *Service) announce(ctx context.Context, topicID string, posts ...PostChanged) {
-	var evs []event.Event
-	for _, p := range posts {
-		p.Reply.LikedByMe, p.Reply.IsMine = false, false
-		evs = append(evs, p)
-	}
-	t, err := s.store.Topic(ctx, "", topicID)
-	if err == nil {
+// announce publishes a change of the topic (as anyone sees it) after the fact: with the reply
+// that came or went when there is one, else on its own.
+func (s *Service) announce(ctx context.Context, topicID string, post ...PostChanged) {
+	var topic *Topic
+	if t, err := s.store.Topic(ctx, "", topicID); err == nil {
 		t.Content, t.ContentHTML = "", ""
-		evs = append(evs, TopicChanged{Topic: public(t)})
+		t = public(t)
+		topic = &t
 	}
-	s.events.Publish(ctx, evs...)
+	if len(post) > 0 {
+		p := post[0]
+		p.Reply.LikedByMe, p.Reply.IsMine = false, false
+		p.Topic = topic
+		s.events.Publish(ctx, p)
+		return
+	}
+	if topic != nil {
+		s.events.Publish(ctx, TopicChanged{Topic: *topic})
+	}
 }
 
 // public is t as every viewer sees it.

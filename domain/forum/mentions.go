@@ -2,6 +2,7 @@ package forum
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -65,6 +66,11 @@ func (s *Service) renderPost(ctx context.Context, p identity.Principal, body str
 	r, err := s.render.Render(linkMentions(body, keep))
 	if err != nil {
 		return Rendered{}, nil, err
+	}
+	// Links are counted as rendered (Markdown links, autolinked addresses and raw anchors alike;
+	// mentions link within the site and are not counted): a post of many links is spam's shape.
+	if n := strings.Count(r.HTML, `href="http`); n > MaxLinks {
+		return Rendered{}, nil, errs.Fields(errs.FieldError{Field: "content", Message: fmt.Sprintf("at most %d links to other sites (this has %d)", MaxLinks, n)})
 	}
 	r.Markdown = body
 	return r, visible, nil
