@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./bin/p2p migrate up
 export P2P_HTTP_DEV_ENDPOINTS=true
+# The demo's platform moderator (pin, lock, hide, categories, organizations): granted at sign-up.
+export P2P_AUTH_MODERATORS=${P2P_AUTH_MODERATORS:-sara@demo.p2p.local}
 ADDR=${P2P_HTTP_ADDR:-127.0.0.1:8080}
 ./bin/p2p serve &
 pid=$!
