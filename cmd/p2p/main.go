@@ -83,6 +83,7 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		workerCmd(load),
 		migrateCmd(load),
 		authcoreCmd(load),
+		moderatorsCmd(load),
 		healthcheckCmd(),
 		&cobra.Command{
 			Use:   "version",

@@ -203,6 +203,19 @@ func (s *Service) SetModerator(ctx context.Context, p Principal, userID string, 
 	return s.setPlatformRole(ctx, p, u, on)
 }
 
+// SetModeratorByEmail grants (on) or takes the moderator role of the user with this address, for
+// operators (the audit log names the user as the actor: no one signed in asked).
+func (s *Service) SetModeratorByEmail(ctx context.Context, email string, on bool) (User, error) {
+	u, ok, err := s.d.Store.UserByEmail(ctx, email)
+	if err != nil {
+		return User{}, err
+	}
+	if !ok || u.DeletedAt != nil {
+		return User{}, errs.E(errs.NotFound, "no user with the address %s", email)
+	}
+	return s.setPlatformRole(ctx, Principal{UserID: u.ID, OrganizationID: u.OrganizationID}, u, on)
+}
+
 // EnsureModerators grants the moderator role to the users with these addresses (the
 // configuration's auth.moderators); addresses without an account yet are granted at sign-in.
 func (s *Service) EnsureModerators(ctx context.Context, emails []string) error {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,6 +118,26 @@ func TestPlatformModerators(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.Status, res.String())
 		require.Equal(t, http.StatusOK, factory.Refresh().Status)
 		assert.Equal(t, http.StatusForbidden, factory.Do(http.MethodGet, orgs, nil).Status)
+	})
+
+	t.Run("operators grant the role from the command line", func(t *testing.T) {
+		worker.Client = srv.Client(t)
+		worker.SignIn(worker.Email, seed.Password)
+		grant := env.Run(t, []string{"moderators", "grant", strings.ToUpper(worker.Email)}, "")
+		require.NoError(t, grant.Exited(t, time.Minute), grant.Logs())
+		assert.Contains(t, grant.Logs(), "moderator granted")
+		res := worker.Do(http.MethodGet, orgs, nil)
+		assert.Equal(t, "token_expired", code(res), "the token in hand is sent to refresh: %s", res)
+		require.Equal(t, http.StatusOK, worker.Refresh().Status)
+		assert.Equal(t, http.StatusOK, worker.Do(http.MethodGet, orgs, nil).Status)
+
+		revoke := env.Run(t, []string{"moderators", "revoke", worker.Email}, "")
+		require.NoError(t, revoke.Exited(t, time.Minute), revoke.Logs())
+		require.Equal(t, http.StatusOK, worker.Refresh().Status)
+		assert.Equal(t, http.StatusForbidden, worker.Do(http.MethodGet, orgs, nil).Status)
+
+		unknown := env.Run(t, []string{"moderators", "grant", "nobody@nowhere.example"}, "")
+		assert.Error(t, unknown.Exited(t, time.Minute), "an unknown address fails")
 	})
 
 	t.Run("unknown ids", func(t *testing.T) {

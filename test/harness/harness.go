@@ -195,6 +195,19 @@ func (s *Server) Stop(t testing.TB) {
 	}
 }
 
+// Exited waits for a command that ends by itself (not a server) and returns how it ended.
+func (s *Server) Exited(t testing.TB, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-s.done:
+		s.done <- err
+		return err
+	case <-time.After(timeout):
+		t.Fatalf("harness: p2p %v still running after %s:\n%s", s.cmd.Args[1:], timeout, s.Logs())
+		return nil
+	}
+}
+
 // Kill stops the process with SIGKILL, as a crash would.
 func (s *Server) Kill() {
 	_ = s.cmd.Process.Kill()
