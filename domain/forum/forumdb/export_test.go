@@ -1,0 +1,4 @@
+package forumdb
+
+// SearchCandidates is searchCandidates, for the tests of the bound.
+const SearchCandidates = searchCandidates
