@@ -23,6 +23,7 @@ import (
 	"github.com/p2psandbox/hub/app/mediaapp"
 	"github.com/p2psandbox/hub/app/messagingapp"
 	"github.com/p2psandbox/hub/app/notifyapp"
+	"github.com/p2psandbox/hub/app/usecaseapp"
 	"github.com/p2psandbox/hub/migrations"
 	"github.com/p2psandbox/hub/platform/authcore"
 	"github.com/p2psandbox/hub/platform/config"
@@ -40,6 +41,7 @@ func Areas(id *identityapp.Area) []area.Area {
 		mediaapp.New(),
 		notifyapp.New(),
 		forumapp.New(),
+		usecaseapp.New(),
 	}
 }
 

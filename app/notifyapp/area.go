@@ -16,6 +16,7 @@ import (
 	"github.com/p2psandbox/hub/domain/messaging"
 	"github.com/p2psandbox/hub/domain/notify"
 	"github.com/p2psandbox/hub/domain/notify/notifydb"
+	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/platform/postgres"
 	"github.com/p2psandbox/hub/realtime"
 	"github.com/p2psandbox/hub/workers"
@@ -118,11 +119,30 @@ func Subscribe(bus *events.Bus, svc Notifier, gather time.Duration) {
 	events.On(sub, func(ctx context.Context, batch []events.Recorded[forum.PostHidden]) error {
 		return svc.NotifyMany(ctx, HiddenNotifications(batch))
 	})
+	events.On(sub, func(ctx context.Context, batch []events.Recorded[usecase.Reviewed]) error {
+		return svc.NotifyMany(ctx, ReviewNotifications(batch))
+	})
 	events.Listen(bus, func(ctx context.Context, e messaging.ConversationRead) {
 		if err := svc.MarkTargetRead(ctx, e.UserID, "conversation", e.ConversationID); err != nil {
 			bus.Log().WarnContext(ctx, "clearing message notifications", "user", e.UserID, "err", err)
 		}
 	})
+}
+
+// ReviewNotifications tell submitters what a moderator decided of their use case: published,
+// changes requested (with the comments) or rejected (with the reason).
+func ReviewNotifications(batch []events.Recorded[usecase.Reviewed]) []notify.Event {
+	var out []notify.Event
+	for _, r := range batch {
+		e := r.Event
+		data := map[string]any{"title": e.Title, "outcome": e.Action, "status": e.Status, "preview": e.Status}
+		if e.Comments != "" {
+			data["comments"], data["preview"] = e.Comments, e.Comments
+		}
+		out = append(out, notify.Event{Type: notify.TypeUseCaseReviewed, RecipientID: e.AuthorID, ActorID: e.ReviewerID,
+			TargetType: "use_case", TargetID: e.UseCaseID, Data: data})
+	}
+	return out
 }
 
 // HiddenNotifications tell authors that a moderator hid their post, and why (not a moderator

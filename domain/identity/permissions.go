@@ -23,6 +23,7 @@ const (
 	// Platform permissions, of moderators: across organizations.
 	PermOrganizationsModerate Permission = "organizations:moderate" // verify, suspend
 	PermForumModerate         Permission = "forum:moderate"         // pin, lock, hide, categories
+	PermUseCasesReview        Permission = "usecases:review"        // publish, send back or reject use cases
 )
 
 // RolePermissions is the permission matrix of the organization roles and the platform role.
@@ -32,7 +33,7 @@ var RolePermissions = map[string][]Permission{
 		PermAuditRead, PermContentPublish, PermMessagesSend,
 	},
 	RoleMember:    {PermOrgRead, PermContentPublish, PermMessagesSend},
-	RoleModerator: {PermOrganizationsModerate, PermForumModerate},
+	RoleModerator: {PermOrganizationsModerate, PermForumModerate, PermUseCasesReview},
 }
 
 // Can reports whether one of the principal's roles grants perm.

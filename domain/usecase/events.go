@@ -1,0 +1,32 @@
+package usecase
+
+// What happens to use cases. The store records these with the change, so what follows
+// (the submitter's notification now; the moderators' live queue, activity and audit later)
+// survives a crash.
+
+// Submitted: an author submitted (or resubmitted) a use case for review.
+type Submitted struct {
+	UseCaseID      string `json:"useCaseId"`
+	Title          string `json:"title"`
+	AuthorID       string `json:"authorId"`
+	OrganizationID string `json:"organizationId"`
+	Resubmitted    bool   `json:"resubmitted"`
+}
+
+func (Submitted) EventName() string     { return "usecase.submitted" }
+func (e Submitted) AggregateID() string { return e.UseCaseID }
+
+// Reviewed: a moderator published a use case, sent it back with comments, or rejected it with a
+// reason.
+type Reviewed struct {
+	UseCaseID  string `json:"useCaseId"`
+	Title      string `json:"title"`
+	AuthorID   string `json:"authorId"`
+	ReviewerID string `json:"reviewerId"`
+	Action     string `json:"action"` // publish | request_changes | reject
+	Status     string `json:"status"` // the status it left the use case in
+	Comments   string `json:"comments,omitempty"`
+}
+
+func (Reviewed) EventName() string     { return "usecase.reviewed" }
+func (e Reviewed) AggregateID() string { return e.UseCaseID }

@@ -1,0 +1,692 @@
+// Package usecase is the use cases: what a factory implemented and what it returned, written as
+// a draft by a member of its organization, submitted for review, and published to every signed-in
+// user by a platform moderator (or sent back with comments, or rejected with a reason).
+//
+// Statuses: draft → submitted → published; submitted → changes_requested → (edited) →
+// submitted again; submitted → rejected. Only the author's organization sees a use case before
+// it is published (others get 404, as for an unknown id), besides the moderators once it is
+// submitted; only its author changes, submits or deletes it.
+package usecase
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/event"
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/ids"
+	"github.com/p2psandbox/hub/domain/page"
+)
+
+// Statuses.
+const (
+	StatusDraft            = "draft"
+	StatusSubmitted        = "submitted"
+	StatusChangesRequested = "changes_requested"
+	StatusPublished        = "published"
+	StatusRejected         = "rejected"
+)
+
+// Moderators' actions.
+const (
+	ActionPublish        = "publish"
+	ActionRequestChanges = "request_changes"
+	ActionReject         = "reject"
+)
+
+// Sorts of the library.
+const (
+	SortNewest = "newest" // published most recently first (the default)
+	SortViewed = "viewed"
+	SortLiked  = "liked"
+	// Internal orders: an author's own (last changed first) and the queue (submitted first first).
+	sortUpdated = "updated"
+	sortQueue   = "queue"
+)
+
+// Categories are the submission form's nine (§2.5 d of the frontend contract).
+var Categories = []string{
+	"Quality Control", "Predictive Maintenance", "Factory Automation", "Sustainability",
+	"Process Optimization", "Supply Chain", "Innovation & R&D", "Training & Safety", "Energy Efficiency",
+}
+
+// Content is what an author writes: the frontend's submission form, in the detail page's shape.
+type Content struct {
+	Title                  string              `json:"title"`
+	Subtitle               string              `json:"subtitle"`
+	Description            string              `json:"description"` // the executive summary
+	Category               string              `json:"category"`
+	Industry               string              `json:"industry"`
+	FactoryName            string              `json:"factoryName"`
+	Tags                   []string            `json:"tags"`
+	BusinessChallenge      BusinessChallenge   `json:"businessChallenge"`
+	Solution               Solution            `json:"solution"`
+	Implementation         Implementation      `json:"implementation"`
+	ChallengesAndSolutions []ChallengeSolution `json:"challengesAndSolutions"`
+	Results                Results             `json:"results"`
+	LessonsLearned         []Lesson            `json:"lessonsLearned"`
+	Location               Location            `json:"location"`
+	ContactPerson          string              `json:"contactPerson"`
+	ContactTitle           string              `json:"contactTitle"`
+}
+
+// BusinessChallenge is the problem the use case solved.
+type BusinessChallenge struct {
+	IndustryContext  string         `json:"industryContext"`
+	SpecificProblems []string       `json:"specificProblems"`
+	BusinessImpact   BusinessImpact `json:"businessImpact"`
+}
+
+// BusinessImpact is what the problem cost.
+type BusinessImpact struct {
+	FinancialLoss     string `json:"financialLoss"`
+	CustomerImpact    string `json:"customerImpact"`
+	OperationalImpact string `json:"operationalImpact"`
+	ComplianceRisk    string `json:"complianceRisk"`
+}
+
+// Solution is what was chosen.
+type Solution struct {
+	SelectionCriteria    []string    `json:"selectionCriteria"`
+	SelectedVendor       string      `json:"selectedVendor"`
+	TechnologyComponents []Component `json:"technologyComponents"`
+}
+
+// Component is one part of the solution.
+type Component struct {
+	Component string `json:"component"`
+	Details   string `json:"details"`
+}
+
+// Implementation is how it was put in place.
+type Implementation struct {
+	Methodology        string `json:"methodology"`
+	ImplementationTime string `json:"implementationTime"` // "6 months implementation"
+	TotalBudget        string `json:"totalBudget"`        // SAR, amount only: "285,000"
+}
+
+// ChallengeSolution is a difficulty met on the way. Outcome is optional: the frontend's form has
+// no input for it.
+type ChallengeSolution struct {
+	Challenge   string `json:"challenge"`
+	Description string `json:"description"`
+	Solution    string `json:"solution"`
+	Outcome     string `json:"outcome"`
+}
+
+// Results are what it returned.
+type Results struct {
+	QuantitativeMetrics []Metric    `json:"quantitativeMetrics"`
+	QualitativeImpacts  []string    `json:"qualitativeImpacts"`
+	RoiPercentage       string      `json:"roiPercentage"` // "250% ROI in first year"
+	RoiAnalysis         RoiAnalysis `json:"roiAnalysis"`
+}
+
+// Metric is one measured result.
+type Metric struct {
+	Metric      string `json:"metric"`
+	Baseline    string `json:"baseline"`
+	Current     string `json:"current"`
+	Improvement string `json:"improvement"`
+}
+
+// RoiAnalysis is the money (SAR amounts as written).
+type RoiAnalysis struct {
+	TotalInvestment string `json:"totalInvestment"`
+	AnnualSavings   string `json:"annualSavings"`
+	PaybackPeriod   string `json:"paybackPeriod"`
+	ThreeYearROI    string `json:"threeYearROI"`
+}
+
+// Lesson is one lesson learned.
+type Lesson struct {
+	Category       string `json:"category"`
+	Lesson         string `json:"lesson"`
+	Description    string `json:"description"`
+	Recommendation string `json:"recommendation"`
+}
+
+// Location is where the factory is.
+type Location struct {
+	City      string   `json:"city"`
+	Region    string   `json:"region"`
+	Latitude  *float64 `json:"latitude"`
+	Longitude *float64 `json:"longitude"`
+}
+
+// Review is a moderator's last decision.
+type Review struct {
+	Action     string    `json:"action"`
+	Comments   string    `json:"comments"`
+	ReviewedAt time.Time `json:"reviewedAt"`
+}
+
+// UseCase is a use case as its detail page shows it: the content, flattened, with what the
+// platform knows of it.
+type UseCase struct {
+	ID             string `json:"id"`
+	Status         string `json:"status"`
+	OrganizationID string `json:"organizationId"`
+	AuthorID       string `json:"authorId"`
+	Content
+	Company        string     `json:"company"` // the organization's name
+	PublishedBy    string     `json:"publishedBy"`
+	PublisherTitle string     `json:"publisherTitle"`
+	Verified       bool       `json:"verified"` // of a verified organization
+	Featured       bool       `json:"featured"`
+	Views          int        `json:"views"`
+	Likes          int        `json:"likes"`
+	Saves          int        `json:"saves"`
+	LikedByMe      bool       `json:"likedByMe"`
+	SavedByMe      bool       `json:"savedByMe"`
+	IsMine         bool       `json:"isMine"`
+	ReadTime       string     `json:"readTime"`
+	Version        int        `json:"version"`
+	Submissions    int        `json:"submissions"`
+	Review         *Review    `json:"review"`
+	SubmittedAt    *time.Time `json:"submittedAt"`
+	PublishedAt    *time.Time `json:"publishedAt"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	UpdatedAt      time.Time  `json:"updatedAt"`
+}
+
+// Summary is a use case as the library's cards and the queue show it (§2.5 b).
+type Summary struct {
+	ID             string     `json:"id"`
+	Status         string     `json:"status"`
+	OrganizationID string     `json:"organizationId"`
+	Title          string     `json:"title"`
+	Subtitle       string     `json:"subtitle"`
+	Description    string     `json:"description"`
+	Category       string     `json:"category"`
+	Industry       string     `json:"industry"`
+	Company        string     `json:"company"`
+	FactoryName    string     `json:"factoryName"`
+	City           string     `json:"city"`
+	Timeframe      string     `json:"timeframe"`
+	RoiPercentage  string     `json:"roiPercentage"`
+	Results        []Metric   `json:"results"`
+	Tags           []string   `json:"tags"`
+	Views          int        `json:"views"`
+	Likes          int        `json:"likes"`
+	Saves          int        `json:"saves"`
+	LikedByMe      bool       `json:"likedByMe"`
+	SavedByMe      bool       `json:"savedByMe"`
+	Verified       bool       `json:"verified"`
+	Featured       bool       `json:"featured"`
+	PublishedBy    string     `json:"publishedBy"`
+	PublisherTitle string     `json:"publisherTitle"`
+	Version        int        `json:"version"`
+	SubmittedAt    *time.Time `json:"submittedAt"`
+	PublishedAt    *time.Time `json:"publishedAt"`
+	UpdatedAt      time.Time  `json:"updatedAt"`
+}
+
+// Summarize is u as a card.
+func Summarize(u UseCase) Summary {
+	tags := u.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	results := u.Results.QuantitativeMetrics
+	if results == nil {
+		results = []Metric{}
+	}
+	return Summary{ID: u.ID, Status: u.Status, OrganizationID: u.OrganizationID, Title: u.Title, Subtitle: u.Subtitle,
+		Description: u.Description, Category: u.Category, Industry: u.Industry, Company: u.Company, FactoryName: u.FactoryName,
+		City: u.Location.City, Timeframe: u.Implementation.ImplementationTime, RoiPercentage: u.Results.RoiPercentage,
+		Results: results, Tags: tags, Views: u.Views, Likes: u.Likes, Saves: u.Saves, LikedByMe: u.LikedByMe,
+		SavedByMe: u.SavedByMe, Verified: u.Verified, Featured: u.Featured, PublishedBy: u.PublishedBy,
+		PublisherTitle: u.PublisherTitle, Version: u.Version, SubmittedAt: u.SubmittedAt, PublishedAt: u.PublishedAt,
+		UpdatedAt: u.UpdatedAt}
+}
+
+// Query filters and orders a list. Status "" is published.
+type Query struct {
+	Status         string
+	AuthorID       string
+	OrganizationID string
+	Category       string
+	Industry       string
+	Text           string // full text, English and Arabic
+	Sort           string
+}
+
+// Cursor is the position of the last item of a page.
+type Cursor struct {
+	At    time.Time `json:"t"`
+	ID    string    `json:"i"`
+	Count int       `json:"n,omitempty"`
+}
+
+// Stored is a new use case as stored.
+type Stored struct {
+	ID, OrganizationID, AuthorID string
+	Content                      Content
+	At                           time.Time
+}
+
+// Transition is a change of status as stored: from one of From to To, at Version when it is not
+// 0, recording Event with it.
+type Transition struct {
+	From    []string
+	To      string
+	Version int
+	At      time.Time
+	// Submit counts a submission and sets when; Publish sets when it was published.
+	Submit, Publish bool
+	// Review, when set, is a moderator's decision, by ReviewerID.
+	Review     *Review
+	ReviewerID string
+	Event      event.Event
+}
+
+// ErrStale answers a change made on a version that is no longer the use case's: someone (another
+// tab) saved it since. Transports answer 412.
+var ErrStale = &errs.Error{Code: errs.Conflict, Message: "the use case changed since this version was read; reload it and apply the change again"}
+
+// Store keeps the use cases. Methods that take a viewer fill the viewer's likedByMe and
+// savedByMe. Unknown and deleted ids are errs.NotFound.
+type Store interface {
+	Create(ctx context.Context, u Stored) error
+	Get(ctx context.Context, viewer, id string) (UseCase, error)
+	// Save replaces the content of a use case in one of statuses, at version when it is not 0
+	// (ErrStale otherwise), and returns its new version.
+	Save(ctx context.Context, id string, version int, statuses []string, c Content, at time.Time) (int, error)
+	// Transition changes a use case's status as t says; a status not in t.From is errs.Conflict,
+	// another version ErrStale.
+	Transition(ctx context.Context, id string, t Transition) error
+	// Delete soft-deletes a use case in one of statuses, at version when it is not 0.
+	Delete(ctx context.Context, id string, version int, statuses []string, at time.Time) error
+	// List lists use cases as q says after the cursor, with the total that match.
+	List(ctx context.Context, viewer string, q Query, after *Cursor, limit int) ([]UseCase, int, error)
+	// React records or removes the user's like ("like") or save ("save") of a published use case
+	// and returns its count.
+	React(ctx context.Context, kind, id, userID string, on bool, at time.Time) (int, error)
+}
+
+// Deps are what the service needs.
+type Deps struct {
+	Store  Store
+	Events event.Publisher
+}
+
+// Service is the use cases' rules.
+type Service struct {
+	store  Store
+	events event.Publisher
+	now    func() time.Time
+}
+
+// NewService returns the service.
+func NewService(d Deps) *Service {
+	if d.Events == nil {
+		d.Events = event.Discard{}
+	}
+	return &Service{store: d.Store, events: d.Events, now: time.Now}
+}
+
+var notFound = errs.E(errs.NotFound, "no such use case")
+
+// editable are the statuses in which the author changes the content.
+var editable = []string{StatusDraft, StatusChangesRequested}
+
+// Create starts a draft of p's organization with whatever of the content is given (as a merge
+// patch of an empty use case: any subset, types and sizes checked).
+func (s *Service) Create(ctx context.Context, p identity.Principal, patch map[string]any) (UseCase, error) {
+	if err := p.Require(identity.PermContentPublish); err != nil {
+		return UseCase{}, err
+	}
+	c, err := Merge(Content{}, patch)
+	if err != nil {
+		return UseCase{}, err
+	}
+	if err := checkSizes(c); err != nil {
+		return UseCase{}, err
+	}
+	u := Stored{ID: ids.New(), OrganizationID: p.OrganizationID, AuthorID: p.UserID, Content: tidy(c), At: s.now().UTC()}
+	if err := s.store.Create(ctx, u); err != nil {
+		return UseCase{}, err
+	}
+	return s.Get(ctx, p, u.ID)
+}
+
+// Get is one use case, if p may see it: published ones to everyone; others to the author's
+// organization, and submitted or reviewed ones to moderators.
+func (s *Service) Get(ctx context.Context, p identity.Principal, id string) (UseCase, error) {
+	if !ids.Valid(id) {
+		return UseCase{}, notFound
+	}
+	u, err := s.store.Get(ctx, p.UserID, id)
+	if err != nil {
+		return UseCase{}, err
+	}
+	if !visible(p, u) {
+		return UseCase{}, notFound
+	}
+	u.IsMine = u.AuthorID == p.UserID
+	u.ReadTime = readTime(u.Content)
+	return u, nil
+}
+
+func visible(p identity.Principal, u UseCase) bool {
+	switch {
+	case u.Status == StatusPublished, u.OrganizationID == p.OrganizationID:
+		return true
+	case u.Status == StatusDraft:
+		return false
+	}
+	return p.Can(identity.PermUseCasesReview)
+}
+
+// own is a use case p wrote: others of the organization see it and get 403; the rest 404.
+func (s *Service) own(ctx context.Context, p identity.Principal, id string) (UseCase, error) {
+	u, err := s.Get(ctx, p, id)
+	if err != nil {
+		return UseCase{}, err
+	}
+	if u.AuthorID != p.UserID {
+		return UseCase{}, errs.E(errs.Forbidden, "only the author changes a use case")
+	}
+	return u, nil
+}
+
+// Update applies a JSON merge patch (RFC 7396) to the content of p's draft, at version when it
+// is not 0: autosave checks types and sizes only, the rules wait for validation and submission.
+func (s *Service) Update(ctx context.Context, p identity.Principal, id string, version int, patch map[string]any) (UseCase, error) {
+	u, err := s.own(ctx, p, id)
+	if err != nil {
+		return UseCase{}, err
+	}
+	if !isEditable(u.Status) {
+		return UseCase{}, errs.E(errs.Conflict, "a %s use case cannot be edited", strings.ReplaceAll(u.Status, "_", " "))
+	}
+	if version != 0 && version != u.Version {
+		return UseCase{}, ErrStale
+	}
+	c, err := Merge(u.Content, patch)
+	if err != nil {
+		return UseCase{}, err
+	}
+	if err := checkSizes(c); err != nil {
+		return UseCase{}, err
+	}
+	if version == 0 {
+		version = u.Version
+	}
+	if _, err := s.store.Save(ctx, id, version, editable, tidy(c), s.now().UTC()); err != nil {
+		return UseCase{}, err
+	}
+	return s.Get(ctx, p, id)
+}
+
+func isEditable(status string) bool { return status == StatusDraft || status == StatusChangesRequested }
+
+// Delete removes p's own use case that is not published (published ones are unpublished, later).
+func (s *Service) Delete(ctx context.Context, p identity.Principal, id string, version int) error {
+	u, err := s.own(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if u.Status == StatusPublished || u.Status == StatusSubmitted {
+		return errs.E(errs.Conflict, "a %s use case cannot be deleted", u.Status)
+	}
+	return s.store.Delete(ctx, id, version, []string{StatusDraft, StatusChangesRequested, StatusRejected}, s.now().UTC())
+}
+
+// Validate checks one step of the submission form (1 to 6; 6, review, checks them all) with the
+// frontend's rules, in lang ("ar" or English).
+func (s *Service) Validate(ctx context.Context, p identity.Principal, id string, step int, lang string) (UseCase, error) {
+	if step < 1 || step > Steps {
+		return UseCase{}, errs.Fields(errs.FieldError{Field: "step", Message: msg(lang).number(1, Steps)})
+	}
+	u, err := s.Get(ctx, p, id)
+	if err != nil {
+		return UseCase{}, err
+	}
+	if bad := CheckStep(u.Content, step, lang); len(bad) > 0 {
+		return UseCase{}, errs.Fields(bad...)
+	}
+	return u, nil
+}
+
+// Submit sends p's draft (or the one sent back with comments) to the moderators, after checking
+// every step.
+func (s *Service) Submit(ctx context.Context, p identity.Principal, id string, version int, lang string) (UseCase, error) {
+	u, err := s.own(ctx, p, id)
+	if err != nil {
+		return UseCase{}, err
+	}
+	if !p.EmailVerified {
+		return UseCase{}, errs.E(errs.Forbidden, "confirm your email address before submitting; the link is in the mail we sent you")
+	}
+	if !isEditable(u.Status) {
+		return UseCase{}, errs.E(errs.Conflict, "a %s use case cannot be submitted", strings.ReplaceAll(u.Status, "_", " "))
+	}
+	if version != 0 && version != u.Version {
+		return UseCase{}, ErrStale
+	}
+	if bad := CheckStep(u.Content, Steps, lang); len(bad) > 0 {
+		return UseCase{}, errs.Fields(bad...)
+	}
+	ev := Submitted{UseCaseID: id, Title: u.Title, AuthorID: u.AuthorID, OrganizationID: u.OrganizationID, Resubmitted: u.Submissions > 0}
+	err = s.store.Transition(ctx, id, Transition{From: editable, To: StatusSubmitted, Version: u.Version, At: s.now().UTC(), Submit: true, Event: ev})
+	if err != nil {
+		return UseCase{}, err
+	}
+	s.events.Publish(ctx, ev)
+	return s.Get(ctx, p, id)
+}
+
+// Decision is a moderator's review of a submitted use case.
+type Decision struct {
+	Action   string `json:"action"`
+	Comments string `json:"comments"`
+}
+
+// MaxComments bounds a moderator's comments.
+const MaxComments = 5000
+
+// Decide publishes a submitted use case, sends it back with comments, or rejects it with a
+// reason; the submitter is told (Reviewed).
+func (s *Service) Decide(ctx context.Context, p identity.Principal, id string, d Decision) (UseCase, error) {
+	if err := p.Require(identity.PermUseCasesReview); err != nil {
+		return UseCase{}, err
+	}
+	comments := strings.TrimSpace(d.Comments)
+	var to string
+	switch d.Action {
+	case ActionPublish:
+		to = StatusPublished
+	case ActionRequestChanges:
+		to = StatusChangesRequested
+	case ActionReject:
+		to = StatusRejected
+	default:
+		return UseCase{}, errs.Fields(errs.FieldError{Field: "action", Message: "must be publish, request_changes or reject"})
+	}
+	if n := utf8.RuneCountInString(comments); n > MaxComments {
+		return UseCase{}, errs.Fields(errs.FieldError{Field: "comments", Message: "must be at most 5000 characters"})
+	} else if n == 0 && to != StatusPublished {
+		return UseCase{}, errs.Fields(errs.FieldError{Field: "comments", Message: "is required: tell the author what to change, or why"})
+	}
+	u, err := s.Get(ctx, p, id)
+	if err != nil {
+		return UseCase{}, err
+	}
+	if u.Status != StatusSubmitted {
+		return UseCase{}, errs.E(errs.Conflict, "only a submitted use case is reviewed; this one is %s", strings.ReplaceAll(u.Status, "_", " "))
+	}
+	at := s.now().UTC()
+	ev := Reviewed{UseCaseID: id, Title: u.Title, AuthorID: u.AuthorID, ReviewerID: p.UserID, Action: d.Action, Status: to, Comments: comments}
+	err = s.store.Transition(ctx, id, Transition{From: []string{StatusSubmitted}, To: to, At: at, Publish: to == StatusPublished,
+		Review: &Review{Action: d.Action, Comments: comments, ReviewedAt: at}, ReviewerID: p.UserID, Event: ev})
+	if err != nil {
+		return UseCase{}, err
+	}
+	s.events.Publish(ctx, ev)
+	return s.Get(ctx, p, id)
+}
+
+// Queue lists the submitted use cases, the longest waiting first (moderators).
+func (s *Service) Queue(ctx context.Context, p identity.Principal, limit int, cursor string) (page.Page[Summary], error) {
+	if err := p.Require(identity.PermUseCasesReview); err != nil {
+		return page.Page[Summary]{}, err
+	}
+	return s.list(ctx, p, Query{Status: StatusSubmitted, Sort: sortQueue}, limit, cursor)
+}
+
+// Mine lists p's own use cases, whatever their status (or of one), last changed first.
+func (s *Service) Mine(ctx context.Context, p identity.Principal, status string, limit int, cursor string) (page.Page[Summary], error) {
+	switch status {
+	case "", StatusDraft, StatusSubmitted, StatusChangesRequested, StatusPublished, StatusRejected:
+	default:
+		return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: "status",
+			Message: "must be draft, submitted, changes_requested, published or rejected"})
+	}
+	if status == "" {
+		status = "any"
+	}
+	return s.list(ctx, p, Query{Status: status, AuthorID: p.UserID, Sort: sortUpdated}, limit, cursor)
+}
+
+// MaxQuery bounds a search's text.
+const MaxQuery = 200
+
+// Library lists published use cases as q asks (its Status is ignored).
+func (s *Service) Library(ctx context.Context, p identity.Principal, q Query, limit int, cursor string) (page.Page[Summary], error) {
+	q.Status, q.AuthorID = StatusPublished, ""
+	switch q.Sort {
+	case "":
+		q.Sort = SortNewest
+	case SortNewest, SortViewed, SortLiked:
+	default:
+		return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: "sort", Message: "must be newest, viewed or liked"})
+	}
+	if q.OrganizationID != "" && !ids.Valid(q.OrganizationID) {
+		return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: "organizationId", Message: "is not an id"})
+	}
+	q.Text = strings.TrimSpace(q.Text)
+	if utf8.RuneCountInString(q.Text) > MaxQuery {
+		return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: "q", Message: "must be at most 200 characters"})
+	}
+	for name, v := range map[string]string{"category": q.Category, "industry": q.Industry} {
+		if utf8.RuneCountInString(v) > maxShort {
+			return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: name, Message: "must be at most 100 characters"})
+		}
+	}
+	return s.list(ctx, p, q, limit, cursor)
+}
+
+func (s *Service) list(ctx context.Context, p identity.Principal, q Query, limit int, cursor string) (page.Page[Summary], error) {
+	limit, err := page.Limit(limit)
+	if err != nil {
+		return page.Page[Summary]{}, err
+	}
+	var after *Cursor
+	if cursor != "" {
+		after = &Cursor{}
+		if err := page.Decode(cursor, after); err != nil {
+			return page.Page[Summary]{}, err
+		}
+		if !ids.Valid(after.ID) {
+			return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: "cursor", Message: "is not a cursor this list issued"})
+		}
+	}
+	items, total, err := s.store.List(ctx, p.UserID, q, after, limit+1)
+	if err != nil {
+		return page.Page[Summary]{}, err
+	}
+	cards := make([]Summary, len(items))
+	for i, u := range items {
+		cards[i] = Summarize(u)
+	}
+	pg := page.Build(cards, limit, func(u Summary) any { return cursorOf(u, q.Sort) })
+	pg.Total = &total
+	return pg, nil
+}
+
+func cursorOf(u Summary, sort string) Cursor {
+	at := func(t *time.Time) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return *t
+	}
+	switch sort {
+	case sortUpdated:
+		return Cursor{At: u.UpdatedAt, ID: u.ID}
+	case sortQueue:
+		return Cursor{At: at(u.SubmittedAt), ID: u.ID}
+	case SortViewed:
+		return Cursor{At: at(u.PublishedAt), ID: u.ID, Count: u.Views}
+	case SortLiked:
+		return Cursor{At: at(u.PublishedAt), ID: u.ID, Count: u.Likes}
+	}
+	return Cursor{At: at(u.PublishedAt), ID: u.ID}
+}
+
+// React likes or saves (on) a published use case, or takes the like or save back, and returns
+// its count.
+func (s *Service) React(ctx context.Context, p identity.Principal, kind, id string, on bool) (int, error) {
+	u, err := s.Get(ctx, p, id)
+	if err != nil {
+		return 0, err
+	}
+	if u.Status != StatusPublished {
+		return 0, errs.E(errs.Conflict, "only a published use case is liked or saved")
+	}
+	return s.store.React(ctx, kind, id, p.UserID, on, s.now().UTC())
+}
+
+// wordsPerMinute is the reading speed of readTime.
+const wordsPerMinute = 200
+
+// readTime is "N min read" for the content's words.
+func readTime(c Content) string {
+	words := 0
+	count := func(ss ...string) {
+		for _, s := range ss {
+			words += len(strings.Fields(s))
+		}
+	}
+	count(c.Title, c.Subtitle, c.Description, c.BusinessChallenge.IndustryContext, c.Solution.SelectedVendor,
+		c.Implementation.Methodology, c.Results.RoiPercentage)
+	count(c.BusinessChallenge.SpecificProblems...)
+	count(c.Solution.SelectionCriteria...)
+	count(c.Results.QualitativeImpacts...)
+	for _, x := range c.Solution.TechnologyComponents {
+		count(x.Component, x.Details)
+	}
+	for _, x := range c.ChallengesAndSolutions {
+		count(x.Challenge, x.Description, x.Solution, x.Outcome)
+	}
+	for _, x := range c.Results.QuantitativeMetrics {
+		count(x.Metric, x.Baseline, x.Current, x.Improvement)
+	}
+	for _, x := range c.LessonsLearned {
+		count(x.Lesson, x.Description, x.Recommendation)
+	}
+	return strconv.Itoa(max(1, (words+wordsPerMinute-1)/wordsPerMinute)) + " min read"
+}
+
+var leadingNumber = regexp.MustCompile(`^\s*([0-9][0-9,]*(?:\.[0-9]+)?)`)
+
+// ROI is the leading number of an ROI as written ("250% ROI in first year" → 250), for sorting
+// and filtering; nil when it has none.
+func ROI(s string) *float64 {
+	m := leadingNumber.FindStringSubmatch(s)
+	if m == nil {
+		return nil
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64)
+	if err != nil {
+		return nil
+	}
+	return &f
+}

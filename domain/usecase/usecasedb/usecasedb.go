@@ -1,0 +1,300 @@
+// Package usecasedb is the PostgreSQL store of the use cases: the columns the library filters and
+// sorts by, and the structured body as one JSONB document.
+package usecasedb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/usecase"
+	"github.com/p2psandbox/hub/platform/outbox"
+	"github.com/p2psandbox/hub/platform/postgres"
+)
+
+// Store implements usecase.Store.
+type Store struct{ pool *pgxpool.Pool }
+
+// New returns a store on pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+var _ usecase.Store = (*Store)(nil)
+
+var notFound = errs.E(errs.NotFound, "no such use case")
+
+// columns of a use case "u" with its organization "o" and author "a"; $1 is the viewer.
+const columns = `u.id, u.status, u.organization_id, u.author_id, u.document, o.name,
+	a.first_name || ' ' || a.last_name, a.job_title, o.verified_at IS NOT NULL,
+	u.view_count, u.like_count, u.save_count,
+	EXISTS (SELECT 1 FROM use_case_likes l WHERE l.use_case_id = u.id AND l.user_id = nullif($1, '')::uuid),
+	EXISTS (SELECT 1 FROM use_case_saves s WHERE s.use_case_id = u.id AND s.user_id = nullif($1, '')::uuid),
+	u.version, u.submissions, u.review_outcome, u.review_comments, u.reviewed_at,
+	u.submitted_at, u.published_at, u.created_at, u.updated_at`
+
+const from = ` FROM use_cases u JOIN organizations o ON o.id = u.organization_id JOIN users a ON a.id = u.author_id`
+
+func scan(row pgx.Row) (usecase.UseCase, error) {
+	var (
+		u        usecase.UseCase
+		doc      []byte
+		outcome  *string
+		comments *string
+		reviewed *time.Time
+	)
+	err := row.Scan(&u.ID, &u.Status, &u.OrganizationID, &u.AuthorID, &doc, &u.Company, &u.PublishedBy, &u.PublisherTitle,
+		&u.Verified, &u.Views, &u.Likes, &u.Saves, &u.LikedByMe, &u.SavedByMe, &u.Version, &u.Submissions,
+		&outcome, &comments, &reviewed, &u.SubmittedAt, &u.PublishedAt, &u.CreatedAt, &u.UpdatedAt)
+	if err != nil {
+		return u, err
+	}
+	if err := json.Unmarshal(doc, &u.Content); err != nil {
+		return u, fmt.Errorf("decoding use case %s: %w", u.ID, err)
+	}
+	if outcome != nil && reviewed != nil {
+		u.Review = &usecase.Review{Action: *outcome, ReviewedAt: *reviewed}
+		if comments != nil {
+			u.Review.Comments = *comments
+		}
+	}
+	return u, nil
+}
+
+// derived are the columns that repeat fields of the document, for filters and sorts.
+func derived(c usecase.Content) (doc []byte, roi *float64, err error) {
+	doc, err = json.Marshal(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encoding use case: %w", err)
+	}
+	return doc, usecase.ROI(c.Results.RoiPercentage), nil
+}
+
+// Create stores a new draft.
+func (s *Store) Create(ctx context.Context, u usecase.Stored) error {
+	doc, roi, err := derived(u.Content)
+	if err != nil {
+		return err
+	}
+	c := u.Content
+	_, err = s.pool.Exec(ctx, `INSERT INTO use_cases (id, organization_id, author_id, document, title, category, industry,
+		city, region, roi, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
+		u.ID, u.OrganizationID, u.AuthorID, doc, c.Title, c.Category, c.Industry, c.Location.City, c.Location.Region, roi, u.At)
+	if err != nil {
+		return fmt.Errorf("creating use case: %w", err)
+	}
+	return nil
+}
+
+// Get loads one use case that is not deleted.
+func (s *Store) Get(ctx context.Context, viewer, id string) (usecase.UseCase, error) {
+	u, err := scan(s.pool.QueryRow(ctx, `SELECT `+columns+from+` WHERE u.id = $2 AND u.deleted_at IS NULL`, viewer, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, notFound
+	}
+	if err != nil {
+		return u, fmt.Errorf("loading use case: %w", err)
+	}
+	return u, nil
+}
+
+// why explains a change that matched no row: no such use case, another status, another version.
+func why(ctx context.Context, q pgx.Tx, id string, statuses []string) error {
+	var status string
+	err := q.QueryRow(ctx, `SELECT status FROM use_cases WHERE id = $1 AND deleted_at IS NULL`, id).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound
+	}
+	if err != nil {
+		return fmt.Errorf("loading use case: %w", err)
+	}
+	if !slices.Contains(statuses, status) {
+		return errs.E(errs.Conflict, "the use case is %s", strings.ReplaceAll(status, "_", " "))
+	}
+	return usecase.ErrStale
+}
+
+// Save replaces the content at version (any when 0) and returns the new version.
+func (s *Store) Save(ctx context.Context, id string, version int, statuses []string, c usecase.Content, at time.Time) (int, error) {
+	doc, roi, err := derived(c)
+	if err != nil {
+		return 0, err
+	}
+	var next int
+	err = postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE use_cases SET document = $2, title = $3, category = $4, industry = $5, city = $6,
+			region = $7, roi = $8, version = version + 1, updated_at = $9
+			WHERE id = $1 AND deleted_at IS NULL AND status = ANY($10) AND ($11 = 0 OR version = $11) RETURNING version`,
+			id, doc, c.Title, c.Category, c.Industry, c.Location.City, c.Location.Region, roi, at, statuses, version).Scan(&next)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return why(ctx, tx, id, statuses)
+		}
+		if err != nil {
+			return fmt.Errorf("saving use case: %w", err)
+		}
+		return nil
+	})
+	return next, err
+}
+
+// Transition changes the status and records the event with the change.
+func (s *Store) Transition(ctx context.Context, id string, t usecase.Transition) error {
+	var outcome, comments, reviewer *string
+	if t.Review != nil {
+		outcome, comments, reviewer = &t.Review.Action, &t.Review.Comments, &t.ReviewerID
+	}
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE use_cases SET status = $2, version = version + 1, updated_at = $3,
+			submissions = submissions + CASE WHEN $4 THEN 1 ELSE 0 END,
+			submitted_at = CASE WHEN $4 THEN $3 ELSE submitted_at END,
+			published_at = CASE WHEN $5 THEN $3 ELSE published_at END,
+			review_outcome = coalesce($6, review_outcome), review_comments = CASE WHEN $6::text IS NULL THEN review_comments ELSE $7 END,
+			reviewed_by = coalesce($8::uuid, reviewed_by), reviewed_at = CASE WHEN $6::text IS NULL THEN reviewed_at ELSE $3 END
+			WHERE id = $1 AND deleted_at IS NULL AND status = ANY($9) AND ($10 = 0 OR version = $10)`,
+			id, t.To, t.At, t.Submit, t.Publish, outcome, comments, reviewer, t.From, t.Version)
+		if err != nil {
+			return fmt.Errorf("changing a use case's status: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return why(ctx, tx, id, t.From)
+		}
+		if t.Event != nil {
+			return outbox.AddEvents(ctx, tx, t.Event)
+		}
+		return nil
+	})
+}
+
+// Delete soft-deletes a use case.
+func (s *Store) Delete(ctx context.Context, id string, version int, statuses []string, at time.Time) error {
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE use_cases SET deleted_at = $2, updated_at = $2
+			WHERE id = $1 AND deleted_at IS NULL AND status = ANY($3) AND ($4 = 0 OR version = $4)`, id, at, statuses, version)
+		if err != nil {
+			return fmt.Errorf("deleting use case: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return why(ctx, tx, id, statuses)
+		}
+		return nil
+	})
+}
+
+// List lists use cases as q says, with the number that match.
+func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after *usecase.Cursor, limit int) ([]usecase.UseCase, int, error) {
+	args := []any{viewer}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where := []string{"u.deleted_at IS NULL"}
+	if q.Status != "any" {
+		where = append(where, "u.status = "+arg(q.Status))
+	}
+	if q.AuthorID != "" {
+		where = append(where, "u.author_id = "+arg(q.AuthorID)+"::uuid")
+	}
+	if q.OrganizationID != "" {
+		where = append(where, "u.organization_id = "+arg(q.OrganizationID)+"::uuid")
+	}
+	if q.Category != "" {
+		where = append(where, "lower(u.category) = lower("+arg(q.Category)+")")
+	}
+	if q.Industry != "" {
+		where = append(where, "lower(u.industry) = lower("+arg(q.Industry)+")")
+	}
+	if q.Text != "" {
+		t := arg(q.Text)
+		where = append(where, "u.search @@ (websearch_to_tsquery('english', "+t+") || websearch_to_tsquery('arabic', forum_normalize("+t+")))")
+	}
+	var total int
+	// The viewer ($1) is not a filter; the count names it so the arguments are numbered alike.
+	if err := s.pool.QueryRow(ctx, `WITH viewer AS (SELECT $1::text) SELECT count(*) FROM use_cases u WHERE `+
+		strings.Join(where, " AND "), args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("counting use cases: %w", err)
+	}
+	var order string
+	switch q.Sort {
+	case "updated":
+		order = "u.updated_at DESC, u.id DESC"
+		if after != nil {
+			where = append(where, "(u.updated_at, u.id) < ("+arg(after.At)+", "+arg(after.ID)+"::uuid)")
+		}
+	case "queue":
+		order = "u.submitted_at, u.id"
+		if after != nil {
+			where = append(where, "(u.submitted_at, u.id) > ("+arg(after.At)+", "+arg(after.ID)+"::uuid)")
+		}
+	case usecase.SortViewed, usecase.SortLiked:
+		col := "u.view_count"
+		if q.Sort == usecase.SortLiked {
+			col = "u.like_count"
+		}
+		order = col + " DESC, u.published_at DESC, u.id DESC"
+		if after != nil {
+			where = append(where, "("+col+", u.published_at, u.id) < ("+arg(after.Count)+", "+arg(after.At)+", "+arg(after.ID)+"::uuid)")
+		}
+	default:
+		order = "u.published_at DESC, u.id DESC"
+		if after != nil {
+			where = append(where, "(u.published_at, u.id) < ("+arg(after.At)+", "+arg(after.ID)+"::uuid)")
+		}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+from+` WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY `+order+` LIMIT `+arg(limit), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing use cases: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.UseCase, error) { return scan(row) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing use cases: %w", err)
+	}
+	return items, total, nil
+}
+
+// React records or removes a like or a save and returns the count.
+func (s *Store) React(ctx context.Context, kind, id, userID string, on bool, at time.Time) (int, error) {
+	table, col := "use_case_likes", "like_count"
+	if kind == "save" {
+		table, col = "use_case_saves", "save_count"
+	}
+	var n int
+	err := postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		var (
+			tag pgconn.CommandTag
+			err error
+		)
+		if on {
+			tag, err = tx.Exec(ctx, `INSERT INTO `+table+` (use_case_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, id, userID, at)
+		} else {
+			tag, err = tx.Exec(ctx, `DELETE FROM `+table+` WHERE use_case_id = $1 AND user_id = $2`, id, userID)
+		}
+		if err != nil {
+			return fmt.Errorf("recording a %s: %w", kind, err)
+		}
+		delta := 0
+		if tag.RowsAffected() == 1 {
+			delta = 1
+			if !on {
+				delta = -1
+			}
+		}
+		err = tx.QueryRow(ctx, `UPDATE use_cases SET `+col+` = `+col+` + $2 WHERE id = $1 AND deleted_at IS NULL RETURNING `+col, id, delta).Scan(&n)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound
+		}
+		if err != nil {
+			return fmt.Errorf("counting a %s: %w", kind, err)
+		}
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,248 @@
+package usecasedb_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
+	"github.com/p2psandbox/hub/domain/usecase"
+	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
+	"github.com/p2psandbox/hub/platform/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// complete is a use case that passes every step (../validate_test.go's Complete, read as a patch).
+func complete(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("../validate_test.go")
+	require.NoError(t, err)
+	src := string(b)
+	start := strings.Index(src, "const Complete = `") + len("const Complete = `")
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(src[start:start+strings.Index(src[start:], "`")]), &m))
+	return m
+}
+
+func code(err error) errs.Code { return errs.CodeOf(err) }
+
+// TestLifecycle: a draft autosaved (stale versions refused), seen only by its organization,
+// submitted when complete, sent back with comments (the event recorded with the change),
+// resubmitted, published, then listed, searched in English and Arabic, liked and saved.
+func TestLifecycle(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	org, other := identitytest.NewOrg(t, pool), identitytest.NewOrg(t, pool)
+	author, colleague := org.Owner, org.Member(t, pool)
+	outsider := other.Owner
+	mod := other.Member(t, pool)
+	mod.Roles = append(mod.Roles, identity.RoleModerator)
+
+	u, err := svc.Create(ctx, author, map[string]any{"title": "Draft"})
+	require.NoError(t, err)
+	assert.Equal(t, usecase.StatusDraft, u.Status)
+	assert.Equal(t, 1, u.Version)
+	assert.Equal(t, []string{}, u.Tags)
+	assert.True(t, u.IsMine)
+
+	// Autosave: any subset; a stale version is refused.
+	u, err = svc.Update(ctx, author, u.ID, 1, complete(t))
+	require.NoError(t, err)
+	assert.Equal(t, 2, u.Version)
+	assert.Equal(t, "AI Quality Inspection System", u.Title)
+	_, err = svc.Update(ctx, author, u.ID, 1, map[string]any{"title": "Other tab"})
+	assert.ErrorIs(t, err, usecase.ErrStale)
+	_, err = svc.Update(ctx, author, u.ID, 0, map[string]any{"subtitle": strings.Repeat("x", 5001)})
+	assert.Equal(t, errs.Validation, code(err), "sizes are held on autosave")
+
+	// Only the organization sees a draft; only its author changes it.
+	_, err = svc.Get(ctx, outsider, u.ID)
+	assert.Equal(t, errs.NotFound, code(err))
+	_, err = svc.Get(ctx, mod, u.ID)
+	assert.Equal(t, errs.NotFound, code(err), "moderators see use cases once submitted")
+	_, err = svc.Update(ctx, outsider, u.ID, 0, map[string]any{"title": "Hijack"})
+	assert.Equal(t, errs.NotFound, code(err))
+	got, err := svc.Get(ctx, colleague, u.ID)
+	require.NoError(t, err)
+	assert.False(t, got.IsMine)
+	_, err = svc.Update(ctx, colleague, u.ID, 0, map[string]any{"title": "Hijack"})
+	assert.Equal(t, errs.Forbidden, code(err))
+
+	// Submission checks everything.
+	_, err = svc.Update(ctx, author, u.ID, 0, map[string]any{"location": map[string]any{"latitude": nil}})
+	require.NoError(t, err)
+	_, err = svc.Submit(ctx, author, u.ID, 0, "en")
+	require.Equal(t, errs.Validation, code(err))
+	e, _ := errs.As(err)
+	assert.Equal(t, []errs.FieldError{{Field: "location.latitude", Message: "is required"}}, e.Fields)
+	u, err = svc.Update(ctx, author, u.ID, 0, map[string]any{"location": map[string]any{"latitude": 24.7136}})
+	require.NoError(t, err)
+	_, err = svc.Submit(ctx, author, u.ID, u.Version-1, "en")
+	assert.ErrorIs(t, err, usecase.ErrStale)
+	u, err = svc.Submit(ctx, author, u.ID, u.Version, "en")
+	require.NoError(t, err)
+	assert.Equal(t, usecase.StatusSubmitted, u.Status)
+	assert.Equal(t, 1, u.Submissions)
+	_, err = svc.Update(ctx, author, u.ID, 0, map[string]any{"title": "Too late for this"})
+	assert.Equal(t, errs.Conflict, code(err))
+
+	// The moderator's queue; others may not review.
+	_, err = svc.Queue(ctx, author, 0, "")
+	assert.Equal(t, errs.Forbidden, code(err))
+	_, err = svc.Decide(ctx, author, u.ID, usecase.Decision{Action: usecase.ActionPublish})
+	assert.Equal(t, errs.Forbidden, code(err))
+	q, err := svc.Queue(ctx, mod, 0, "")
+	require.NoError(t, err)
+	require.Len(t, q.Items, 1)
+	assert.Equal(t, 1, *q.Total)
+	_, err = svc.Decide(ctx, mod, u.ID, usecase.Decision{Action: usecase.ActionRequestChanges})
+	assert.Equal(t, errs.Validation, code(err), "changes are requested with comments")
+	u, err = svc.Decide(ctx, mod, u.ID, usecase.Decision{Action: usecase.ActionRequestChanges, Comments: "Add the payback period."})
+	require.NoError(t, err)
+	assert.Equal(t, usecase.StatusChangesRequested, u.Status)
+	require.NotNil(t, u.Review)
+	assert.Equal(t, "Add the payback period.", u.Review.Comments)
+	var payload map[string]any
+	require.NoError(t, pool.QueryRow(ctx, `SELECT payload FROM domain_events WHERE name = 'usecase.reviewed' AND aggregate = $1`, u.ID).Scan(&payload))
+	assert.Equal(t, map[string]any{"useCaseId": u.ID, "title": "AI Quality Inspection System", "authorId": author.UserID,
+		"reviewerId": mod.UserID, "action": "request_changes", "status": "changes_requested", "comments": "Add the payback period."}, payload)
+
+	// Resubmitted, published.
+	_, err = svc.Update(ctx, author, u.ID, 0, map[string]any{"results": map[string]any{"roiAnalysis": map[string]any{"paybackPeriod": "1.5 months"}}})
+	require.NoError(t, err)
+	u, err = svc.Submit(ctx, author, u.ID, 0, "en")
+	require.NoError(t, err)
+	assert.Equal(t, 2, u.Submissions)
+	u, err = svc.Decide(ctx, mod, u.ID, usecase.Decision{Action: usecase.ActionPublish})
+	require.NoError(t, err)
+	assert.Equal(t, usecase.StatusPublished, u.Status)
+	assert.NotNil(t, u.PublishedAt)
+	_, err = svc.Decide(ctx, mod, u.ID, usecase.Decision{Action: usecase.ActionReject, Comments: "no"})
+	assert.Equal(t, errs.Conflict, code(err))
+	err = svc.Delete(ctx, author, u.ID, 0)
+	assert.Equal(t, errs.Conflict, code(err))
+
+	// The library: everyone; filters, search in English and Arabic, a draft never.
+	_, err = svc.Create(ctx, author, map[string]any{"title": "Another draft about inspection"})
+	require.NoError(t, err)
+	ar, err := svc.Create(ctx, outsider, map[string]any{})
+	require.NoError(t, err)
+	publish(t, svc, outsider, mod, ar.ID, map[string]any{"title": "نظام الصيانة التنبؤية للمضخات", "category": "Predictive Maintenance",
+		"industry": "Food & Beverage", "description": "نظام يتنبأ بأعطال المضخات قبل حدوثها ويقلل التوقف غير المخطط بنسبة أربعين بالمئة في المصنع"})
+	list := func(q usecase.Query) []string {
+		t.Helper()
+		pg, err := svc.Library(ctx, outsider, q, 0, "")
+		require.NoError(t, err)
+		var ids []string
+		for _, it := range pg.Items {
+			ids = append(ids, it.ID)
+		}
+		assert.Equal(t, len(ids), *pg.Total)
+		return ids
+	}
+	assert.Equal(t, []string{ar.ID, u.ID}, list(usecase.Query{}))
+	assert.Equal(t, []string{u.ID}, list(usecase.Query{Category: "quality control"}))
+	assert.Equal(t, []string{u.ID}, list(usecase.Query{Industry: "Electronics Manufacturing"}))
+	assert.Equal(t, []string{ar.ID}, list(usecase.Query{OrganizationID: other.ID}))
+	assert.Equal(t, []string{u.ID}, list(usecase.Query{Text: "inspections"}))
+	assert.Equal(t, []string{u.ID}, list(usecase.Query{Text: "defects"}), "the executive summary is searched")
+	assert.Equal(t, []string{ar.ID}, list(usecase.Query{Text: "الصيانه"}), "Arabic spelling variants match")
+
+	// Likes and saves, once per user, with my state.
+	var wg sync.WaitGroup
+	for _, p := range []identity.Principal{outsider, outsider, colleague, mod} {
+		wg.Go(func() {
+			_, err := svc.React(ctx, p, "like", u.ID, true)
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	n, err := svc.React(ctx, outsider, "save", u.ID, true)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	got, err = svc.Get(ctx, outsider, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 3, got.Likes)
+	assert.True(t, got.LikedByMe)
+	assert.True(t, got.SavedByMe)
+	n, err = svc.React(ctx, outsider, "like", u.ID, false)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	assert.Equal(t, []string{u.ID, ar.ID}, list(usecase.Query{Sort: usecase.SortLiked}))
+	_, err = svc.React(ctx, outsider, "like", ar.ID+"x", true)
+	assert.Equal(t, errs.NotFound, code(err))
+
+	// Mine: every status, last changed first; a draft deleted is gone.
+	pg, err := svc.Mine(ctx, author, "", 0, "")
+	require.NoError(t, err)
+	require.Len(t, pg.Items, 2)
+	drafts, err := svc.Mine(ctx, author, usecase.StatusDraft, 0, "")
+	require.NoError(t, err)
+	require.Len(t, drafts.Items, 1)
+	require.NoError(t, svc.Delete(ctx, author, drafts.Items[0].ID, 0))
+	_, err = svc.Get(ctx, author, drafts.Items[0].ID)
+	assert.Equal(t, errs.NotFound, code(err))
+}
+
+// publish makes use case id complete (with extra over it), submits it and publishes it.
+func publish(t *testing.T, svc *usecase.Service, author, mod identity.Principal, id string, extra map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	m := complete(t)
+	for k, v := range extra {
+		m[k] = v
+	}
+	_, err := svc.Update(ctx, author, id, 0, m)
+	require.NoError(t, err)
+	_, err = svc.Submit(ctx, author, id, 0, "en")
+	require.NoError(t, err)
+	_, err = svc.Decide(ctx, mod, id, usecase.Decision{Action: usecase.ActionPublish})
+	require.NoError(t, err)
+}
+
+// TestPages: the library pages through every published use case once, in each sort.
+func TestPages(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	org := identitytest.NewOrg(t, pool)
+	mod := org.Member(t, pool)
+	mod.Roles = append(mod.Roles, identity.RoleModerator)
+	for range 5 {
+		u, err := svc.Create(ctx, org.Owner, map[string]any{})
+		require.NoError(t, err)
+		publish(t, svc, org.Owner, mod, u.ID, nil)
+	}
+	for _, sort := range []string{usecase.SortNewest, usecase.SortViewed, usecase.SortLiked} {
+		seen := map[string]bool{}
+		cursor := ""
+		for {
+			pg, err := svc.Library(ctx, org.Owner, usecase.Query{Sort: sort}, 2, cursor)
+			require.NoError(t, err)
+			assert.Equal(t, 5, *pg.Total)
+			for _, it := range pg.Items {
+				assert.False(t, seen[it.ID], "%s: %s twice", sort, it.ID)
+				seen[it.ID] = true
+			}
+			if pg.NextCursor == nil {
+				break
+			}
+			cursor = *pg.NextCursor
+		}
+		assert.Len(t, seen, 5, sort)
+	}
+	_, err := svc.Library(ctx, org.Owner, usecase.Query{}, 0, "bm90IGEgY3Vyc29y")
+	assert.Equal(t, errs.Validation, code(err))
+	_, err = svc.Library(ctx, org.Owner, usecase.Query{Sort: "random"}, 0, "")
+	assert.Equal(t, errs.Validation, code(err))
+}
