@@ -29,9 +29,10 @@ const (
 	SortNewest   = "newest"
 	SortLiked    = "liked"
 	SortViewed   = "viewed"
-	// SortHot ranks engagement with time decay, as Discourse's "hot": (2 × likes + replies + 1)
-	// divided by (hours since posted + 2)^1.5, so a lively new topic climbs past an old one; only
-	// topics active in the last 14 days are ranked.
+	// SortHot ranks engagement with time decay: log10(2 × likes + replies + 1) plus the time of
+	// posting in units of 12.5 hours (Reddit's form of it), so a lively new topic climbs past an
+	// old one and every 12.5 hours of age weigh as ten times the engagement. The score changes
+	// only with the counters, never with the clock, so the store keeps it indexed.
 	SortHot = "hot"
 	// SortUnanswered lists questions nobody replied to yet, newest first.
 	SortUnanswered = "unanswered"
@@ -45,8 +46,9 @@ const (
 	MaxTags     = 5
 	MaxTag      = 30
 	ExcerptLen  = 200
-	MaxLinks    = 10 // links to other sites in one post
-	nestedShown = 3  // replies to a reply shown with it; the rest load by parentId
+	MaxLinks    = 10   // links to other sites in one post
+	countUpTo   = 1000 // a list's total is counted this far (the categories' counters are exact)
+	nestedShown = 3    // replies to a reply shown with it; the rest load by parentId
 )
 
 // Category is a forum category.
@@ -131,7 +133,8 @@ type Stats struct {
 }
 
 // Contributor is a user with their reputation: PointsPerLike for each like their posts received,
-// PointsPerBestAnswer for each of their replies chosen as a best answer.
+// PointsPerBestAnswer for each of their replies chosen as a best answer, PointsPerHelpfulReply
+// for each of their replies someone found helpful (liked at least once).
 type Contributor struct {
 	ID         string  `json:"id"`
 	Name       string  `json:"name"`
@@ -143,9 +146,10 @@ type Contributor struct {
 
 // Reputation points.
 const (
-	PointsPerLike       = 10
-	PointsPerBestAnswer = 50
-	topContributors     = 5
+	PointsPerLike         = 10
+	PointsPerBestAnswer   = 50
+	PointsPerHelpfulReply = 5
+	topContributors       = 5
 )
 
 // NewTopic is what POST /forum/topics takes.
@@ -202,8 +206,10 @@ type Store interface {
 	Category(ctx context.Context, ref string) (Category, error)
 	// CreateTopic stores t, counts it in its category and records TopicPosted.
 	CreateTopic(ctx context.Context, t StoredTopic) error
-	// Topics lists topics in q's order after the cursor, with each one's hot score as of asOf.
-	Topics(ctx context.Context, viewer string, q Query, asOf time.Time, after *Cursor, limit int) ([]Topic, []float64, error)
+	// Topics lists topics in q's order after the cursor, with each one's hot score.
+	Topics(ctx context.Context, viewer string, q Query, after *Cursor, limit int) ([]Topic, []float64, error)
+	// CountTopics counts the topics q lists, up to upTo: exact is false when there are more.
+	CountTopics(ctx context.Context, viewer string, q Query, upTo int) (n int, exact bool, err error)
 	Topic(ctx context.Context, viewer, id string) (Topic, error)
 	UpdateTopic(ctx context.Context, id string, up StoredTopicUpdate) error
 	DeleteTopic(ctx context.Context, id string, at time.Time) error
@@ -281,7 +287,6 @@ type Cursor struct {
 	Count int       `json:"n,omitempty"` // the sort's count (likes, views)
 	Pin   bool      `json:"p,omitempty"`
 	Score float64   `json:"s,omitempty"` // the hot score
-	AsOf  time.Time `json:"a,omitzero"`  // when the hot listing began
 }
 
 // SearchCursor is the position of the last hit of a page.
@@ -518,12 +523,7 @@ func (s *Service) Topics(ctx context.Context, p identity.Principal, q Query, lim
 	if err != nil {
 		return page.Page[Topic]{}, err
 	}
-	// The hot ranking decays with time: every page of one listing ranks as of its first page.
-	asOf := s.now().UTC()
-	if after != nil && !after.AsOf.IsZero() {
-		asOf = after.AsOf
-	}
-	items, scores, err := s.store.Topics(ctx, p.UserID, q, asOf, after, limit+1)
+	items, scores, err := s.store.Topics(ctx, p.UserID, q, after, limit+1)
 	if err != nil {
 		return page.Page[Topic]{}, err
 	}
@@ -531,13 +531,23 @@ func (s *Service) Topics(ctx context.Context, p identity.Principal, q Query, lim
 	for i, t := range items {
 		score[t.ID] = scores[i]
 	}
-	return page.Build(items, limit, func(t Topic) any {
+	pg := page.Build(items, limit, func(t Topic) any {
 		c := topicCursor(t, q.Sort)
 		if q.Sort == SortHot {
-			c.Score, c.AsOf = score[t.ID], asOf
+			c.Score = score[t.ID]
 		}
 		return c
-	}), nil
+	})
+	if after == nil {
+		// The total comes with the first page ("128 topics"); later pages keep it. Past
+		// countUpTo it reads "1,000+", as counting every match of a filter costs more than a page.
+		total, exact, err := s.store.CountTopics(ctx, p.UserID, q, countUpTo)
+		if err != nil {
+			return page.Page[Topic]{}, err
+		}
+		pg.Total, pg.TotalCapped = &total, !exact
+	}
+	return pg, nil
 }
 
 // decodeAfter reads a page cursor; nil for the first page.

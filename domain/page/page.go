@@ -17,11 +17,13 @@ const (
 )
 
 // Page is one page of a list. NextCursor is nil on the last page. Total is set where the UI shows
-// counts.
+// counts; TotalCapped says it is a lower bound ("1,000+"), where counting further would cost more
+// than the page.
 type Page[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"nextCursor"`
-	Total      *int    `json:"total,omitempty"`
+	Items       []T     `json:"items"`
+	NextCursor  *string `json:"nextCursor"`
+	Total       *int    `json:"total,omitempty"`
+	TotalCapped bool    `json:"totalCapped,omitempty"`
 }
 
 // Limit clamps a requested limit: 0 means the default; anything outside [1, MaxLimit] is an error.

@@ -114,6 +114,7 @@ func (s *Store) Stats(ctx context.Context, since time.Time, top int) (forum.Stat
 			SELECT author_id, like_count * $1 AS p FROM forum_topics WHERE deleted_at IS NULL
 			UNION ALL
 			SELECT r.author_id, r.like_count * $1 + CASE WHEN t.best_answer_id = r.id THEN $2 ELSE 0 END
+				+ CASE WHEN r.like_count > 0 THEN $4 ELSE 0 END
 			FROM forum_posts r JOIN forum_topics t ON t.id = r.topic_id WHERE r.deleted_at IS NULL AND t.deleted_at IS NULL
 		), ranked AS (
 			SELECT author_id, sum(p)::int AS points FROM points GROUP BY author_id HAVING sum(p) > 0
@@ -123,7 +124,7 @@ func (s *Store) Stats(ctx context.Context, since time.Time, top int) (forum.Stat
 		       concat_ws(' - ', nullif(u.job_title, ''), coalesce(nullif(u.city, ''), o.city)), u.avatar_url,
 		       o.verified_at IS NOT NULL, ranked.points
 		FROM ranked JOIN users u ON u.id = ranked.author_id JOIN organizations o ON o.id = u.organization_id
-		ORDER BY ranked.points DESC, u.id`, forum.PointsPerLike, forum.PointsPerBestAnswer, top)
+		ORDER BY ranked.points DESC, u.id`, forum.PointsPerLike, forum.PointsPerBestAnswer, top, forum.PointsPerHelpfulReply)
 	if err != nil {
 		return st, fmt.Errorf("ranking contributors: %w", err)
 	}
@@ -192,10 +193,10 @@ func scanTopic(row pgx.Row, viewer string, extra ...any) (forum.Topic, error) {
 // page of the hot list is a walk of forum_topics_hot, as every other sort. It replaces a decayed
 // score computed as of the request over the topics active in 14 days (4,000 computations and a
 // sort for every page, 32–40 ms at 100,000 topics): older topics sink by themselves, so no window
-// is needed, and the asOf of a listing no longer matters.
+// is needed.
 
 // Topics lists topics in q's order after the cursor, with their hot scores.
-func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, asOf time.Time, after *forum.Cursor, limit int) ([]forum.Topic, []float64, error) {
+func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, after *forum.Cursor, limit int) ([]forum.Topic, []float64, error) {
 	args := []any{viewer}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	where := filters(q, arg)
@@ -249,6 +250,37 @@ func (s *Store) Topics(ctx context.Context, viewer string, q forum.Query, asOf t
 		out, scores = append(out, t), append(scores, sc)
 	}
 	return out, scores, rows.Err()
+}
+
+// CountTopics counts the topics q lists: exactly from the categories' counters when q filters by
+// nothing else (the common case, and free), else by counting rows up to upTo (the walk stops
+// there, as a page's does).
+func (s *Store) CountTopics(ctx context.Context, viewer string, q forum.Query, upTo int) (int, bool, error) {
+	var n int
+	if q.Tag == "" && q.AuthorID == "" && q.Answered == nil && !q.Bookmarked && q.Sort != forum.SortUnanswered {
+		err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(topic_count), 0) FROM forum_categories WHERE $1 = '' OR id = $1`,
+			q.Category).Scan(&n)
+		if err != nil {
+			return 0, false, fmt.Errorf("counting topics: %w", err)
+		}
+		return n, true, nil
+	}
+	args := []any{viewer}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	where := filters(q, arg)
+	if q.Sort == forum.SortUnanswered {
+		where = append(where, "t.kind = 'question' AND t.reply_count = 0")
+	}
+	// $1 (the viewer) is selected so that it has a type when no filter uses it.
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT $1::text FROM forum_topics t WHERE `+strings.Join(where, " AND ")+
+		` LIMIT `+arg(upTo+1)+`) c`, args...).Scan(&n)
+	if err != nil {
+		return 0, false, fmt.Errorf("counting topics: %w", err)
+	}
+	if n > upTo {
+		return upTo, false, nil
+	}
+	return n, true, nil
 }
 
 // filters are the conditions of q's filters on topics "t"; arg adds a parameter ($1 is the viewer).
@@ -408,19 +440,7 @@ func (s *Store) UpdateTopic(ctx context.Context, id string, up forum.StoredTopic
 // DeleteTopic takes a topic out of every list.
 func (s *Store) DeleteTopic(ctx context.Context, id string, at time.Time) error {
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
-		var cat string
-		err := tx.QueryRow(ctx, `UPDATE forum_topics SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL
-			RETURNING category_id`, id, at).Scan(&cat)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return noTopic
-		}
-		if err != nil {
-			return fmt.Errorf("deleting topic: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count - 1 WHERE id = $1`, cat); err != nil {
-			return fmt.Errorf("uncounting topic: %w", err)
-		}
-		return nil
+		return removeTopic(ctx, tx, id, at, nil)
 	})
 }
 
@@ -575,26 +595,7 @@ func (s *Store) UpdateReply(ctx context.Context, id string, body forum.Rendered,
 // DeleteReply makes a reply a tombstone, uncounts it and unmarks it as the best answer.
 func (s *Store) DeleteReply(ctx context.Context, id string, at time.Time) error {
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
-		var topic string
-		var parent *string
-		err := tx.QueryRow(ctx, `UPDATE forum_posts SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL
-			RETURNING topic_id, parent_id`, id, at).Scan(&topic, &parent)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return noReply
-		}
-		if err != nil {
-			return fmt.Errorf("deleting reply: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE forum_topics SET reply_count = reply_count - 1,
-			best_answer_id = CASE WHEN best_answer_id = $2 THEN NULL ELSE best_answer_id END WHERE id = $1`, topic, id); err != nil {
-			return fmt.Errorf("uncounting reply: %w", err)
-		}
-		if parent != nil {
-			if _, err := tx.Exec(ctx, `UPDATE forum_posts SET reply_count = reply_count - 1 WHERE id = $1`, *parent); err != nil {
-				return fmt.Errorf("uncounting reply: %w", err)
-			}
-		}
-		return nil
+		return removeReply(ctx, tx, id, at, nil)
 	})
 }
 

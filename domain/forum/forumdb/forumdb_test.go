@@ -145,6 +145,17 @@ func TestHotAndUnanswered(t *testing.T) {
 		unanswered = append(unanswered, tp.ID)
 	}
 	assert.Equal(t, []string{quiet, old}, unanswered)
+	require.NotNil(t, pg.Total)
+	assert.Equal(t, 2, *pg.Total, "the unanswered are counted")
+	assert.False(t, pg.TotalCapped)
+
+	pg, err = svc.Topics(ctx, org.Owner, forum.Query{}, 1, "")
+	require.NoError(t, err)
+	require.NotNil(t, pg.Total)
+	assert.Equal(t, 3, *pg.Total, "every topic, from the categories' counters")
+	pg, err = svc.Topics(ctx, org.Owner, forum.Query{}, 1, *pg.NextCursor)
+	require.NoError(t, err)
+	assert.Nil(t, pg.Total, "with the first page only")
 }
 
 // allPages follows a list's cursors to its end and returns the ids of what it listed.
