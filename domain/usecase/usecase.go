@@ -10,6 +10,7 @@ package usecase
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -398,31 +399,36 @@ func (s *Service) own(ctx context.Context, p identity.Principal, id string) (Use
 
 // Update applies a JSON merge patch (RFC 7396) to the content of p's draft, at version when it
 // is not 0: autosave checks types and sizes only, the rules wait for validation and submission.
+// Without a version the patch applies to the latest content: a save that raced it is merged
+// with, not overwritten.
 func (s *Service) Update(ctx context.Context, p identity.Principal, id string, version int, patch map[string]any) (UseCase, error) {
-	u, err := s.own(ctx, p, id)
-	if err != nil {
-		return UseCase{}, err
+	for attempt := 0; ; attempt++ {
+		u, err := s.own(ctx, p, id)
+		if err != nil {
+			return UseCase{}, err
+		}
+		if !isEditable(u.Status) {
+			return UseCase{}, errs.E(errs.Conflict, "a %s use case cannot be edited", strings.ReplaceAll(u.Status, "_", " "))
+		}
+		if version != 0 && version != u.Version {
+			return UseCase{}, ErrStale
+		}
+		c, err := Merge(u.Content, patch)
+		if err != nil {
+			return UseCase{}, err
+		}
+		if err := checkSizes(c); err != nil {
+			return UseCase{}, err
+		}
+		_, err = s.store.Save(ctx, id, u.Version, editable, tidy(c), s.now().UTC())
+		if errors.Is(err, ErrStale) && version == 0 && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return UseCase{}, err
+		}
+		return s.Get(ctx, p, id)
 	}
-	if !isEditable(u.Status) {
-		return UseCase{}, errs.E(errs.Conflict, "a %s use case cannot be edited", strings.ReplaceAll(u.Status, "_", " "))
-	}
-	if version != 0 && version != u.Version {
-		return UseCase{}, ErrStale
-	}
-	c, err := Merge(u.Content, patch)
-	if err != nil {
-		return UseCase{}, err
-	}
-	if err := checkSizes(c); err != nil {
-		return UseCase{}, err
-	}
-	if version == 0 {
-		version = u.Version
-	}
-	if _, err := s.store.Save(ctx, id, version, editable, tidy(c), s.now().UTC()); err != nil {
-		return UseCase{}, err
-	}
-	return s.Get(ctx, p, id)
 }
 
 func isEditable(status string) bool { return status == StatusDraft || status == StatusChangesRequested }

@@ -3,6 +3,7 @@ package usecasedb_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -245,4 +246,52 @@ func TestPages(t *testing.T) {
 	assert.Equal(t, errs.Validation, code(err))
 	_, err = svc.Library(ctx, org.Owner, usecase.Query{Sort: "random"}, 0, "")
 	assert.Equal(t, errs.Validation, code(err))
+}
+
+// TestConcurrentAutosaves: saves on one version race and one wins (the rest are stale); saves
+// without a version merge, and none is lost.
+func TestConcurrentAutosaves(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	org := identitytest.NewOrg(t, pool)
+	u, err := svc.Create(ctx, org.Owner, map[string]any{})
+	require.NoError(t, err)
+
+	var (
+		wg         sync.WaitGroup
+		mu         sync.Mutex
+		won, stale int
+	)
+	for i := range 4 {
+		wg.Go(func() {
+			_, err := svc.Update(ctx, org.Owner, u.ID, 1, map[string]any{"title": "Tab " + string(rune('A'+i))})
+			mu.Lock()
+			defer mu.Unlock()
+			if errors.Is(err, usecase.ErrStale) {
+				stale++
+			} else if assert.NoError(t, err) {
+				won++
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, won)
+	assert.Equal(t, 3, stale)
+
+	fields := []string{"subtitle", "industry", "factoryName", "contactPerson"}
+	for _, f := range fields {
+		wg.Go(func() {
+			_, err := svc.Update(ctx, org.Owner, u.ID, 0, map[string]any{f: "set " + f})
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	got, err := svc.Get(ctx, org.Owner, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "set subtitle", got.Subtitle)
+	assert.Equal(t, "set industry", got.Industry)
+	assert.Equal(t, "set factoryName", got.FactoryName)
+	assert.Equal(t, "set contactPerson", got.ContactPerson)
+	assert.Equal(t, 6, got.Version)
 }
