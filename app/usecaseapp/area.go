@@ -6,6 +6,7 @@ package usecaseapp
 import (
 	"context"
 	_ "embed"
+	"time"
 
 	"github.com/p2psandbox/hub/app/area"
 	"github.com/p2psandbox/hub/domain/usecase"
@@ -30,9 +31,23 @@ func (*Area) OpenAPI() []byte { return openAPI }
 // Register builds the use cases service and mounts its routes. Who is told of a review is
 // app/notifyapp's business: it follows usecase.Reviewed.
 func (*Area) Register(_ context.Context, h *area.Host) error {
-	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(h.Pool), Events: h.Events})
+	store := usecasedb.New(h.Pool)
+	deps := usecase.Deps{Store: store, Events: h.Events}
+	if h.REST != nil {
+		// Views are counted where use cases are read, and flushed from there.
+		v := &views{rdb: h.Redis, prefix: h.Config.Redis.Prefix, log: h.Log}
+		deps.Views = v
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); v.run(ctx, viewFlush, store.AddViews) }()
+		h.OnClose(func() { stop(); <-done })
+	}
+	svc := usecase.NewService(deps)
 	if h.REST != nil {
 		mountREST(h.REST, svc)
 	}
 	return nil
 }
+
+// viewFlush is how often counted views reach the use cases.
+const viewFlush = 2 * time.Second

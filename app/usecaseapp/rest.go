@@ -20,6 +20,7 @@ import (
 type UseCases interface {
 	Create(ctx context.Context, p identity.Principal, patch map[string]any) (usecase.UseCase, error)
 	Get(ctx context.Context, p identity.Principal, id string) (usecase.UseCase, error)
+	View(ctx context.Context, p identity.Principal, id string) (usecase.UseCase, error)
 	Update(ctx context.Context, p identity.Principal, id string, version int, patch map[string]any) (usecase.UseCase, error)
 	Delete(ctx context.Context, p identity.Principal, id string, version int) error
 	Validate(ctx context.Context, p identity.Principal, id string, step int, lang string) (usecase.UseCase, error)
@@ -112,7 +113,7 @@ func (r *routes) create(c *gin.Context) {
 }
 
 func (r *routes) get(c *gin.Context) {
-	u, err := r.u.Get(c.Request.Context(), rest.Principal(c), c.Param("id"))
+	u, err := r.u.View(c.Request.Context(), rest.Principal(c), c.Param("id"))
 	answer(c, http.StatusOK, u, err)
 }
 

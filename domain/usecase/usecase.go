@@ -309,18 +309,28 @@ type Store interface {
 	// React records or removes the user's like ("like") or save ("save") of a published use case
 	// and returns its count.
 	React(ctx context.Context, kind, id, userID string, on bool, at time.Time) (int, error)
+	// AddViews adds counted views to use cases.
+	AddViews(ctx context.Context, views map[string]int) error
+}
+
+// Views counts a published use case's views, once per user per day, away from the request:
+// Seen is cheap and never fails the read.
+type Views interface {
+	Seen(ctx context.Context, useCaseID, userID string)
 }
 
 // Deps are what the service needs.
 type Deps struct {
 	Store  Store
 	Events event.Publisher
+	Views  Views // nil: views are not counted
 }
 
 // Service is the use cases' rules.
 type Service struct {
 	store  Store
 	events event.Publisher
+	views  Views
 	now    func() time.Time
 }
 
@@ -329,7 +339,7 @@ func NewService(d Deps) *Service {
 	if d.Events == nil {
 		d.Events = event.Discard{}
 	}
-	return &Service{store: d.Store, events: d.Events, now: time.Now}
+	return &Service{store: d.Store, events: d.Events, views: d.Views, now: time.Now}
 }
 
 var notFound = errs.E(errs.NotFound, "no such use case")
@@ -373,6 +383,16 @@ func (s *Service) Get(ctx context.Context, p identity.Principal, id string) (Use
 	u.IsMine = u.AuthorID == p.UserID
 	u.ReadTime = readTime(u.Content)
 	return u, nil
+}
+
+// View is Get for the detail page: a published use case's view is counted, once per reader
+// per day, and not its author's.
+func (s *Service) View(ctx context.Context, p identity.Principal, id string) (UseCase, error) {
+	u, err := s.Get(ctx, p, id)
+	if err == nil && s.views != nil && u.Status == StatusPublished && p.UserID != "" && !u.IsMine {
+		s.views.Seen(ctx, id, p.UserID)
+	}
+	return u, err
 }
 
 func visible(p identity.Principal, u UseCase) bool {

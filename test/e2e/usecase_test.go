@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -221,6 +222,10 @@ func TestUseCaseJourney(t *testing.T) {
 	assert.Equal(t, true, detail["likedByMe"])
 	assert.Equal(t, true, detail["savedByMe"])
 	assert.Equal(t, false, amal.Do(http.MethodGet, path, nil).JSON()["likedByMe"])
+	require.Eventually(t, func() bool {
+		return badr.Do(http.MethodGet, path, nil).JSON()["views"] == float64(1)
+	}, 15*time.Second, 200*time.Millisecond, "badr's views count once a day; the author's and the moderator's review do not")
+	assert.Equal(t, []string{id}, listed("?sort=viewed"))
 	assert.EqualValues(t, 0, badr.Do(http.MethodDelete, path+"/like", nil).JSON()["likes"])
 	assert.Equal(t, http.StatusConflict, amal.Do(http.MethodPut, "/api/v1/use-cases/"+draft+"/like", nil).Status)
 

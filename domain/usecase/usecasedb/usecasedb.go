@@ -298,3 +298,16 @@ func (s *Store) React(ctx context.Context, kind, id, userID string, on bool, at 
 	})
 	return n, err
 }
+
+// AddViews adds counted views to use cases (deleted or unknown ones are skipped).
+func (s *Store) AddViews(ctx context.Context, views map[string]int) error {
+	ids, counts := make([]string, 0, len(views)), make([]int32, 0, len(views))
+	for id, n := range views {
+		ids, counts = append(ids, id), append(counts, int32(n))
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE use_cases u SET view_count = u.view_count + v.n
+		FROM unnest($1::text[]::uuid[], $2::int[]) v(id, n) WHERE u.id = v.id AND u.deleted_at IS NULL`, ids, counts); err != nil {
+		return fmt.Errorf("counting views: %w", err)
+	}
+	return nil
+}
