@@ -42,6 +42,7 @@ var statusOf = map[errs.Code]int{
 	errs.Forbidden:       http.StatusForbidden,
 	errs.NotFound:        http.StatusNotFound,
 	errs.Conflict:        http.StatusConflict,
+	errs.Stale:           http.StatusPreconditionFailed,
 	errs.Gone:            http.StatusGone,
 	errs.TooLarge:        http.StatusRequestEntityTooLarge,
 	errs.Unsupported:     http.StatusUnsupportedMediaType,

@@ -2,7 +2,6 @@ package usecaseapp
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -75,25 +74,10 @@ func version(c *gin.Context) (int, bool) {
 	return v, true
 }
 
-// fail answers err; a stale version is 412 Precondition Failed, as If-Match asks.
-func fail(c *gin.Context, err error) {
-	if !errors.Is(err, usecase.ErrStale) {
-		rest.Fail(c, err)
-		return
-	}
-	c.Header("Content-Type", rest.ProblemContentType)
-	c.Header("Cache-Control", "no-store")
-	c.AbortWithStatusJSON(http.StatusPreconditionFailed, gin.H{
-		"type": "urn:p2p:problem:precondition_failed", "title": http.StatusText(http.StatusPreconditionFailed),
-		"status": http.StatusPreconditionFailed, "code": "precondition_failed", "detail": usecase.ErrStale.Message,
-		"instance": c.Request.URL.Path, "requestId": rest.RequestID(c),
-	})
-}
-
 // answer sends a use case with its version as the ETag.
 func answer(c *gin.Context, status int, u usecase.UseCase, err error) {
 	if err != nil {
-		fail(c, err)
+		rest.Fail(c, err)
 		return
 	}
 	c.Header("ETag", `"`+strconv.Itoa(u.Version)+`"`)
@@ -136,7 +120,7 @@ func (r *routes) remove(c *gin.Context) {
 		return
 	}
 	if err := r.u.Delete(c.Request.Context(), rest.Principal(c), c.Param("id"), v); err != nil {
-		fail(c, err)
+		rest.Fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -149,7 +133,7 @@ func (r *routes) validate(c *gin.Context) {
 	}
 	u, err := r.u.Validate(c.Request.Context(), rest.Principal(c), c.Param("id"), step, lang(c))
 	if err != nil {
-		fail(c, err)
+		rest.Fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"valid": true, "step": step, "version": u.Version})

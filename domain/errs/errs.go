@@ -24,6 +24,7 @@ const (
 	Forbidden       Code = "forbidden"         // signed in, not allowed
 	NotFound        Code = "not_found"
 	Conflict        Code = "conflict"
+	Stale           Code = "precondition_failed" // the version the change was made on is no longer current (If-Match)
 	Gone            Code = "gone"
 	TooLarge        Code = "payload_too_large"
 	Unsupported     Code = "unsupported_media_type"

@@ -289,7 +289,7 @@ type Transition struct {
 
 // ErrStale answers a change made on a version that is no longer the use case's: someone (another
 // tab) saved it since. Transports answer 412.
-var ErrStale = &errs.Error{Code: errs.Conflict, Message: "the use case changed since this version was read; reload it and apply the change again"}
+var ErrStale = &errs.Error{Code: errs.Stale, Message: "the use case changed since this version was read; reload it and apply the change again"}
 
 // Store keeps the use cases. Methods that take a viewer fill the viewer's likedByMe and
 // savedByMe. Unknown and deleted ids are errs.NotFound.
