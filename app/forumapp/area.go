@@ -14,6 +14,7 @@ import (
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/platform/markdown"
 	"github.com/p2psandbox/hub/platform/ratelimit"
+	"github.com/p2psandbox/hub/platform/viewcount"
 	"github.com/p2psandbox/hub/realtime"
 )
 
@@ -39,12 +40,9 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 		Limits: postLimit{ratelimit.New(h.Redis, h.Config.Redis.Prefix), h.Config.Forum.PostsPerMinute}}
 	if h.REST != nil {
 		// Views are counted where topics are read, and flushed from there.
-		v := &views{rdb: h.Redis, prefix: h.Config.Redis.Prefix, log: h.Log}
+		v := viewcount.New(h.Redis, h.Config.Redis.Prefix, "forum", h.Log)
 		deps.Views = v
-		ctx, stop := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); v.run(ctx, viewFlush, store.AddViews) }()
-		h.OnClose(func() { stop(); <-done })
+		h.OnClose(v.Start(viewFlush, store.AddViews))
 	}
 	svc := forum.NewService(deps)
 	if h.REST != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/p2psandbox/hub/app/area"
 	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
+	"github.com/p2psandbox/hub/platform/viewcount"
 )
 
 //go:embed openapi.yaml
@@ -35,12 +36,9 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	deps := usecase.Deps{Store: store, Events: h.Events}
 	if h.REST != nil {
 		// Views are counted where use cases are read, and flushed from there.
-		v := &views{rdb: h.Redis, prefix: h.Config.Redis.Prefix, log: h.Log}
+		v := viewcount.New(h.Redis, h.Config.Redis.Prefix, "usecase", h.Log)
 		deps.Views = v
-		ctx, stop := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); v.run(ctx, viewFlush, store.AddViews) }()
-		h.OnClose(func() { stop(); <-done })
+		h.OnClose(v.Start(viewFlush, store.AddViews))
 	}
 	svc := usecase.NewService(deps)
 	if h.REST != nil {
