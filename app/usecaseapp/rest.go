@@ -26,6 +26,7 @@ type UseCases interface {
 	Submit(ctx context.Context, p identity.Principal, id string, version int, lang string) (usecase.UseCase, error)
 	Mine(ctx context.Context, p identity.Principal, status string, limit int, cursor string) (page.Page[usecase.Summary], error)
 	Library(ctx context.Context, p identity.Principal, q usecase.Query, limit int, cursor string) (page.Page[usecase.Summary], error)
+	Related(ctx context.Context, p identity.Principal, id string) ([]usecase.Summary, error)
 	React(ctx context.Context, p identity.Principal, kind, id string, on bool) (int, error)
 	Queue(ctx context.Context, p identity.Principal, limit int, cursor string) (page.Page[usecase.Summary], error)
 	Decide(ctx context.Context, p identity.Principal, id string, d usecase.Decision) (usecase.UseCase, error)
@@ -44,6 +45,7 @@ func mountREST(rt *rest.Router, u UseCases) {
 	api.POST("/use-cases", write, rt.Retryable(), r.create)
 	api.GET("/use-cases/mine", read, r.mine)
 	api.GET("/use-cases/:id", read, r.get)
+	api.GET("/use-cases/:id/related", read, r.related)
 	api.PATCH("/use-cases/:id", write, r.update)
 	api.DELETE("/use-cases/:id", read, r.remove)
 	api.POST("/use-cases/:id/validate", read, r.validate)
@@ -162,10 +164,19 @@ func (r *routes) library(c *gin.Context) {
 	if !ok {
 		return
 	}
+	saved, ok := rest.QueryBool(c, "saved")
+	if !ok {
+		return
+	}
 	q := usecase.Query{Category: c.Query("category"), Industry: c.Query("industry"), OrganizationID: c.Query("organizationId"),
-		Text: c.Query("q"), Sort: c.Query("sort")}
+		Text: c.Query("q"), Sort: c.Query("sort"), Saved: saved}
 	pg, err := r.u.Library(c.Request.Context(), rest.Principal(c), q, limit, c.Query("cursor"))
 	rest.Respond(c, pg, err)
+}
+
+func (r *routes) related(c *gin.Context) {
+	items, err := r.u.Related(c.Request.Context(), rest.Principal(c), c.Param("id"))
+	rest.Respond(c, gin.H{"items": items}, err)
 }
 
 func (r *routes) react(kind string, on bool) gin.HandlerFunc {

@@ -255,6 +255,7 @@ type Query struct {
 	Category       string
 	Industry       string
 	Text           string // full text, English and Arabic
+	Saved          bool   // the viewer's saved use cases only
 	Sort           string
 }
 
@@ -309,6 +310,9 @@ type Store interface {
 	// React records or removes the user's like ("like") or save ("save") of a published use case
 	// and returns its count.
 	React(ctx context.Context, kind, id, userID string, on bool, at time.Time) (int, error)
+	// Related ranks published use cases like u (sharing its category, industry and tags), u
+	// excluded, best first.
+	Related(ctx context.Context, viewer string, u UseCase, limit int) ([]UseCase, error)
 	// AddViews adds counted views to use cases.
 	AddViews(ctx context.Context, views map[string]int) error
 }
@@ -655,6 +659,30 @@ func cursorOf(u Summary, sort string) Cursor {
 		return Cursor{At: at(u.PublishedAt), ID: u.ID, Count: u.Likes}
 	}
 	return Cursor{At: at(u.PublishedAt), ID: u.ID}
+}
+
+// relatedShown is how many related use cases the detail page shows.
+const relatedShown = 6
+
+// Related lists published use cases like a published one, best first: same category (3 points),
+// same industry (2), and one per tag they share.
+func (s *Service) Related(ctx context.Context, p identity.Principal, id string) ([]Summary, error) {
+	u, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != StatusPublished {
+		return []Summary{}, nil
+	}
+	items, err := s.store.Related(ctx, p.UserID, u, relatedShown)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, len(items))
+	for i, x := range items {
+		out[i] = Summarize(x)
+	}
+	return out, nil
 }
 
 // React likes or saves (on) a published use case, or takes the like or save back, and returns

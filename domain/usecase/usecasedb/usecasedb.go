@@ -211,6 +211,9 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 	if q.Industry != "" {
 		where = append(where, "lower(u.industry) = lower("+arg(q.Industry)+")")
 	}
+	if q.Saved {
+		where = append(where, "EXISTS (SELECT 1 FROM use_case_saves s WHERE s.use_case_id = u.id AND s.user_id = nullif($1::text, '')::uuid)")
+	}
 	if q.Text != "" {
 		t := arg(q.Text)
 		where = append(where, "u.search @@ (websearch_to_tsquery('english', "+t+") || websearch_to_tsquery('arabic', forum_normalize("+t+")))")
@@ -258,6 +261,34 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 		return nil, 0, fmt.Errorf("listing use cases: %w", err)
 	}
 	return items, total, nil
+}
+
+// Related ranks the published use cases that share u's category or industry (the candidates,
+// through use_cases_category and use_cases_industry), scored 3 for the category, 2 for the
+// industry and 1 per shared tag, then the most liked and newest.
+func (s *Store) Related(ctx context.Context, viewer string, u usecase.UseCase, limit int) ([]usecase.UseCase, error) {
+	tags := u.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+from+`
+		CROSS JOIN LATERAL (SELECT
+			CASE WHEN lower(u.category) = lower($3) THEN 3 ELSE 0 END +
+			CASE WHEN lower(u.industry) = lower($4) THEN 2 ELSE 0 END +
+			(SELECT count(*) FROM jsonb_array_elements_text(coalesce(u.document->'tags', '[]')) t
+			 WHERE lower(t) = ANY (SELECT lower(x) FROM unnest($5::text[]) x)) AS score) r
+		WHERE u.status = 'published' AND u.deleted_at IS NULL AND u.id <> $2::uuid
+		  AND ((u.category <> '' AND lower(u.category) = lower($3)) OR (u.industry <> '' AND lower(u.industry) = lower($4)))
+		ORDER BY r.score DESC, u.like_count DESC, u.published_at DESC, u.id DESC LIMIT $6`,
+		viewer, u.ID, u.Category, u.Industry, tags, limit)
+	if err != nil {
+		return nil, fmt.Errorf("relating use cases: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.UseCase, error) { return scan(row) })
+	if err != nil {
+		return nil, fmt.Errorf("relating use cases: %w", err)
+	}
+	return items, nil
 }
 
 // React records or removes a like or a save and returns the count.

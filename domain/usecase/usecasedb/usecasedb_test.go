@@ -295,3 +295,45 @@ func TestConcurrentAutosaves(t *testing.T) {
 	assert.Equal(t, "set contactPerson", got.ContactPerson)
 	assert.Equal(t, 6, got.Version)
 }
+
+// TestRelatedAndSaved: related use cases share the category (3), the industry (2) and tags (1
+// each), best first, never the one shown, drafts or unrelated ones; the saved filter lists what
+// the viewer saved.
+func TestRelatedAndSaved(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	org := identitytest.NewOrg(t, pool)
+	mod := org.Member(t, pool)
+	mod.Roles = append(mod.Roles, identity.RoleModerator)
+	made := func(extra map[string]any, published bool) string {
+		u, err := svc.Create(ctx, org.Owner, map[string]any{})
+		require.NoError(t, err)
+		if published {
+			publish(t, svc, org.Owner, mod, u.ID, extra)
+		}
+		return u.ID
+	}
+	shown := made(nil, true) // Quality Control, Electronics Manufacturing, tags AI and Computer Vision
+	best := made(map[string]any{"tags": []any{"ai", "Robotics"}}, true)
+	sameCategory := made(map[string]any{"industry": "Food Processing", "tags": []any{}}, true)
+	sameIndustry := made(map[string]any{"category": "Predictive Maintenance", "tags": []any{"AI", "Computer Vision"}}, true)
+	made(map[string]any{"category": "Predictive Maintenance", "industry": "Food Processing", "tags": []any{"AI"}}, true)
+	made(nil, false) // a draft like it
+
+	related, err := svc.Related(ctx, mod, shown)
+	require.NoError(t, err)
+	var got []string
+	for _, r := range related {
+		got = append(got, r.ID)
+	}
+	assert.Equal(t, []string{best, sameIndustry, sameCategory}, got, "6, then 2+2, then 3 points")
+
+	_, err = svc.React(ctx, mod, "save", sameCategory, true)
+	require.NoError(t, err)
+	pg, err := svc.Library(ctx, mod, usecase.Query{Saved: true}, 0, "")
+	require.NoError(t, err)
+	require.Len(t, pg.Items, 1)
+	assert.Equal(t, sameCategory, pg.Items[0].ID)
+	assert.Equal(t, 1, *pg.Total)
+}
