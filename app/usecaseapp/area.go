@@ -9,9 +9,13 @@ import (
 	"time"
 
 	"github.com/p2psandbox/hub/app/area"
+	"github.com/p2psandbox/hub/app/events"
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
 	"github.com/p2psandbox/hub/platform/viewcount"
+	"github.com/p2psandbox/hub/realtime"
 )
 
 //go:embed openapi.yaml
@@ -44,7 +48,38 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	if h.REST != nil {
 		mountREST(h.REST, svc)
 	}
+	if h.Hub != nil {
+		// The moderators' queue, live: only reviewers may join it; there is one.
+		h.Hub.AllowJoin(KindModeration, realtime.JoinFunc(func(_ context.Context, p identity.Principal, id string) error {
+			if id != QueueRoomID {
+				return errs.E(errs.NotFound, "no such room")
+			}
+			return p.Require(identity.PermUseCasesReview)
+		}))
+	}
+	bridge(h.Events, h.Sockets)
 	return nil
+}
+
+// The moderators' queue room, "moderation:use-cases", and its events (docs/realtime.md).
+const (
+	KindModeration     = "moderation"
+	QueueRoomID        = "use-cases"
+	EventQueueAdded    = "usecase:submitted"
+	EventQueueReviewed = "usecase:reviewed"
+)
+
+// bridge tells the moderators watching the queue what entered it and what left it, after the
+// commit and best effort: a client that missed one refetches the queue.
+func bridge(bus *events.Bus, sockets realtime.Sockets) {
+	room := KindModeration + ":" + QueueRoomID
+	emit := func(ctx context.Context, name string, payload any) {
+		if err := sockets.Emit(ctx, room, name, payload); err != nil {
+			bus.Log().WarnContext(ctx, "pushing to the moderators' queue", "event", name, "err", err)
+		}
+	}
+	events.Listen(bus, func(ctx context.Context, e usecase.Submitted) { emit(ctx, EventQueueAdded, e) })
+	events.Listen(bus, func(ctx context.Context, e usecase.Reviewed) { emit(ctx, EventQueueReviewed, e) })
 }
 
 // viewFlush is how often counted views reach the use cases.

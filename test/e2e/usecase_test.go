@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/p2psandbox/hub/realtime/sioclient"
 	"github.com/p2psandbox/hub/test/harness"
 	"github.com/p2psandbox/hub/test/seed"
 )
@@ -130,6 +132,20 @@ func TestUseCaseJourney(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, badr.Do(http.MethodPost, p+"/validate?step=1", nil).Status, p)
 	}
 
+	// The moderators' queue, live: only reviewers may watch it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	watch := func(token string) (*sioclient.Client, map[string]any) {
+		sock := socket(t, srv, token)
+		ack, err := sock.EmitWithAck(ctx, "room:join", map[string]any{"room": "moderation:use-cases"})
+		require.NoError(t, err)
+		return sock, ack[0].(map[string]any)
+	}
+	queueSock, ack := watch(mod.AccessToken)
+	require.Equal(t, true, ack["ok"], "%v", ack)
+	_, ack = watch(amal.AccessToken)
+	assert.Equal(t, false, ack["ok"], "not a reviewer: %v", ack)
+
 	// Fixed and submitted.
 	metrics := completeUseCase(t)["results"].(map[string]any)["quantitativeMetrics"].([]any)
 	metrics[1].(map[string]any)["baseline"] = "40s"
@@ -139,6 +155,12 @@ func TestUseCaseJourney(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	assert.Equal(t, "submitted", res.JSON()["status"])
 	assert.Equal(t, http.StatusConflict, amal.Do(http.MethodPatch, path, map[string]any{"title": "Too late to edit"}).Status)
+	ev, err := queueSock.Next(ctx, "usecase:submitted")
+	require.NoError(t, err, "the queue hears of the submission")
+	added := ev.Args[0].(map[string]any)
+	assert.Equal(t, id, added["useCaseId"])
+	assert.Equal(t, "AI Quality Inspection System", added["title"])
+	assert.Equal(t, false, added["resubmitted"])
 
 	// Only moderators review.
 	assert.Equal(t, http.StatusForbidden, amal.Do(http.MethodGet, "/api/v1/moderation/use-cases", nil).Status)
@@ -156,6 +178,9 @@ func TestUseCaseJourney(t *testing.T) {
 	res = decide("request_changes", "Add the payback period.")
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	assert.Equal(t, "changes_requested", res.JSON()["status"])
+	ev, err = queueSock.Next(ctx, "usecase:reviewed")
+	require.NoError(t, err, "and of the decision, which takes it out of the queue")
+	assert.Equal(t, "request_changes", ev.Args[0].(map[string]any)["action"])
 
 	// The submitter is told, with the outcome and the comments.
 	unreadReaches(t, amal.Client, 1)
