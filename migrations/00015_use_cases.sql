@@ -25,6 +25,9 @@ CREATE TABLE use_cases (
     review_comments  text,
     reviewed_by      uuid        REFERENCES users (id),
     reviewed_at      timestamptz,
+    verified_at      timestamptz,                    -- a moderator checked its figures
+    verified_by      uuid        REFERENCES users (id),
+    featured_at      timestamptz,                    -- a moderator features it
     submitted_at     timestamptz,
     published_at     timestamptz,
     created_at       timestamptz NOT NULL,

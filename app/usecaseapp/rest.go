@@ -27,6 +27,8 @@ type UseCases interface {
 	Mine(ctx context.Context, p identity.Principal, status string, limit int, cursor string) (page.Page[usecase.Summary], error)
 	Library(ctx context.Context, p identity.Principal, q usecase.Query, limit int, cursor string) (page.Page[usecase.Summary], error)
 	Related(ctx context.Context, p identity.Principal, id string) ([]usecase.Summary, error)
+	Verify(ctx context.Context, p identity.Principal, id string, on bool) (usecase.UseCase, error)
+	Feature(ctx context.Context, p identity.Principal, id string, on bool) (usecase.UseCase, error)
 	React(ctx context.Context, p identity.Principal, kind, id string, on bool) (int, error)
 	Queue(ctx context.Context, p identity.Principal, limit int, cursor string) (page.Page[usecase.Summary], error)
 	Decide(ctx context.Context, p identity.Principal, id string, d usecase.Decision) (usecase.UseCase, error)
@@ -56,6 +58,10 @@ func mountREST(rt *rest.Router, u UseCases) {
 	api.DELETE("/use-cases/:id/save", read, r.react("save", false))
 	api.GET("/moderation/use-cases", review, r.queue)
 	api.POST("/moderation/use-cases/:id/decision", review, r.decide)
+	api.PUT("/moderation/use-cases/:id/verification", review, r.mark(r.u.Verify, true))
+	api.DELETE("/moderation/use-cases/:id/verification", review, r.mark(r.u.Verify, false))
+	api.PUT("/moderation/use-cases/:id/featured", review, r.mark(r.u.Feature, true))
+	api.DELETE("/moderation/use-cases/:id/featured", review, r.mark(r.u.Feature, false))
 }
 
 // lang is the language of validation messages: Arabic when the client asks for it first.
@@ -164,14 +170,22 @@ func (r *routes) library(c *gin.Context) {
 	if !ok {
 		return
 	}
-	saved, ok := rest.QueryBool(c, "saved")
-	if !ok {
-		return
-	}
 	q := usecase.Query{Category: c.Query("category"), Industry: c.Query("industry"), OrganizationID: c.Query("organizationId"),
-		Text: c.Query("q"), Sort: c.Query("sort"), Saved: saved}
+		Text: c.Query("q"), Sort: c.Query("sort")}
+	for name, v := range map[string]*bool{"saved": &q.Saved, "verified": &q.Verified, "featured": &q.Featured} {
+		if *v, ok = rest.QueryBool(c, name); !ok {
+			return
+		}
+	}
 	pg, err := r.u.Library(c.Request.Context(), rest.Principal(c), q, limit, c.Query("cursor"))
 	rest.Respond(c, pg, err)
+}
+
+func (r *routes) mark(set func(ctx context.Context, p identity.Principal, id string, on bool) (usecase.UseCase, error), on bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, err := set(c.Request.Context(), rest.Principal(c), c.Param("id"), on)
+		answer(c, http.StatusOK, u, err)
+	}
 }
 
 func (r *routes) related(c *gin.Context) {

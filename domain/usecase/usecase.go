@@ -175,25 +175,29 @@ type UseCase struct {
 	OrganizationID string `json:"organizationId"`
 	AuthorID       string `json:"authorId"`
 	Content
-	Company        string     `json:"company"` // the organization's name
-	PublishedBy    string     `json:"publishedBy"`
-	PublisherTitle string     `json:"publisherTitle"`
-	Verified       bool       `json:"verified"` // of a verified organization
-	Featured       bool       `json:"featured"`
-	Views          int        `json:"views"`
-	Likes          int        `json:"likes"`
-	Saves          int        `json:"saves"`
-	LikedByMe      bool       `json:"likedByMe"`
-	SavedByMe      bool       `json:"savedByMe"`
-	IsMine         bool       `json:"isMine"`
-	ReadTime       string     `json:"readTime"`
-	Version        int        `json:"version"`
-	Submissions    int        `json:"submissions"`
-	Review         *Review    `json:"review"`
-	SubmittedAt    *time.Time `json:"submittedAt"`
-	PublishedAt    *time.Time `json:"publishedAt"`
-	CreatedAt      time.Time  `json:"createdAt"`
-	UpdatedAt      time.Time  `json:"updatedAt"`
+	Company        string `json:"company"` // the organization's name
+	PublishedBy    string `json:"publishedBy"`
+	PublisherTitle string `json:"publisherTitle"`
+	// Verified: a platform moderator checked the use case (VerifiedBy names them); IsVerified is
+	// the publisher's badge, of a verified organization.
+	Verified    bool       `json:"verified"`
+	VerifiedBy  string     `json:"verifiedBy,omitempty"`
+	IsVerified  bool       `json:"isVerified"`
+	Featured    bool       `json:"featured"`
+	Views       int        `json:"views"`
+	Likes       int        `json:"likes"`
+	Saves       int        `json:"saves"`
+	LikedByMe   bool       `json:"likedByMe"`
+	SavedByMe   bool       `json:"savedByMe"`
+	IsMine      bool       `json:"isMine"`
+	ReadTime    string     `json:"readTime"`
+	Version     int        `json:"version"`
+	Submissions int        `json:"submissions"`
+	Review      *Review    `json:"review"`
+	SubmittedAt *time.Time `json:"submittedAt"`
+	PublishedAt *time.Time `json:"publishedAt"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
 }
 
 // Summary is a use case as the library's cards and the queue show it (§2.5 b).
@@ -256,6 +260,8 @@ type Query struct {
 	Industry       string
 	Text           string // full text, English and Arabic
 	Saved          bool   // the viewer's saved use cases only
+	Verified       bool   // verified by a moderator only
+	Featured       bool   // featured only
 	Sort           string
 }
 
@@ -313,6 +319,9 @@ type Store interface {
 	// Related ranks published use cases like u (sharing its category, industry and tags), u
 	// excluded, best first.
 	Related(ctx context.Context, viewer string, u UseCase, limit int) ([]UseCase, error)
+	// Mark sets a published use case's moderator marks (nil leaves one): verified by "by", and
+	// featured. Anything but a published use case is errs.Conflict, an unknown one errs.NotFound.
+	Mark(ctx context.Context, id, by string, verified, featured *bool, at time.Time) error
 	// AddViews adds counted views to use cases.
 	AddViews(ctx context.Context, views map[string]int) error
 }
@@ -659,6 +668,29 @@ func cursorOf(u Summary, sort string) Cursor {
 		return Cursor{At: at(u.PublishedAt), ID: u.ID, Count: u.Likes}
 	}
 	return Cursor{At: at(u.PublishedAt), ID: u.ID}
+}
+
+// Verify marks a published use case verified by the moderator p (on), or takes it back.
+func (s *Service) Verify(ctx context.Context, p identity.Principal, id string, on bool) (UseCase, error) {
+	return s.mark(ctx, p, id, &on, nil)
+}
+
+// Feature features a published use case (on), or stops featuring it.
+func (s *Service) Feature(ctx context.Context, p identity.Principal, id string, on bool) (UseCase, error) {
+	return s.mark(ctx, p, id, nil, &on)
+}
+
+func (s *Service) mark(ctx context.Context, p identity.Principal, id string, verified, featured *bool) (UseCase, error) {
+	if err := p.Require(identity.PermUseCasesReview); err != nil {
+		return UseCase{}, err
+	}
+	if !ids.Valid(id) {
+		return UseCase{}, errs.E(errs.NotFound, "no such use case")
+	}
+	if err := s.store.Mark(ctx, id, p.UserID, verified, featured, s.now().UTC()); err != nil {
+		return UseCase{}, err
+	}
+	return s.Get(ctx, p, id)
 }
 
 // relatedShown is how many related use cases the detail page shows.

@@ -244,6 +244,22 @@ func TestUseCaseJourney(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	assert.EqualValues(t, 1, res.JSON()["saves"])
 	assert.Equal(t, []string{id}, listed("?saved=true"), "badr's saved list")
+
+	// Moderators verify and feature what is published; nobody else may.
+	marks := "/api/v1/moderation/use-cases/" + id
+	assert.Equal(t, http.StatusForbidden, amal.Do(http.MethodPut, marks+"/verification", nil).Status)
+	assert.Empty(t, listed("?verified=true"))
+	res = mod.Do(http.MethodPut, marks+"/verification", nil)
+	require.Equal(t, http.StatusOK, res.Status, res.String())
+	assert.Equal(t, true, res.JSON()["verified"])
+	assert.Equal(t, "Sara Al-Faisal", res.JSON()["verifiedBy"])
+	assert.Equal(t, false, res.JSON()["isVerified"], "the organization itself is not verified")
+	require.Equal(t, http.StatusOK, mod.Do(http.MethodPut, marks+"/featured", nil).Status)
+	assert.Equal(t, []string{id}, listed("?verified=true&featured=true"))
+	require.Equal(t, http.StatusOK, mod.Do(http.MethodDelete, marks+"/featured", nil).Status)
+	assert.Empty(t, listed("?featured=true"))
+	assert.Equal(t, http.StatusNotFound, mod.Do(http.MethodPut, "/api/v1/moderation/use-cases/"+draft+"/verification", nil).Status,
+		"a draft is nobody else's")
 	assert.Empty(t, items(t, amal.Do(http.MethodGet, "/api/v1/use-cases?saved=true", nil)))
 	assert.Empty(t, items(t, badr.Do(http.MethodGet, path+"/related", nil)), "nothing else is published")
 	assert.Equal(t, http.StatusNotFound, badr.Do(http.MethodGet, "/api/v1/use-cases/"+draft+"/related", nil).Status)

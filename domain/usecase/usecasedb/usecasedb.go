@@ -39,7 +39,9 @@ const columns = `u.id, u.status, u.organization_id, u.author_id, u.document, o.n
 	EXISTS (SELECT 1 FROM use_case_likes l WHERE l.use_case_id = u.id AND l.user_id = nullif($1, '')::uuid),
 	EXISTS (SELECT 1 FROM use_case_saves s WHERE s.use_case_id = u.id AND s.user_id = nullif($1, '')::uuid),
 	u.version, u.submissions, u.review_outcome, u.review_comments, u.reviewed_at,
-	u.submitted_at, u.published_at, u.created_at, u.updated_at`
+	u.submitted_at, u.published_at, u.created_at, u.updated_at,
+	u.verified_at IS NOT NULL, coalesce((SELECT v.first_name || ' ' || v.last_name FROM users v WHERE v.id = u.verified_by), ''),
+	u.featured_at IS NOT NULL`
 
 const from = ` FROM use_cases u JOIN organizations o ON o.id = u.organization_id JOIN users a ON a.id = u.author_id`
 
@@ -52,8 +54,9 @@ func scan(row pgx.Row) (usecase.UseCase, error) {
 		reviewed *time.Time
 	)
 	err := row.Scan(&u.ID, &u.Status, &u.OrganizationID, &u.AuthorID, &doc, &u.Company, &u.PublishedBy, &u.PublisherTitle,
-		&u.Verified, &u.Views, &u.Likes, &u.Saves, &u.LikedByMe, &u.SavedByMe, &u.Version, &u.Submissions,
-		&outcome, &comments, &reviewed, &u.SubmittedAt, &u.PublishedAt, &u.CreatedAt, &u.UpdatedAt)
+		&u.IsVerified, &u.Views, &u.Likes, &u.Saves, &u.LikedByMe, &u.SavedByMe, &u.Version, &u.Submissions,
+		&outcome, &comments, &reviewed, &u.SubmittedAt, &u.PublishedAt, &u.CreatedAt, &u.UpdatedAt,
+		&u.Verified, &u.VerifiedBy, &u.Featured)
 	if err != nil {
 		return u, err
 	}
@@ -211,6 +214,12 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 	if q.Industry != "" {
 		where = append(where, "lower(u.industry) = lower("+arg(q.Industry)+")")
 	}
+	if q.Verified {
+		where = append(where, "u.verified_at IS NOT NULL")
+	}
+	if q.Featured {
+		where = append(where, "u.featured_at IS NOT NULL")
+	}
 	if q.Saved {
 		where = append(where, "EXISTS (SELECT 1 FROM use_case_saves s WHERE s.use_case_id = u.id AND s.user_id = nullif($1::text, '')::uuid)")
 	}
@@ -289,6 +298,33 @@ func (s *Store) Related(ctx context.Context, viewer string, u usecase.UseCase, l
 		return nil, fmt.Errorf("relating use cases: %w", err)
 	}
 	return items, nil
+}
+
+// Mark sets the moderators' marks of a published use case.
+func (s *Store) Mark(ctx context.Context, id, by string, verified, featured *bool, at time.Time) error {
+	var status string
+	err := s.pool.QueryRow(ctx, `UPDATE use_cases u SET
+			verified_at = CASE WHEN $3::bool IS NULL THEN u.verified_at WHEN $3 THEN coalesce(u.verified_at, $5) END,
+			verified_by = CASE WHEN $3::bool IS NULL THEN u.verified_by WHEN $3 THEN coalesce(u.verified_by, $2::uuid) END,
+			featured_at = CASE WHEN $4::bool IS NULL THEN u.featured_at WHEN $4 THEN coalesce(u.featured_at, $5) END
+		FROM (SELECT id, status FROM use_cases WHERE id = $1 AND deleted_at IS NULL FOR UPDATE) old
+		WHERE u.id = old.id AND old.status = 'published'
+		RETURNING old.status`, id, by, verified, featured, at).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM use_cases WHERE id = $1 AND deleted_at IS NULL AND status <> 'draft')`,
+			id).Scan(&exists); err != nil {
+			return fmt.Errorf("marking use case: %w", err)
+		}
+		if !exists {
+			return errs.E(errs.NotFound, "no such use case")
+		}
+		return errs.E(errs.Conflict, "only a published use case is verified or featured")
+	}
+	if err != nil {
+		return fmt.Errorf("marking use case: %w", err)
+	}
+	return nil
 }
 
 // React records or removes a like or a save and returns the count.
