@@ -42,6 +42,9 @@ ALTER TABLE use_cases ADD COLUMN search tsvector GENERATED ALWAYS AS (
 -- The library (published, newest first or by a counter) and its filters.
 CREATE INDEX use_cases_published ON use_cases (published_at DESC, id DESC) WHERE status = 'published' AND deleted_at IS NULL;
 CREATE INDEX use_cases_category ON use_cases (category, published_at DESC) WHERE status = 'published' AND deleted_at IS NULL;
+-- The landing map's bounding box (usecasedb.Points).
+CREATE INDEX use_cases_location ON use_cases (((document->'location'->>'latitude')::float8), ((document->'location'->>'longitude')::float8))
+    WHERE status = 'published' AND deleted_at IS NULL;
 CREATE INDEX use_cases_industry ON use_cases (industry, published_at DESC) WHERE status = 'published' AND deleted_at IS NULL;
 CREATE INDEX use_cases_search ON use_cases USING gin (search) WHERE status = 'published' AND deleted_at IS NULL;
 -- The moderators' queue, oldest first.

@@ -14,6 +14,7 @@ import (
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
+	"github.com/p2psandbox/hub/platform/ratelimit"
 	"github.com/p2psandbox/hub/platform/viewcount"
 	"github.com/p2psandbox/hub/realtime"
 )
@@ -47,6 +48,7 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	svc := usecase.NewService(deps)
 	if h.REST != nil {
 		mountREST(h.REST, svc)
+		mountPublic(h.REST, svc, ratelimit.New(h.Redis, h.Config.Redis.Prefix))
 	}
 	if h.Hub != nil {
 		// The moderators' queue, live: only reviewers may join it; there is one.

@@ -322,6 +322,10 @@ type Store interface {
 	// Mark sets a published use case's moderator marks (nil leaves one): verified by "by", and
 	// featured. Anything but a published use case is errs.Conflict, an unknown one errs.NotFound.
 	Mark(ctx context.Context, id, by string, verified, featured *bool, at time.Time) error
+	// Points lists published use cases whose coordinates fall in b, newest first (public.go).
+	Points(ctx context.Context, b Box, limit int) ([]UseCase, error)
+	// PublicStats computes the landing page's figures.
+	PublicStats(ctx context.Context) (PublicStats, error)
 	// AddViews adds counted views to use cases.
 	AddViews(ctx context.Context, views map[string]int) error
 }

@@ -256,6 +256,42 @@ func TestUseCaseJourney(t *testing.T) {
 	assert.Equal(t, false, res.JSON()["isVerified"], "the organization itself is not verified")
 	require.Equal(t, http.StatusOK, mod.Do(http.MethodPut, marks+"/featured", nil).Status)
 	assert.Equal(t, []string{id}, listed("?verified=true&featured=true"))
+
+	// The landing page, without a session: the map, the figures, the featured ones.
+	anon := srv.Client(t)
+	res = anon.Do(http.MethodGet, "/api/v1/public/use-cases/map", nil)
+	require.Equal(t, http.StatusOK, res.Status, res.String())
+	assert.Equal(t, "public, max-age=60", res.Header.Get("Cache-Control"))
+	features := res.JSON()["features"].([]any)
+	require.Len(t, features, 1, "the published one; drafts never")
+	f := features[0].(map[string]any)
+	assert.Equal(t, id, f["id"])
+	assert.Equal(t, []any{46.6753, 24.7136}, f["geometry"].(map[string]any)["coordinates"], "longitude first")
+	props := f["properties"].(map[string]any)
+	assert.Equal(t, "Riyadh", props["city"])
+	assert.Equal(t, "Defect rate: 85% reduction", props["benefits"].([]any)[0])
+	res = anon.Do(http.MethodGet, "/api/v1/public/use-cases/map?bbox=39.0,21.0,39.5,21.8", nil)
+	assert.Empty(t, res.JSON()["features"], "Jeddah's box holds no Riyadh factory")
+	assert.Len(t, anon.Do(http.MethodGet, "/api/v1/public/use-cases/map?bbox=46.5,24.5,47.0,25.0", nil).JSON()["features"], 1)
+	for _, bad := range []string{"1,2,3", "a,b,c,d", "47,24,46,25", "0,0,0,200"} {
+		assert.Equal(t, http.StatusUnprocessableEntity, anon.Do(http.MethodGet, "/api/v1/public/use-cases/map?bbox="+bad, nil).Status, bad)
+	}
+	stats := anon.Do(http.MethodGet, "/api/v1/public/stats", nil).JSON()
+	assert.EqualValues(t, 1, stats["publishedUseCases"])
+	assert.EqualValues(t, 1, stats["contributingCompanies"])
+	assert.EqualValues(t, 250, stats["averageRoi"])
+	featured := items(t, anon.Do(http.MethodGet, "/api/v1/public/use-cases/featured", nil))
+	require.Len(t, featured, 1)
+	assert.Equal(t, id, featured[0]["id"])
+	assert.Equal(t, false, featured[0]["likedByMe"], "as no one in particular sees it")
+	limited := false
+	for range 130 {
+		if res := anon.Do(http.MethodGet, "/api/v1/public/stats", nil); res.Status == http.StatusTooManyRequests {
+			limited = res.Header.Get("Retry-After") != ""
+			break
+		}
+	}
+	assert.True(t, limited, "an address is limited to 120 public requests a minute, told when to retry")
 	require.Equal(t, http.StatusOK, mod.Do(http.MethodDelete, marks+"/featured", nil).Status)
 	assert.Empty(t, listed("?featured=true"))
 	assert.Equal(t, http.StatusNotFound, mod.Do(http.MethodPut, "/api/v1/moderation/use-cases/"+draft+"/verification", nil).Status,

@@ -378,3 +378,34 @@ func (s *Store) AddViews(ctx context.Context, views map[string]int) error {
 	}
 	return nil
 }
+
+// Points lists published use cases located in b, newest first.
+func (s *Store) Points(ctx context.Context, b usecase.Box, limit int) ([]usecase.UseCase, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+from+`
+		WHERE u.status = 'published' AND u.deleted_at IS NULL
+		  AND (u.document->'location'->>'latitude')::float8 BETWEEN $2 AND $3
+		  AND (u.document->'location'->>'longitude')::float8 BETWEEN $4 AND $5
+		ORDER BY u.published_at DESC, u.id DESC LIMIT $6`, "", b.MinLat, b.MaxLat, b.MinLng, b.MaxLng, limit)
+	if err != nil {
+		return nil, fmt.Errorf("mapping use cases: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.UseCase, error) { return scan(row) })
+	if err != nil {
+		return nil, fmt.Errorf("mapping use cases: %w", err)
+	}
+	return items, nil
+}
+
+// PublicStats counts what the landing page shows.
+func (s *Store) PublicStats(ctx context.Context) (usecase.PublicStats, error) {
+	var st usecase.PublicStats
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM organizations WHERE is_active),
+		count(DISTINCT organization_id), count(*), avg(roi)::float8
+		FROM use_cases WHERE status = 'published' AND deleted_at IS NULL`).Scan(
+		&st.Organizations, &st.ContributingCompanies, &st.PublishedUseCases, &st.AverageRoi)
+	if err != nil {
+		return st, fmt.Errorf("counting the platform: %w", err)
+	}
+	return st, nil
+}

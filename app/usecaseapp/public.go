@@ -1,0 +1,100 @@
+package usecaseapp
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/usecase"
+	"github.com/p2psandbox/hub/platform/ratelimit"
+	"github.com/p2psandbox/hub/rest"
+)
+
+// Public is what the landing page's routes need: no session, published use cases only.
+type Public interface {
+	Map(ctx context.Context, b usecase.Box) ([]usecase.Point, error)
+	Stats(ctx context.Context) (usecase.PublicStats, error)
+	Featured(ctx context.Context) ([]usecase.Summary, error)
+}
+
+// Public answers are the same for everyone: shared caches may keep them this long.
+const publicMaxAge = 60 * time.Second
+
+// publicPerIP bounds how often one address asks the public routes (they need no session, so an
+// address is all there is to count).
+var publicPerIP = ratelimit.Policy{Events: 120, Per: time.Minute}
+
+func mountPublic(rt *rest.Router, p Public, limiter *ratelimit.Limiter) {
+	g := rt.API.Group("/public", func(c *gin.Context) {
+		wait, err := limiter.Hit(c.Request.Context(), "public:"+c.ClientIP(), publicPerIP)
+		if err != nil {
+			rest.Fail(c, err)
+			return
+		}
+		if wait > 0 {
+			e := errs.E(errs.RateLimited, "too many requests from this address; try again in a moment")
+			e.RetryAfter = wait
+			rest.Fail(c, e)
+			return
+		}
+		c.Header("Cache-Control", "public, max-age="+strconv.Itoa(int(publicMaxAge.Seconds())))
+		c.Next()
+	})
+	g.GET("/use-cases/map", func(c *gin.Context) {
+		box, ok := bbox(c)
+		if !ok {
+			return
+		}
+		points, err := p.Map(c.Request.Context(), box)
+		if err != nil {
+			rest.Fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, geoJSON(points))
+	})
+	g.GET("/stats", func(c *gin.Context) {
+		st, err := p.Stats(c.Request.Context())
+		rest.Respond(c, st, err)
+	})
+	g.GET("/use-cases/featured", func(c *gin.Context) {
+		items, err := p.Featured(c.Request.Context())
+		rest.Respond(c, gin.H{"items": items}, err)
+	})
+}
+
+// bbox reads ?bbox=minLng,minLat,maxLng,maxLat (GeoJSON's order); absent, the whole map.
+func bbox(c *gin.Context) (usecase.Box, bool) {
+	raw, set := c.GetQuery("bbox")
+	if !set {
+		return usecase.Whole, true
+	}
+	parts := strings.Split(raw, ",")
+	var v [4]float64
+	ok := len(parts) == 4
+	for i := 0; ok && i < 4; i++ {
+		var err error
+		v[i], err = strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
+		ok = err == nil
+	}
+	if !ok {
+		rest.Fail(c, errs.Fields(errs.FieldError{Field: "bbox", Message: "must be four numbers: minLng,minLat,maxLng,maxLat"}))
+		return usecase.Box{}, false
+	}
+	return usecase.Box{MinLng: v[0], MinLat: v[1], MaxLng: v[2], MaxLat: v[3]}, true
+}
+
+// geoJSON is the map's points as a GeoJSON FeatureCollection (RFC 7946: longitude first).
+func geoJSON(points []usecase.Point) gin.H {
+	features := make([]gin.H, len(points))
+	for i, p := range points {
+		features[i] = gin.H{"type": "Feature", "id": p.ID,
+			"geometry":   gin.H{"type": "Point", "coordinates": []float64{p.Longitude, p.Latitude}},
+			"properties": p}
+	}
+	return gin.H{"type": "FeatureCollection", "features": features}
+}

@@ -1,0 +1,96 @@
+package usecase
+
+import (
+	"context"
+	"math"
+
+	"github.com/p2psandbox/hub/domain/errs"
+)
+
+// What the landing page shows without signing in: the map of published use cases, the
+// platform's figures and the featured use cases. Only published use cases, and only what their
+// cards show.
+
+// Point is a published use case on the landing map (§2.5 a of the frontend contract).
+type Point struct {
+	ID                 string   `json:"id"`
+	Title              string   `json:"title"`
+	Description        string   `json:"description"`
+	FactoryName        string   `json:"factoryName"`
+	City               string   `json:"city"`
+	Category           string   `json:"category"`
+	ImplementationTime string   `json:"implementationTime"`
+	Benefits           []string `json:"benefits"`
+	RoiPercentage      string   `json:"roiPercentage"`
+	ContactPerson      string   `json:"contactPerson"`
+	ContactTitle       string   `json:"contactTitle"`
+	Latitude           float64  `json:"-"`
+	Longitude          float64  `json:"-"`
+}
+
+// Box bounds the map's points (degrees); the zero Box is the whole map.
+type Box struct {
+	MinLat, MinLng, MaxLat, MaxLng float64
+}
+
+// Whole is the box of every point.
+var Whole = Box{MinLat: -90, MinLng: -180, MaxLat: 90, MaxLng: 180}
+
+// MaxPoints bounds one answer of the map.
+const MaxPoints = 10_000
+
+// PublicStats are the landing page's figures, computed from the published use cases.
+type PublicStats struct {
+	Organizations         int      `json:"organizations"`         // active organizations on the platform
+	ContributingCompanies int      `json:"contributingCompanies"` // organizations with a published use case
+	PublishedUseCases     int      `json:"publishedUseCases"`
+	AverageRoi            *float64 `json:"averageRoi"` // mean ROI in percent of those that state one
+}
+
+// Map lists the published use cases with coordinates inside b, newest first, at most MaxPoints.
+func (s *Service) Map(ctx context.Context, b Box) ([]Point, error) {
+	if b.MinLat > b.MaxLat || b.MinLng > b.MaxLng || b.MinLat < -90 || b.MaxLat > 90 || b.MinLng < -180 || b.MaxLng > 180 ||
+		math.IsNaN(b.MinLat+b.MaxLat+b.MinLng+b.MaxLng) {
+		return nil, errs.Fields(errs.FieldError{Field: "bbox", Message: "must be minLng,minLat,maxLng,maxLat within the world, min before max"})
+	}
+	items, err := s.store.Points(ctx, b, MaxPoints)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Point, 0, len(items))
+	for _, u := range items {
+		if u.Location.Latitude == nil || u.Location.Longitude == nil {
+			continue
+		}
+		benefits := []string{}
+		for _, m := range u.Results.QuantitativeMetrics {
+			if m.Improvement != "" && len(benefits) < 3 {
+				benefits = append(benefits, m.Metric+": "+m.Improvement)
+			}
+		}
+		out = append(out, Point{ID: u.ID, Title: u.Title, Description: u.Description, FactoryName: u.FactoryName,
+			City: u.Location.City, Category: u.Category, ImplementationTime: u.Implementation.ImplementationTime,
+			Benefits: benefits, RoiPercentage: u.Results.RoiPercentage, ContactPerson: u.ContactPerson,
+			ContactTitle: u.ContactTitle, Latitude: *u.Location.Latitude, Longitude: *u.Location.Longitude})
+	}
+	return out, nil
+}
+
+// Stats are the landing page's figures.
+func (s *Service) Stats(ctx context.Context) (PublicStats, error) { return s.store.PublicStats(ctx) }
+
+// featuredShown is how many featured use cases the landing page shows.
+const featuredShown = 6
+
+// Featured lists the featured published use cases, newest first, as no one in particular sees them.
+func (s *Service) Featured(ctx context.Context) ([]Summary, error) {
+	items, _, err := s.store.List(ctx, "", Query{Status: StatusPublished, Featured: true, Sort: SortNewest}, nil, featuredShown)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, len(items))
+	for i, u := range items {
+		out[i] = Summarize(u)
+	}
+	return out, nil
+}
