@@ -27,6 +27,7 @@ type UseCases interface {
 	Mine(ctx context.Context, p identity.Principal, status string, limit int, cursor string) (page.Page[usecase.Summary], error)
 	Library(ctx context.Context, p identity.Principal, q usecase.Query, limit int, cursor string) (page.Page[usecase.Summary], error)
 	Related(ctx context.Context, p identity.Principal, id string) ([]usecase.Summary, error)
+	Facets(ctx context.Context, p identity.Principal, q usecase.Query) (usecase.Facets, error)
 	Verify(ctx context.Context, p identity.Principal, id string, on bool) (usecase.UseCase, error)
 	Feature(ctx context.Context, p identity.Principal, id string, on bool) (usecase.UseCase, error)
 	React(ctx context.Context, p identity.Principal, kind, id string, on bool) (int, error)
@@ -46,6 +47,7 @@ func mountREST(rt *rest.Router, u UseCases) {
 	api.GET("/use-cases", read, r.library)
 	api.POST("/use-cases", write, rt.Retryable(), r.create)
 	api.GET("/use-cases/mine", read, r.mine)
+	api.GET("/use-cases/facets", read, r.facets)
 	api.GET("/use-cases/:id", read, r.get)
 	api.GET("/use-cases/:id/related", read, r.related)
 	api.PATCH("/use-cases/:id", write, r.update)
@@ -170,15 +172,35 @@ func (r *routes) library(c *gin.Context) {
 	if !ok {
 		return
 	}
-	q := usecase.Query{Category: c.Query("category"), Industry: c.Query("industry"), OrganizationID: c.Query("organizationId"),
-		Text: c.Query("q"), Sort: c.Query("sort")}
-	for name, v := range map[string]*bool{"saved": &q.Saved, "verified": &q.Verified, "featured": &q.Featured} {
-		if *v, ok = rest.QueryBool(c, name); !ok {
-			return
-		}
+	q, ok := libraryQuery(c)
+	if !ok {
+		return
 	}
 	pg, err := r.u.Library(c.Request.Context(), rest.Principal(c), q, limit, c.Query("cursor"))
 	rest.Respond(c, pg, err)
+}
+
+func (r *routes) facets(c *gin.Context) {
+	q, ok := libraryQuery(c)
+	if !ok {
+		return
+	}
+	f, err := r.u.Facets(c.Request.Context(), rest.Principal(c), q)
+	rest.Respond(c, f, err)
+}
+
+// libraryQuery reads the library's filters, which its list and its facets share; false when it
+// answered.
+func libraryQuery(c *gin.Context) (usecase.Query, bool) {
+	q := usecase.Query{Category: c.Query("category"), Industry: c.Query("industry"), OrganizationID: c.Query("organizationId"),
+		Text: c.Query("q"), Sort: c.Query("sort")}
+	for name, v := range map[string]*bool{"saved": &q.Saved, "verified": &q.Verified, "featured": &q.Featured} {
+		var ok bool
+		if *v, ok = rest.QueryBool(c, name); !ok {
+			return q, false
+		}
+	}
+	return q, true
 }
 
 func (r *routes) mark(set func(ctx context.Context, p identity.Principal, id string, on bool) (usecase.UseCase, error), on bool) gin.HandlerFunc {

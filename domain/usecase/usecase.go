@@ -322,6 +322,9 @@ type Store interface {
 	// Mark sets a published use case's moderator marks (nil leaves one): verified by "by", and
 	// featured. Anything but a published use case is errs.Conflict, an unknown one errs.NotFound.
 	Mark(ctx context.Context, id, by string, verified, featured *bool, at time.Time) error
+	// Facets counts the published use cases q finds per category and per industry (each ignoring
+	// its own filter) and ranks the companies that published most, up to top.
+	Facets(ctx context.Context, viewer string, q Query, top int) (Facets, error)
 	// Points lists published use cases whose coordinates fall in b, newest first (public.go).
 	Points(ctx context.Context, b Box, limit int) ([]UseCase, error)
 	// PublicStats computes the landing page's figures.
@@ -601,29 +604,64 @@ func (s *Service) Mine(ctx context.Context, p identity.Principal, status string,
 // MaxQuery bounds a search's text.
 const MaxQuery = 200
 
+// Facet is a value and how many use cases have it.
+type Facet struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// Facets are the library's sidebar: counts per category and industry for the filters in force
+// (each facet ignoring its own filter, so the other values stay choosable), and the companies that
+// published most.
+type Facets struct {
+	Categories   []Facet `json:"categories"`
+	Industries   []Facet `json:"industries"`
+	TopCompanies []Facet `json:"topCompanies"`
+}
+
+// topCompanies is how many contributing companies the sidebar ranks.
+const topCompanies = 5
+
+// Facets counts the library's published use cases as q filters them (its sort ignored).
+func (s *Service) Facets(ctx context.Context, p identity.Principal, q Query) (Facets, error) {
+	q.Sort = ""
+	if err := checkLibrary(&q); err != nil {
+		return Facets{}, err
+	}
+	return s.store.Facets(ctx, p.UserID, q, topCompanies)
+}
+
 // Library lists published use cases as q asks (its Status is ignored).
 func (s *Service) Library(ctx context.Context, p identity.Principal, q Query, limit int, cursor string) (page.Page[Summary], error) {
+	if err := checkLibrary(&q); err != nil {
+		return page.Page[Summary]{}, err
+	}
+	return s.list(ctx, p, q, limit, cursor)
+}
+
+// checkLibrary makes q a query of the library, or says what is wrong with it.
+func checkLibrary(q *Query) error {
 	q.Status, q.AuthorID = StatusPublished, ""
 	switch q.Sort {
 	case "":
 		q.Sort = SortNewest
 	case SortNewest, SortViewed, SortLiked:
 	default:
-		return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: "sort", Message: "must be newest, viewed or liked"})
+		return errs.Fields(errs.FieldError{Field: "sort", Message: "must be newest, viewed or liked"})
 	}
 	if q.OrganizationID != "" && !ids.Valid(q.OrganizationID) {
-		return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: "organizationId", Message: "is not an id"})
+		return errs.Fields(errs.FieldError{Field: "organizationId", Message: "is not an id"})
 	}
 	q.Text = strings.TrimSpace(q.Text)
 	if utf8.RuneCountInString(q.Text) > MaxQuery {
-		return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: "q", Message: "must be at most 200 characters"})
+		return errs.Fields(errs.FieldError{Field: "q", Message: "must be at most 200 characters"})
 	}
 	for name, v := range map[string]string{"category": q.Category, "industry": q.Industry} {
 		if utf8.RuneCountInString(v) > maxShort {
-			return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: name, Message: "must be at most 100 characters"})
+			return errs.Fields(errs.FieldError{Field: name, Message: "must be at most 100 characters"})
 		}
 	}
-	return s.list(ctx, p, q, limit, cursor)
+	return nil
 }
 
 func (s *Service) list(ctx context.Context, p identity.Principal, q Query, limit int, cursor string) (page.Page[Summary], error) {

@@ -225,6 +225,10 @@ func TestUseCaseJourney(t *testing.T) {
 	assert.Equal(t, []string{id}, listed("?organizationId="+amal.OrgID))
 	assert.Empty(t, listed("?q=welding"))
 	assert.Equal(t, http.StatusUnprocessableEntity, badr.Do(http.MethodGet, "/api/v1/use-cases?sort=random", nil).Status)
+	facets := badr.Do(http.MethodGet, "/api/v1/use-cases/facets?category=Sustainability", nil).JSON()
+	assert.Equal(t, []any{map[string]any{"value": "Quality Control", "count": float64(1)}}, facets["categories"],
+		"the category facet ignores the category filter")
+	assert.Empty(t, facets["industries"], "within the filter, nothing")
 	assert.Equal(t, http.StatusNotFound, badr.Do(http.MethodGet, "/api/v1/use-cases/"+draft, nil).Status)
 	mine := items(t, amal.Do(http.MethodGet, "/api/v1/use-cases/mine?status=draft", nil))
 	require.Len(t, mine, 1)

@@ -198,35 +198,7 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	where := []string{"u.deleted_at IS NULL"}
-	if q.Status != "any" {
-		where = append(where, "u.status = "+arg(q.Status))
-	}
-	if q.AuthorID != "" {
-		where = append(where, "u.author_id = "+arg(q.AuthorID)+"::uuid")
-	}
-	if q.OrganizationID != "" {
-		where = append(where, "u.organization_id = "+arg(q.OrganizationID)+"::uuid")
-	}
-	if q.Category != "" {
-		where = append(where, "lower(u.category) = lower("+arg(q.Category)+")")
-	}
-	if q.Industry != "" {
-		where = append(where, "lower(u.industry) = lower("+arg(q.Industry)+")")
-	}
-	if q.Verified {
-		where = append(where, "u.verified_at IS NOT NULL")
-	}
-	if q.Featured {
-		where = append(where, "u.featured_at IS NOT NULL")
-	}
-	if q.Saved {
-		where = append(where, "EXISTS (SELECT 1 FROM use_case_saves s WHERE s.use_case_id = u.id AND s.user_id = nullif($1::text, '')::uuid)")
-	}
-	if q.Text != "" {
-		t := arg(q.Text)
-		where = append(where, "u.search @@ (websearch_to_tsquery('english', "+t+") || websearch_to_tsquery('arabic', forum_normalize("+t+")))")
-	}
+	where := conditions(q, arg)
 	var total int
 	// The viewer ($1) is not a filter; the count names it so the arguments are numbered alike.
 	if err := s.pool.QueryRow(ctx, `WITH viewer AS (SELECT $1::text) SELECT count(*) FROM use_cases u WHERE `+
@@ -325,6 +297,78 @@ func (s *Store) Mark(ctx context.Context, id, by string, verified, featured *boo
 		return fmt.Errorf("marking use case: %w", err)
 	}
 	return nil
+}
+
+// conditions are q's filters on use cases "u"; arg adds a parameter ($1 is the viewer).
+func conditions(q usecase.Query, arg func(any) string) []string {
+	where := []string{"u.deleted_at IS NULL"}
+	if q.Status != "any" {
+		where = append(where, "u.status = "+arg(q.Status))
+	}
+	if q.AuthorID != "" {
+		where = append(where, "u.author_id = "+arg(q.AuthorID)+"::uuid")
+	}
+	if q.OrganizationID != "" {
+		where = append(where, "u.organization_id = "+arg(q.OrganizationID)+"::uuid")
+	}
+	if q.Category != "" {
+		where = append(where, "lower(u.category) = lower("+arg(q.Category)+")")
+	}
+	if q.Industry != "" {
+		where = append(where, "lower(u.industry) = lower("+arg(q.Industry)+")")
+	}
+	if q.Verified {
+		where = append(where, "u.verified_at IS NOT NULL")
+	}
+	if q.Featured {
+		where = append(where, "u.featured_at IS NOT NULL")
+	}
+	if q.Saved {
+		where = append(where, "EXISTS (SELECT 1 FROM use_case_saves s WHERE s.use_case_id = u.id AND s.user_id = nullif($1::text, '')::uuid)")
+	}
+	if q.Text != "" {
+		t := arg(q.Text)
+		where = append(where, "u.search @@ (websearch_to_tsquery('english', "+t+") || websearch_to_tsquery('arabic', forum_normalize("+t+")))")
+	}
+	return where
+}
+
+// Facets counts the published use cases q finds per category (q's category aside) and per
+// industry (q's industry aside), and ranks the companies that published most.
+func (s *Store) Facets(ctx context.Context, viewer string, q usecase.Query, top int) (usecase.Facets, error) {
+	f := usecase.Facets{Categories: []usecase.Facet{}, Industries: []usecase.Facet{}, TopCompanies: []usecase.Facet{}}
+	count := func(col string, q usecase.Query, into *[]usecase.Facet) error {
+		args := []any{viewer}
+		arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+		where := conditions(q, arg)
+		rows, err := s.pool.Query(ctx, `WITH viewer AS (SELECT $1::text) SELECT `+col+`, count(*) FROM use_cases u
+			JOIN organizations o ON o.id = u.organization_id
+			WHERE `+strings.Join(where, " AND ")+` AND `+col+` <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50`, args...)
+		if err != nil {
+			return fmt.Errorf("counting use cases by %s: %w", col, err)
+		}
+		*into, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.Facet, error) {
+			var x usecase.Facet
+			return x, row.Scan(&x.Value, &x.Count)
+		})
+		return err
+	}
+	byCategory, byIndustry := q, q
+	byCategory.Category, byIndustry.Industry = "", ""
+	if err := count("u.category", byCategory, &f.Categories); err != nil {
+		return f, err
+	}
+	if err := count("u.industry", byIndustry, &f.Industries); err != nil {
+		return f, err
+	}
+	all := usecase.Query{Status: usecase.StatusPublished}
+	if err := count("o.name", all, &f.TopCompanies); err != nil {
+		return f, err
+	}
+	if len(f.TopCompanies) > top {
+		f.TopCompanies = f.TopCompanies[:top]
+	}
+	return f, nil
 }
 
 // React records or removes a like or a save and returns the count.

@@ -337,6 +337,17 @@ func TestRelatedAndSaved(t *testing.T) {
 	assert.Equal(t, sameCategory, pg.Items[0].ID)
 	assert.Equal(t, 1, *pg.Total)
 
+	// The sidebar: each facet ignores its own filter; companies rank by what they published.
+	f, err := svc.Facets(ctx, mod, usecase.Query{Category: "Quality Control"})
+	require.NoError(t, err)
+	assert.Equal(t, []usecase.Facet{{Value: "Quality Control", Count: 3}, {Value: "Predictive Maintenance", Count: 2}}, f.Categories)
+	assert.Equal(t, []usecase.Facet{{Value: "Electronics Manufacturing", Count: 2}, {Value: "Food Processing", Count: 1}}, f.Industries,
+		"within the category filter")
+	require.Len(t, f.TopCompanies, 1)
+	assert.Equal(t, 5, f.TopCompanies[0].Count)
+	_, err = svc.Facets(ctx, mod, usecase.Query{OrganizationID: "nope"})
+	assert.Equal(t, errs.Validation, code(err))
+
 	// Moderators' marks: on published ones only.
 	u, err := svc.Verify(ctx, mod, best, true)
 	require.NoError(t, err)
