@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make run: migrate, serve on local defaults with the development endpoints, and fill a new
-# database with demo people and forum content (once; loadgen seed leaves a seeded one alone).
+# database with demo people, forum content and use cases (once; loadgen seed leaves a seeded one alone).
 # Ctrl-C stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."

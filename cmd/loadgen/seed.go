@@ -67,7 +67,7 @@ var demoTopics = []demoTopic{
 		likedBy: []int{1, 2}},
 }
 
-// runSeed fills a development server with demo people and forum content, once: a server that
+// runSeed fills a development server with demo people, forum content and use cases, once: a server that
 // already has the demo people is left as it is. The server must serve /dev/outbox (make run).
 func runSeed(args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ExitOnError)
@@ -127,8 +127,12 @@ func runSeed(args []string) error {
 			}
 		}
 	}
-	fmt.Printf("seed: %d demo people (password %s: %s, …) and %d forum topics\n",
-		len(demoPeople), DemoPassword, demoPeople[0].email, len(demoTopics))
+	published, err := seedUseCases(c, *base, tokens)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("seed: %d demo people (password %s: %s, …), %d forum topics and %d published use cases\n",
+		len(demoPeople), DemoPassword, demoPeople[0].email, len(demoTopics), published)
 	return nil
 }
 

@@ -13,10 +13,11 @@ import (
 func TestMain(m *testing.M) { harness.Main(m) }
 
 // TestSeedFillsANewServerOnce: what make run seeds is there for a demo person signing in (topics
-// with replies, likes and a best answer), and seeding again changes nothing.
+// with replies, likes and a best answer; published use cases on the map), and seeding again
+// changes nothing.
 func TestSeedFillsANewServerOnce(t *testing.T) {
 	env := harness.NewEnv(t)
-	srv := env.Start(t, "P2P_HTTP_DEV_ENDPOINTS=true")
+	srv := env.Start(t, "P2P_HTTP_DEV_ENDPOINTS=true", "P2P_AUTH_MODERATORS="+demoPeople[0].email)
 	require.NoError(t, runSeed([]string{"-url", srv.URL}))
 	require.NoError(t, runSeed([]string{"-url", srv.URL}), "a seeded server is left alone")
 
@@ -36,4 +37,12 @@ func TestSeedFillsANewServerOnce(t *testing.T) {
 	stats := c.Do(http.MethodGet, "/api/v1/forum/stats", nil).JSON()
 	assert.EqualValues(t, 6, stats["replies"])
 	assert.EqualValues(t, 3, stats["activeMembers"])
+
+	// A living library: published by the moderator, on the map, two featured.
+	res = c.Do(http.MethodGet, "/api/v1/use-cases", nil)
+	require.Equal(t, http.StatusOK, res.Status, res.String())
+	assert.EqualValues(t, len(demoUseCases), res.JSON()["total"])
+	anon := srv.Client(t)
+	assert.Len(t, anon.Do(http.MethodGet, "/api/v1/public/use-cases/map", nil).JSON()["features"], len(demoUseCases))
+	assert.Len(t, anon.Do(http.MethodGet, "/api/v1/public/use-cases/featured", nil).JSON()["items"], 2)
 }
