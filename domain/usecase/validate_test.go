@@ -2,6 +2,7 @@ package usecase_test
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,39 +12,13 @@ import (
 	"github.com/p2psandbox/hub/domain/usecase"
 )
 
-// Complete is a use case that passes every step, as the frontend's form would send it.
-const Complete = `{
-	"title": "AI Quality Inspection System",
-	"subtitle": "Transforming PCB manufacturing through computer vision",
-	"description": "A computer vision system on four lines cut defects by 85% and rework costs with them, in six months.",
-	"category": "Quality Control", "industry": "Electronics Manufacturing", "factoryName": "Advanced Electronics Co.",
-	"tags": ["AI", "Computer Vision"],
-	"businessChallenge": {
-		"industryContext": "PCB assembly for automotive customers who accept no more than 50 defects per million.",
-		"specificProblems": ["Manual inspection misses fine defects", "Rework takes a shift a week"],
-		"businessImpact": {"financialLoss": "450K annually in waste"}
-	},
-	"solution": {
-		"selectionCriteria": ["Accuracy above 99 percent", "Integration with the MES"],
-		"selectedVendor": "VisionTech Systems",
-		"technologyComponents": [{"component": "Hardware Platform", "details": "4x 4K industrial cameras with ring lights"}]
-	},
-	"implementation": {"methodology": "Agile implementation with weekly sprints", "implementationTime": "6 months implementation", "totalBudget": "285,000"},
-	"challengesAndSolutions": [{"challenge": "Data quality and labeling", "description": "Too few labelled images of rare defects", "solution": "Synthetic defects from augmentation"}],
-	"results": {
-		"quantitativeMetrics": [
-			{"metric": "Defect rate", "baseline": "15.0%", "current": "2.25%", "improvement": "85% reduction"},
-			{"metric": "Inspection time", "baseline": "40s", "current": "24s", "improvement": "40% faster"}
-		],
-		"roiPercentage": "250% ROI in first year"
-	},
-	"location": {"city": "Riyadh", "region": "Riyadh Region", "latitude": 24.7136, "longitude": 46.6753},
-	"contactPerson": "Ahmed Al-Faisal"
-}`
-
+// complete is a use case that passes every step, as the frontend's form would send it
+// (testdata/complete.json, which the store and e2e tests read too).
 func complete(t *testing.T) usecase.Content {
 	t.Helper()
-	c, err := usecase.Decode([]byte(Complete))
+	b, err := os.ReadFile("testdata/complete.json")
+	require.NoError(t, err)
+	c, err := usecase.Decode(b)
 	require.NoError(t, err)
 	return c
 }

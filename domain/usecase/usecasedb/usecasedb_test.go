@@ -22,15 +22,13 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// complete is a use case that passes every step (../validate_test.go's Complete, read as a patch).
+// complete is a use case that passes every step (../testdata/complete.json), as a patch.
 func complete(t *testing.T) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile("../validate_test.go")
+	b, err := os.ReadFile("../testdata/complete.json")
 	require.NoError(t, err)
-	src := string(b)
-	start := strings.Index(src, "const Complete = `") + len("const Complete = `")
 	var m map[string]any
-	require.NoError(t, json.Unmarshal([]byte(src[start:start+strings.Index(src[start:], "`")]), &m))
+	require.NoError(t, json.Unmarshal(b, &m))
 	return m
 }
 
