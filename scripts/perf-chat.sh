@@ -1,25 +1,10 @@
 #!/usr/bin/env bash
 # Messaging through the socket path (docs/perf.md): one serve node with persistence and delivery,
-# pairs of users chatting at a fixed total rate. Starts its own serve on a spare port against a
-# throwaway database and removes both when done. PG_EXTRA appends connection parameters
-# (&options=-c%20name%3Dvalue) for diagnosis; SERVER_GOGC and LOADGEN_GOGC set the collectors.
+# pairs of users chatting at a fixed total rate. The node and its throwaway database come from
+# perf-node.sh. LOADGEN_GOGC sets the load generator's collector.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ADDR=${ADDR:-127.0.0.1:18083} DB=p2p_perf_chat_$$ RATE=${RATE:-2000} DURATION=${DURATION:-30s} PAIRS=${PAIRS:-100}
-export P2P_HTTP_ADDR=$ADDR P2P_LOG_LEVEL=${P2P_LOG_LEVEL:-warn} P2P_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable${PG_EXTRA:-}"
-export P2P_REDIS_PREFIX="perf:$$:" P2P_WORKER_QUEUE="perf-$$" P2P_MAIL_OUTBOX_DIR=$(mktemp -d) P2P_BLOB_DIR=$(mktemp -d)
-export P2P_AUTH_BCRYPT_COST=4 P2P_HTTP_DEV_ENDPOINTS=true P2P_POSTGRES_MAX_CONNS=${MAX_CONNS:-40}
-
-env ${SERVER_GOGC:+GOGC=$SERVER_GOGC} ./bin/p2p serve >/tmp/p2p-perf-chat.log 2>&1 &
-pid=$!
-cleanup() {
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
-  rm -rf "$P2P_MAIL_OUTBOX_DIR" "$P2P_BLOB_DIR"
-  redis-cli --scan --pattern "perf:$$:*" | xargs -r redis-cli del >/dev/null
-  redis-cli --scan --pattern "asynq:{perf-$$}*" | xargs -r redis-cli del >/dev/null
-  redis-cli srem asynq:queues "perf-$$" >/dev/null
-}
-trap cleanup EXIT
-for _ in $(seq 1 200); do curl -fs "http://$ADDR/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+. scripts/perf-node.sh
+RATE=${RATE:-2000} DURATION=${DURATION:-30s} PAIRS=${PAIRS:-100}
+perf_node chat 18083
 GOGC=${LOADGEN_GOGC:-400} ./bin/loadgen ws chat -url "http://$ADDR" -pairs "$PAIRS" -rate "$RATE" -duration "$DURATION" -pid "$pid" "$@"
