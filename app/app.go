@@ -17,12 +17,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/p2psandbox/hub/app/activityapp"
 	"github.com/p2psandbox/hub/app/area"
+	"github.com/p2psandbox/hub/app/calendarapp"
+	"github.com/p2psandbox/hub/app/exportapp"
 	"github.com/p2psandbox/hub/app/forumapp"
 	"github.com/p2psandbox/hub/app/identityapp"
 	"github.com/p2psandbox/hub/app/mediaapp"
 	"github.com/p2psandbox/hub/app/messagingapp"
 	"github.com/p2psandbox/hub/app/notifyapp"
+	"github.com/p2psandbox/hub/app/peopleapp"
+	"github.com/p2psandbox/hub/app/trendingapp"
 	"github.com/p2psandbox/hub/app/usecaseapp"
 	"github.com/p2psandbox/hub/migrations"
 	"github.com/p2psandbox/hub/platform/authcore"
@@ -42,6 +47,11 @@ func Areas(id *identityapp.Area) []area.Area {
 		notifyapp.New(),
 		forumapp.New(),
 		usecaseapp.New(),
+		calendarapp.New(),
+		peopleapp.New(),
+		activityapp.New(),
+		trendingapp.New(),
+		exportapp.New(),
 	}
 }
 
