@@ -12,6 +12,7 @@ import (
 	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/location"
 	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
 	"github.com/p2psandbox/hub/platform/ratelimit"
@@ -48,6 +49,11 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	svc := usecase.NewService(deps)
 	if h.REST != nil {
 		mountREST(h.REST, svc)
+		cities, err := location.New()
+		if err != nil {
+			return err
+		}
+		mountLocations(h.REST, cities)
 		mountPublic(h.REST, svc, ratelimit.New(h.Redis, h.Config.Redis.Prefix))
 	}
 	if h.Hub != nil {
