@@ -2,6 +2,7 @@ package usecaseapp
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -193,14 +194,54 @@ func (r *routes) facets(c *gin.Context) {
 // answered.
 func libraryQuery(c *gin.Context) (usecase.Query, bool) {
 	q := usecase.Query{Category: c.Query("category"), Industry: c.Query("industry"), OrganizationID: c.Query("organizationId"),
-		Text: c.Query("q"), Sort: c.Query("sort")}
+		Text: c.Query("q"), Sort: c.Query("sort"), Technology: c.Query("tech"), City: c.Query("city")}
 	for name, v := range map[string]*bool{"saved": &q.Saved, "verified": &q.Verified, "featured": &q.Featured} {
 		var ok bool
 		if *v, ok = rest.QueryBool(c, name); !ok {
 			return q, false
 		}
 	}
+	for name, v := range map[string]**float64{"roiMin": &q.RoiMin, "roiMax": &q.RoiMax} {
+		var ok bool
+		if *v, ok = queryFloat(c, name); !ok {
+			return q, false
+		}
+	}
+	near, ok := point(c)
+	if !ok {
+		return q, false
+	}
+	radius, ok := queryFloat(c, "radiusKm")
+	switch {
+	case !ok:
+		return q, false
+	case near != nil:
+		q.Near = &usecase.Near{Latitude: near.Latitude, Longitude: near.Longitude, RadiusKm: defaultRadiusKm}
+		if radius != nil {
+			q.Near.RadiusKm = *radius
+		}
+	case radius != nil:
+		rest.Fail(c, errs.Fields(errs.FieldError{Field: "radiusKm", Message: "needs near"}))
+		return q, false
+	}
 	return q, true
+}
+
+// defaultRadiusKm is "near me" without a radius: the city and its industrial areas.
+const defaultRadiusKm = 50
+
+// queryFloat reads an optional finite number; a malformed one answers 422 and false.
+func queryFloat(c *gin.Context, name string) (*float64, bool) {
+	raw, set := c.GetQuery(name)
+	if !set {
+		return nil, true
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		rest.Fail(c, errs.Fields(errs.FieldError{Field: name, Message: "must be a number"}))
+		return nil, false
+	}
+	return &f, true
 }
 
 func (r *routes) mark(set func(ctx context.Context, p identity.Principal, id string, on bool) (usecase.UseCase, error), on bool) gin.HandlerFunc {

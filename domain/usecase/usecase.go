@@ -42,9 +42,12 @@ const (
 
 // Sorts of the library.
 const (
-	SortNewest = "newest" // published most recently first (the default)
-	SortViewed = "viewed"
-	SortLiked  = "liked"
+	SortNewest    = "newest" // published most recently first (the default)
+	SortViewed    = "viewed"
+	SortLiked     = "liked"
+	SortSaved     = "saved"
+	SortROI       = "roi"       // the highest stated ROI first; those stating none last
+	SortRelevance = "relevance" // the best match of q first (newest without q)
 	// Internal orders: an author's own (last changed first) and the queue (submitted first first).
 	sortUpdated = "updated"
 	sortQueue   = "queue"
@@ -198,6 +201,9 @@ type UseCase struct {
 	PublishedAt *time.Time `json:"publishedAt"`
 	CreatedAt   time.Time  `json:"createdAt"`
 	UpdatedAt   time.Time  `json:"updatedAt"`
+	// Snippet and Rank: where and how well a library search matched (the list fills them).
+	Snippet string  `json:"-"`
+	Rank    float64 `json:"-"`
 }
 
 // Summary is a use case as the library's cards and the queue show it (§2.5 b).
@@ -230,6 +236,11 @@ type Summary struct {
 	SubmittedAt    *time.Time `json:"submittedAt"`
 	PublishedAt    *time.Time `json:"publishedAt"`
 	UpdatedAt      time.Time  `json:"updatedAt"`
+	// Snippet is where a search matched, its words between <mark> and </mark> (the only markup;
+	// the rest escaped); only with q.
+	Snippet string `json:"snippet,omitempty"`
+	// Rank is how well it matched q (the relevance order's cursor).
+	Rank float64 `json:"-"`
 }
 
 // Summarize is u as a card.
@@ -248,7 +259,7 @@ func Summarize(u UseCase) Summary {
 		Results: results, Tags: tags, Views: u.Views, Likes: u.Likes, Saves: u.Saves, LikedByMe: u.LikedByMe,
 		SavedByMe: u.SavedByMe, Verified: u.Verified, Featured: u.Featured, PublishedBy: u.PublishedBy,
 		PublisherTitle: u.PublisherTitle, Version: u.Version, SubmittedAt: u.SubmittedAt, PublishedAt: u.PublishedAt,
-		UpdatedAt: u.UpdatedAt}
+		UpdatedAt: u.UpdatedAt, Snippet: u.Snippet, Rank: u.Rank}
 }
 
 // Query filters and orders a list. Status "" is published.
@@ -262,14 +273,28 @@ type Query struct {
 	Saved          bool   // the viewer's saved use cases only
 	Verified       bool   // verified by a moderator only
 	Featured       bool   // featured only
+	Technology     string // a tag or a technology component's name, any case
+	City           string // any case
+	RoiMin, RoiMax *float64
+	Near           *Near
 	Sort           string
 }
+
+// Near limits a list to use cases within RadiusKm of a point.
+type Near struct {
+	Latitude, Longitude, RadiusKm float64
+}
+
+// MaxRadiusKm bounds Near: the width of the kingdom.
+const MaxRadiusKm = 2500
 
 // Cursor is the position of the last item of a page.
 type Cursor struct {
 	At    time.Time `json:"t"`
 	ID    string    `json:"i"`
 	Count int       `json:"n,omitempty"`
+	// Value is the position's score in the ROI and relevance orders.
+	Value float64 `json:"v,omitempty"`
 }
 
 // Stored is a new use case as stored.
@@ -645,9 +670,22 @@ func checkLibrary(q *Query) error {
 	switch q.Sort {
 	case "":
 		q.Sort = SortNewest
-	case SortNewest, SortViewed, SortLiked:
+	case SortRelevance:
+		if strings.TrimSpace(q.Text) == "" {
+			q.Sort = SortNewest // nothing to be relevant to
+		}
+	case SortNewest, SortViewed, SortLiked, SortSaved, SortROI:
 	default:
-		return errs.Fields(errs.FieldError{Field: "sort", Message: "must be newest, viewed or liked"})
+		return errs.Fields(errs.FieldError{Field: "sort", Message: "must be newest, viewed, liked, saved, roi or relevance"})
+	}
+	if q.RoiMin != nil && q.RoiMax != nil && *q.RoiMin > *q.RoiMax {
+		return errs.Fields(errs.FieldError{Field: "roiMin", Message: "must not be above roiMax"})
+	}
+	if n := q.Near; n != nil && (n.Latitude < -90 || n.Latitude > 90 || n.Longitude < -180 || n.Longitude > 180) {
+		return errs.Fields(errs.FieldError{Field: "near", Message: "must be latitude,longitude on the globe"})
+	}
+	if n := q.Near; n != nil && !(n.RadiusKm > 0 && n.RadiusKm <= MaxRadiusKm) {
+		return errs.Fields(errs.FieldError{Field: "radiusKm", Message: "must be above 0 and at most 2500"})
 	}
 	if q.OrganizationID != "" && !ids.Valid(q.OrganizationID) {
 		return errs.Fields(errs.FieldError{Field: "organizationId", Message: "is not an id"})
@@ -656,7 +694,7 @@ func checkLibrary(q *Query) error {
 	if utf8.RuneCountInString(q.Text) > MaxQuery {
 		return errs.Fields(errs.FieldError{Field: "q", Message: "must be at most 200 characters"})
 	}
-	for name, v := range map[string]string{"category": q.Category, "industry": q.Industry} {
+	for name, v := range map[string]string{"category": q.Category, "industry": q.Industry, "tech": q.Technology, "city": q.City} {
 		if utf8.RuneCountInString(v) > maxShort {
 			return errs.Fields(errs.FieldError{Field: name, Message: "must be at most 100 characters"})
 		}
@@ -708,6 +746,16 @@ func cursorOf(u Summary, sort string) Cursor {
 		return Cursor{At: at(u.PublishedAt), ID: u.ID, Count: u.Views}
 	case SortLiked:
 		return Cursor{At: at(u.PublishedAt), ID: u.ID, Count: u.Likes}
+	case SortSaved:
+		return Cursor{At: at(u.PublishedAt), ID: u.ID, Count: u.Saves}
+	case SortROI:
+		v := NoROI
+		if r := ROI(u.RoiPercentage); r != nil {
+			v = *r
+		}
+		return Cursor{At: at(u.PublishedAt), ID: u.ID, Value: v}
+	case SortRelevance:
+		return Cursor{At: at(u.PublishedAt), ID: u.ID, Value: u.Rank}
 	}
 	return Cursor{At: at(u.PublishedAt), ID: u.ID}
 }
@@ -804,6 +852,9 @@ func readTime(c Content) string {
 }
 
 var leadingNumber = regexp.MustCompile(`^\s*([0-9][0-9,]*(?:\.[0-9]+)?)`)
+
+// NoROI stands for "states no ROI" in the ROI order: below every number stated.
+const NoROI = -1e300
 
 // ROI is the leading number of an ROI as written ("250% ROI in first year" → 250), for sorting
 // and filtering; nil when it has none.

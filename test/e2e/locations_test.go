@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,4 +45,18 @@ func TestCityPicker(t *testing.T) {
 		assert.Equal(t, http.StatusUnprocessableEntity, res.Status, q+": "+res.String())
 	}
 	assert.Equal(t, http.StatusUnauthorized, srv.Client(t).Do(http.MethodGet, "/api/v1/locations/cities?q=r", nil).Status)
+
+	// The library takes the picked city's point as "near me", with the other new filters and sorts.
+	for _, q := range []string{"near=26.2654,50.1520", "near=26.2654,50.1520&radiusKm=10", "tech=IoT&city=Dammam",
+		"roiMin=10&roiMax=300&sort=roi", "q=vision&sort=relevance", "sort=relevance", "sort=saved"} {
+		for _, path := range []string{"/api/v1/use-cases?", "/api/v1/use-cases/facets?"} {
+			res := hala.Do(http.MethodGet, path+q, nil)
+			assert.Equal(t, http.StatusOK, res.Status, path+q+": "+res.String())
+		}
+	}
+	for _, q := range []string{"radiusKm=10", "near=26,50&radiusKm=0", "near=26,50&radiusKm=9000", "roiMin=x", "roiMin=5&roiMax=1",
+		"roiMax=Inf", "sort=random", "tech=" + url.QueryEscape(strings.Repeat("x", 101))} {
+		res := hala.Do(http.MethodGet, "/api/v1/use-cases?"+q, nil)
+		assert.Equal(t, http.StatusUnprocessableEntity, res.Status, q+": "+res.String())
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,7 +47,7 @@ const columns = `u.id, u.status, u.organization_id, u.author_id, u.document, o.n
 
 const from = ` FROM use_cases u JOIN organizations o ON o.id = u.organization_id JOIN users a ON a.id = u.author_id`
 
-func scan(row pgx.Row) (usecase.UseCase, error) {
+func scan(row pgx.Row, extra ...any) (usecase.UseCase, error) {
 	var (
 		u        usecase.UseCase
 		doc      []byte
@@ -53,10 +55,11 @@ func scan(row pgx.Row) (usecase.UseCase, error) {
 		comments *string
 		reviewed *time.Time
 	)
-	err := row.Scan(&u.ID, &u.Status, &u.OrganizationID, &u.AuthorID, &doc, &u.Company, &u.PublishedBy, &u.PublisherTitle,
+	dest := append([]any{&u.ID, &u.Status, &u.OrganizationID, &u.AuthorID, &doc, &u.Company, &u.PublishedBy, &u.PublisherTitle,
 		&u.IsVerified, &u.Views, &u.Likes, &u.Saves, &u.LikedByMe, &u.SavedByMe, &u.Version, &u.Submissions,
 		&outcome, &comments, &reviewed, &u.SubmittedAt, &u.PublishedAt, &u.CreatedAt, &u.UpdatedAt,
-		&u.Verified, &u.VerifiedBy, &u.Featured)
+		&u.Verified, &u.VerifiedBy, &u.Featured}, extra...)
+	err := row.Scan(dest...)
 	if err != nil {
 		return u, err
 	}
@@ -205,7 +208,21 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 		strings.Join(where, " AND "), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("counting use cases: %w", err)
 	}
+	// With q, each row also carries how well it matched and where (ts_headline runs on the page's
+	// rows only: PostgreSQL evaluates the select list after the LIMIT).
+	extra := ", 0::float8, ''"
+	if q.Text != "" {
+		tq := tsquery(arg(q.Text))
+		extra = ", ts_rank_cd(u.search, " + tq + ")::float8, ts_headline('english', coalesce(u.document->>'description', ''), " + tq +
+			", 'StartSel=" + markOpen + ", StopSel=" + markClose + ", MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"')"
+	}
 	var order string
+	keyset := func(lead string, lv any) {
+		order = lead + " DESC, u.published_at DESC, u.id DESC"
+		if after != nil {
+			where = append(where, "("+lead+", u.published_at, u.id) < ("+arg(lv)+", "+arg(after.At)+", "+arg(after.ID)+"::uuid)")
+		}
+	}
 	switch q.Sort {
 	case "updated":
 		order = "u.updated_at DESC, u.id DESC"
@@ -217,27 +234,35 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 		if after != nil {
 			where = append(where, "(u.submitted_at, u.id) > ("+arg(after.At)+", "+arg(after.ID)+"::uuid)")
 		}
-	case usecase.SortViewed, usecase.SortLiked:
-		col := "u.view_count"
-		if q.Sort == usecase.SortLiked {
-			col = "u.like_count"
-		}
-		order = col + " DESC, u.published_at DESC, u.id DESC"
-		if after != nil {
-			where = append(where, "("+col+", u.published_at, u.id) < ("+arg(after.Count)+", "+arg(after.At)+", "+arg(after.ID)+"::uuid)")
-		}
+	case usecase.SortViewed, usecase.SortLiked, usecase.SortSaved:
+		col := map[string]string{usecase.SortViewed: "u.view_count", usecase.SortLiked: "u.like_count", usecase.SortSaved: "u.save_count"}[q.Sort]
+		keyset(col, cursorField(after, func(c *usecase.Cursor) any { return c.Count }))
+	case usecase.SortROI:
+		keyset("coalesce(u.roi::float8, "+strconv.FormatFloat(usecase.NoROI, 'g', -1, 64)+")",
+			cursorField(after, func(c *usecase.Cursor) any { return c.Value }))
+	case usecase.SortRelevance:
+		// The rank as computed in the select list: the cursor's value compares equal to it.
+		keyset("ts_rank_cd(u.search, "+tsquery(arg(q.Text))+")::float8", cursorField(after, func(c *usecase.Cursor) any { return c.Value }))
 	default:
 		order = "u.published_at DESC, u.id DESC"
 		if after != nil {
 			where = append(where, "(u.published_at, u.id) < ("+arg(after.At)+", "+arg(after.ID)+"::uuid)")
 		}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+columns+from+` WHERE `+strings.Join(where, " AND ")+
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+extra+from+` WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY `+order+` LIMIT `+arg(limit), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing use cases: %w", err)
 	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.UseCase, error) { return scan(row) })
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.UseCase, error) {
+		var (
+			rank    float64
+			snippet string
+		)
+		u, err := scan(row, &rank, &snippet)
+		u.Rank, u.Snippet = rank, marked(snippet)
+		return u, err
+	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing use cases: %w", err)
 	}
@@ -327,10 +352,64 @@ func conditions(q usecase.Query, arg func(any) string) []string {
 		where = append(where, "EXISTS (SELECT 1 FROM use_case_saves s WHERE s.use_case_id = u.id AND s.user_id = nullif($1::text, '')::uuid)")
 	}
 	if q.Text != "" {
-		t := arg(q.Text)
-		where = append(where, "u.search @@ (websearch_to_tsquery('english', "+t+") || websearch_to_tsquery('arabic', forum_normalize("+t+")))")
+		where = append(where, "u.search @@ "+tsquery(arg(q.Text)))
+	}
+	if q.Technology != "" {
+		where = append(where, technologies+" @> jsonb_build_array(lower("+arg(q.Technology)+"))")
+	}
+	if q.City != "" {
+		where = append(where, "lower(u.city) = lower("+arg(q.City)+")")
+	}
+	if q.RoiMin != nil {
+		where = append(where, "u.roi >= "+arg(*q.RoiMin))
+	}
+	if q.RoiMax != nil {
+		where = append(where, "u.roi <= "+arg(*q.RoiMax))
+	}
+	if n := q.Near; n != nil {
+		// A box around the point through use_cases_location, then the exact great-circle distance.
+		lat, lng, r := arg(n.Latitude), arg(n.Longitude), arg(n.RadiusKm)
+		dLat := n.RadiusKm / 111.0
+		dLng := n.RadiusKm / (111.32 * math.Max(math.Cos(n.Latitude*math.Pi/180), 0.01))
+		where = append(where,
+			latitude+" BETWEEN "+arg(n.Latitude-dLat)+" AND "+arg(n.Latitude+dLat),
+			longitude+" BETWEEN "+arg(n.Longitude-dLng)+" AND "+arg(n.Longitude+dLng),
+			"2 * 6371 * asin(least(1, sqrt(power(sin(radians("+latitude+" - "+lat+") / 2), 2) + cos(radians("+lat+")) * cos(radians("+
+				latitude+")) * power(sin(radians("+longitude+" - "+lng+") / 2), 2)))) <= "+r)
 	}
 	return where
+}
+
+// Expressions of use_cases "u" that the migrations index: its coordinates (use_cases_location)
+// and its tags with its technology components' names, lower-cased (use_cases_technologies).
+const (
+	latitude     = "((u.document->'location'->>'latitude')::float8)"
+	longitude    = "((u.document->'location'->>'longitude')::float8)"
+	technologies = "(lower((coalesce(u.document->'tags', '[]') || jsonb_path_query_array(u.document, '$.solution.technologyComponents[*].component'))::text)::jsonb)"
+)
+
+// ts_headline marks matches with these private-use characters and escapes nothing; marked
+// escapes the rest and turns them into the snippet's only markup.
+const (
+	markOpen  = "\uE000"
+	markClose = "\uE001"
+)
+
+func marked(s string) string {
+	return strings.NewReplacer(markOpen, "<mark>", markClose, "</mark>").Replace(html.EscapeString(s))
+}
+
+// tsquery is the search of the text in parameter t, in English and in normalised Arabic.
+func tsquery(t string) string {
+	return "(websearch_to_tsquery('english', " + t + ") || websearch_to_tsquery('arabic', forum_normalize(" + t + ")))"
+}
+
+// cursorField is get(after), or nil without a cursor (then unused).
+func cursorField(after *usecase.Cursor, get func(*usecase.Cursor) any) any {
+	if after == nil {
+		return nil
+	}
+	return get(after)
 }
 
 // Facets counts the published use cases q finds per category (q's category aside) and per

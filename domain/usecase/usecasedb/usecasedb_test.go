@@ -217,21 +217,27 @@ func TestPages(t *testing.T) {
 	org := identitytest.NewOrg(t, pool)
 	mod := org.Member(t, pool)
 	mod.Roles = append(mod.Roles, identity.RoleModerator)
-	for range 5 {
+	// Ties everywhere: two state the same ROI, one states none; every one matches "defects".
+	for _, roi := range []string{"250% ROI in first year", "120%", "250%", "Not measured yet", "40% in two years"} {
 		u, err := svc.Create(ctx, org.Owner, map[string]any{})
 		require.NoError(t, err)
-		publish(t, svc, org.Owner, mod, u.ID, nil)
+		m := complete(t)["results"].(map[string]any)
+		m["roiPercentage"] = roi
+		publish(t, svc, org.Owner, mod, u.ID, map[string]any{"results": m})
 	}
-	for _, sort := range []string{usecase.SortNewest, usecase.SortViewed, usecase.SortLiked} {
+	sorts := []string{usecase.SortNewest, usecase.SortViewed, usecase.SortLiked, usecase.SortSaved, usecase.SortROI, usecase.SortRelevance}
+	for _, sort := range sorts {
 		seen := map[string]bool{}
+		var rois []string
 		cursor := ""
 		for {
-			pg, err := svc.Library(ctx, org.Owner, usecase.Query{Sort: sort}, 2, cursor)
+			pg, err := svc.Library(ctx, org.Owner, usecase.Query{Sort: sort, Text: "defects"}, 2, cursor)
 			require.NoError(t, err)
 			assert.Equal(t, 5, *pg.Total)
 			for _, it := range pg.Items {
 				assert.False(t, seen[it.ID], "%s: %s twice", sort, it.ID)
 				seen[it.ID] = true
+				rois = append(rois, it.RoiPercentage)
 			}
 			if pg.NextCursor == nil {
 				break
@@ -239,6 +245,10 @@ func TestPages(t *testing.T) {
 			cursor = *pg.NextCursor
 		}
 		assert.Len(t, seen, 5, sort)
+		if sort == usecase.SortROI {
+			assert.Equal(t, []string{"250", "250", "120%", "40% in two years", "Not measured yet"},
+				[]string{rois[0][:3], rois[1][:3], rois[2], rois[3], rois[4]}, "highest first, none last")
+		}
 	}
 	_, err := svc.Library(ctx, org.Owner, usecase.Query{}, 0, "bm90IGEgY3Vyc29y")
 	assert.Equal(t, errs.Validation, code(err))
@@ -365,4 +375,90 @@ func TestRelatedAndSaved(t *testing.T) {
 	require.NoError(t, err)
 	_, err = svc.Feature(ctx, mod, waiting.ID, true)
 	assert.Equal(t, errs.Conflict, code(err), "not yet published")
+}
+
+// TestLibraryFilters: technology (a tag or a component, any case), city, ROI range and distance
+// from a point narrow the library; a search's snippet marks the matches and escapes the rest.
+func TestLibraryFilters(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	org := identitytest.NewOrg(t, pool)
+	mod := org.Member(t, pool)
+	mod.Roles = append(mod.Roles, identity.RoleModerator)
+	made := func(extra map[string]any) string {
+		u, err := svc.Create(ctx, org.Owner, map[string]any{})
+		require.NoError(t, err)
+		publish(t, svc, org.Owner, mod, u.ID, extra)
+		return u.ID
+	}
+	results := func(roi string) map[string]any {
+		m := complete(t)["results"].(map[string]any)
+		m["roiPercentage"] = roi
+		return m
+	}
+	riyadh := made(map[string]any{"results": results("250%")}) // Riyadh, tags AI and Computer Vision, component Hardware Platform
+	khobar := made(map[string]any{"tags": []any{"IoT"}, "results": results("90%"),
+		"location":    map[string]any{"city": "Al Khobar", "region": "Eastern Province", "latitude": 26.2172, "longitude": 50.1971},
+		"description": "Sensors <b>warned</b> of bearing failures & cut downtime on the kiln by 40% in a year."})
+	dammam := made(map[string]any{"tags": []any{}, "results": results("none stated"),
+		"location": map[string]any{"city": "Dammam", "region": "Eastern Province", "latitude": 26.4207, "longitude": 50.0888}})
+	ten, hundred := 10.0, 100.0
+
+	tests := []struct {
+		name string
+		q    usecase.Query
+		want []string
+	}{
+		{"tag, any case", usecase.Query{Technology: "iot"}, []string{khobar}},
+		{"component name", usecase.Query{Technology: "HARDWARE PLATFORM"}, []string{dammam, khobar, riyadh}},
+		{"a tag no one has", usecase.Query{Technology: "blockchain"}, nil},
+		{"city, any case", usecase.Query{City: "al khobar"}, []string{khobar}},
+		{"roi range", usecase.Query{RoiMin: &ten, RoiMax: &hundred}, []string{khobar}},
+		{"roi at least", usecase.Query{RoiMin: &hundred}, []string{riyadh}},
+		{"near Dhahran, 30 km", usecase.Query{Near: &usecase.Near{Latitude: 26.2654, Longitude: 50.1520, RadiusKm: 30}}, []string{dammam, khobar}},
+		{"near Dhahran, 10 km", usecase.Query{Near: &usecase.Near{Latitude: 26.2654, Longitude: 50.1520, RadiusKm: 10}}, []string{khobar}},
+		{"near Riyadh, 1000 km", usecase.Query{Near: &usecase.Near{Latitude: 24.71, Longitude: 46.67, RadiusKm: 1000}}, []string{dammam, khobar, riyadh}},
+		{"company searched", usecase.Query{Text: "Advanced Electronics"}, []string{dammam, khobar, riyadh}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pg, err := svc.Library(ctx, org.Owner, tt.q, 0, "")
+			require.NoError(t, err)
+			var got []string
+			for _, it := range pg.Items {
+				got = append(got, it.ID)
+			}
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, len(tt.want), *pg.Total)
+			facets, err := svc.Facets(ctx, org.Owner, tt.q)
+			require.NoError(t, err)
+			n := 0
+			for _, f := range facets.Categories {
+				n += f.Count
+			}
+			assert.Equal(t, len(tt.want), n, "the facets count what the list finds")
+		})
+	}
+
+	pg, err := svc.Library(ctx, org.Owner, usecase.Query{Text: "bearing failures"}, 0, "")
+	require.NoError(t, err)
+	require.Len(t, pg.Items, 1)
+	assert.Contains(t, pg.Items[0].Snippet, "<mark>bearing</mark> <mark>failures</mark>")
+	assert.Contains(t, pg.Items[0].Snippet, "&amp; cut downtime", "the rest is escaped")
+	assert.NotContains(t, pg.Items[0].Snippet, "<b>", "the description's markup never comes through")
+	pg, err = svc.Library(ctx, org.Owner, usecase.Query{}, 0, "")
+	require.NoError(t, err)
+	assert.Empty(t, pg.Items[0].Snippet, "no search, no snippet")
+
+	for _, bad := range []usecase.Query{
+		{RoiMin: &hundred, RoiMax: &ten},
+		{Near: &usecase.Near{Latitude: 91, Longitude: 0, RadiusKm: 5}},
+		{Near: &usecase.Near{Latitude: 24, Longitude: 46, RadiusKm: 0}},
+		{Near: &usecase.Near{Latitude: 24, Longitude: 46, RadiusKm: 3000}},
+		{Technology: strings.Repeat("x", 101)},
+	} {
+		_, err := svc.Library(ctx, org.Owner, bad, 0, "")
+		assert.Equal(t, errs.Validation, code(err), "%+v", bad)
+	}
 }
