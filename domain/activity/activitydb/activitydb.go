@@ -1,0 +1,180 @@
+// Package activitydb is the activity feed's PostgreSQL store: it records entries from the other
+// areas' events (reading what the events do not carry, such as the category and the actor's
+// organization, from their tables in the subscriber's transaction) and reads feeds with
+// visibility decided at read time.
+package activitydb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/p2psandbox/hub/domain/activity"
+	"github.com/p2psandbox/hub/platform/postgres"
+)
+
+// Store is the activity store on a pool; writes join the caller's unit of work (postgres.On).
+type Store struct{ pool *pgxpool.Pool }
+
+// New returns the store on pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+var _ activity.Store = (*Store)(nil)
+
+// The entry as shown, with its actor; visible is the read-time rule: the actor is not removed
+// and their profile is visible to the viewer ($1 the viewer, $2 the viewer's organization), and
+// the topic, reply or use case it is about is still shown (not deleted, hidden or unpublished).
+const (
+	columns = `a.id, a.kind, a.actor_id, u.first_name || ' ' || u.last_name, u.avatar_url, a.content, a.created_at,
+       a.category, a.topic_id, a.post_id, a.use_case_id, a.link, u.profile_visibility, a.organization_id, a.owner_id`
+	from = ` FROM activity_entries a
+  JOIN users u ON u.id = a.actor_id
+  LEFT JOIN forum_topics t ON t.id = a.topic_id
+  LEFT JOIN forum_posts p ON p.id = a.post_id
+  LEFT JOIN use_cases c ON c.id = a.use_case_id`
+	visible = `
+   AND u.deleted_at IS NULL
+   AND (u.id = $1 OR u.profile_visibility = 'public' OR (u.profile_visibility = 'organization' AND u.organization_id = $2))
+   AND (a.topic_id IS NULL OR (t.deleted_at IS NULL AND t.hidden_by IS NULL))
+   AND (a.post_id IS NULL OR (p.deleted_at IS NULL AND p.hidden_by IS NULL))
+   AND (a.use_case_id IS NULL OR (c.status = 'published' AND c.deleted_at IS NULL))`
+)
+
+// Feed reads a page of a feed, newest first.
+func (s *Store) Feed(ctx context.Context, q activity.Query) ([]activity.Entry, error) {
+	var scope string
+	switch q.Scope {
+	case activity.ScopeMe:
+		// About me: what I did and what others did to my content. People I follow join here once
+		// follows exist (domain/people).
+		scope = `(a.actor_id = $1 OR a.owner_id = $1)`
+	case activity.ScopeOrganization:
+		scope = `a.organization_id = $2`
+	default:
+		scope = `true`
+	}
+	sql := `SELECT ` + columns + from + ` WHERE ` + scope + ` AND ($3 = 0 OR a.id < $3)` + visible +
+		` ORDER BY a.id DESC LIMIT $4`
+	if q.Scope == activity.ScopeMe {
+		// One index walk per branch, merged: an OR over two columns would read every entry.
+		sql = `SELECT * FROM (
+  (SELECT ` + columns + from + ` WHERE a.actor_id = $1 AND ($3 = 0 OR a.id < $3)` + visible + ` ORDER BY a.id DESC LIMIT $4)
+  UNION
+  (SELECT ` + columns + from + ` WHERE a.owner_id = $1 AND ($3 = 0 OR a.id < $3)` + visible + ` ORDER BY a.id DESC LIMIT $4)
+) m ORDER BY 1 DESC LIMIT $4`
+	}
+	rows, err := postgres.On(ctx, s.pool).Query(ctx, sql, q.Viewer, q.OrganizationID, q.After, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("activitydb: feed: %w", err)
+	}
+	return pgx.CollectRows(rows, scanEntry)
+}
+
+// Entry reads one entry just recorded, for the live push (whom it may reach is the caller's rule).
+func (s *Store) Entry(ctx context.Context, id int64) (activity.Entry, error) {
+	rows, err := postgres.On(ctx, s.pool).Query(ctx, `SELECT `+columns+from+` WHERE a.id = $1`, id)
+	if err != nil {
+		return activity.Entry{}, fmt.Errorf("activitydb: entry: %w", err)
+	}
+	return pgx.CollectExactlyOneRow(rows, scanEntry)
+}
+
+func scanEntry(row pgx.CollectableRow) (activity.Entry, error) {
+	var (
+		e                    activity.Entry
+		id                   int64
+		topic, post, useCase *string
+		owner                *string
+		at                   time.Time
+	)
+	if err := row.Scan(&id, &e.Kind, &e.UserID, &e.User, &e.UserAvatar, &e.Content, &at, &e.Category,
+		&topic, &post, &useCase, &e.Link, &e.Visibility, &e.OrganizationID, &owner); err != nil {
+		return e, err
+	}
+	e.ID, e.Time = strconv.FormatInt(id, 10), at.UTC()
+	if owner != nil {
+		e.OwnerID = *owner
+	}
+	switch {
+	case topic != nil:
+		e.TargetType, e.TargetID = "forum_topic", *topic
+	case useCase != nil:
+		e.TargetType, e.TargetID = "use_case", *useCase
+	default:
+		e.TargetType, e.TargetID = "user", e.UserID
+	}
+	e.Describe()
+	return e, nil
+}
+
+// The recorders: each writes the entry of one event from the tables it is about, in the caller's
+// transaction, and answers the entry's id (0 when there is none: a redelivered event, or content
+// gone before the event was followed).
+const insert = `INSERT INTO activity_entries (event_id, kind, actor_id, organization_id, owner_id, topic_id, post_id, use_case_id, content, category, link, created_at) `
+
+// TopicPosted records a question asked or a discussion started.
+func (s *Store) TopicPosted(ctx context.Context, eventID int64, at time.Time, topicID string) (int64, error) {
+	return s.record(ctx, insert+`
+SELECT $1, CASE t.kind WHEN 'question' THEN 'question_asked' ELSE 'topic_posted' END, t.author_id, u.organization_id, NULL,
+       t.id, NULL, NULL, t.title, cat.name_en, '/forum/topics/' || t.id, $2
+  FROM forum_topics t JOIN users u ON u.id = t.author_id JOIN forum_categories cat ON cat.id = t.category_id
+ WHERE t.id = $3
+ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, topicID)
+}
+
+// ReplyPosted records an answer to a question or a reply to a discussion, about the topic's
+// author's content.
+func (s *Store) ReplyPosted(ctx context.Context, eventID int64, at time.Time, replyID string) (int64, error) {
+	return s.record(ctx, insert+`
+SELECT $1, CASE t.kind WHEN 'question' THEN 'answer_posted' ELSE 'reply_posted' END, p.author_id, u.organization_id,
+       NULLIF(t.author_id, p.author_id), t.id, p.id, NULL, t.title, cat.name_en, '/forum/topics/' || t.id || '#reply-' || p.id, $2
+  FROM forum_posts p JOIN forum_topics t ON t.id = p.topic_id JOIN users u ON u.id = p.author_id
+  JOIN forum_categories cat ON cat.id = t.category_id
+ WHERE p.id = $3
+ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, replyID)
+}
+
+// BestAnswer records a best answer chosen by markedBy, about the answer's author's content.
+func (s *Store) BestAnswer(ctx context.Context, eventID int64, at time.Time, replyID, markedBy string) (int64, error) {
+	return s.record(ctx, insert+`
+SELECT $1, 'best_answer', u.id, u.organization_id, NULLIF(p.author_id, u.id), t.id, p.id, NULL, t.title, cat.name_en,
+       '/forum/topics/' || t.id || '#reply-' || p.id, $2
+  FROM forum_posts p JOIN forum_topics t ON t.id = p.topic_id JOIN users u ON u.id = $4
+  JOIN forum_categories cat ON cat.id = t.category_id
+ WHERE p.id = $3
+ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, replyID, markedBy)
+}
+
+// UseCasePublished records a use case published, as its author's.
+func (s *Store) UseCasePublished(ctx context.Context, eventID int64, at time.Time, useCaseID string) (int64, error) {
+	return s.record(ctx, insert+`
+SELECT $1, 'use_case_published', c.author_id, c.organization_id, NULL, NULL, NULL, c.id, c.title, c.category,
+       '/use-cases/' || c.id, $2
+  FROM use_cases c WHERE c.id = $3
+ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, useCaseID)
+}
+
+// MemberJoined records a member joining their organization.
+func (s *Store) MemberJoined(ctx context.Context, eventID int64, at time.Time, userID string) (int64, error) {
+	return s.record(ctx, insert+`
+SELECT $1, 'member_joined', u.id, u.organization_id, NULL, NULL, NULL, NULL, o.name, '', '/people/' || u.id, $2
+  FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.id = $3
+ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, userID)
+}
+
+func (s *Store) record(ctx context.Context, sql string, args ...any) (int64, error) {
+	var id int64
+	err := postgres.On(ctx, s.pool).QueryRow(ctx, sql, args...).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("activitydb: recording: %w", err)
+	}
+	return id, nil
+}
