@@ -356,6 +356,8 @@ type Store interface {
 	PublicStats(ctx context.Context) (PublicStats, error)
 	// AddViews adds counted views to use cases.
 	AddViews(ctx context.Context, views map[string]int) error
+	// AddDownload counts one download of a use case's export (its PDF).
+	AddDownload(ctx context.Context, id string) error
 }
 
 // Views counts a published use case's views, once per user per day, away from the request:
@@ -868,4 +870,10 @@ func ROI(s string) *float64 {
 		return nil
 	}
 	return &f
+}
+
+// CountDownload counts one download of a use case's PDF export: the caller checked that the
+// downloader may read it.
+func (s *Service) CountDownload(ctx context.Context, id string) error {
+	return s.store.AddDownload(ctx, id)
 }

@@ -502,6 +502,14 @@ func (s *Store) AddViews(ctx context.Context, views map[string]int) error {
 	return nil
 }
 
+// AddDownload counts one download of a use case (migration 00019's download_count).
+func (s *Store) AddDownload(ctx context.Context, id string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE use_cases SET download_count = download_count + 1 WHERE id = $1 AND deleted_at IS NULL`, id); err != nil {
+		return fmt.Errorf("counting a download: %w", err)
+	}
+	return nil
+}
+
 // Points lists published use cases located in b, newest first.
 func (s *Store) Points(ctx context.Context, b usecase.Box, limit int) ([]usecase.UseCase, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+columns+from+`
