@@ -44,6 +44,15 @@ type Config struct {
 	Blob     Blob
 	Notify   Notify
 	Forum    Forum
+	Export   Export
+}
+
+// Export configures exports (PDF, Excel, CSV made in the background).
+type Export struct {
+	PerHour  int           // exports one user may request in a burst, refilled evenly over an hour
+	LinkTTL  time.Duration // how long a download link works
+	Chromium string        // the headless browser that prints PDFs; empty: chromium on PATH
+	Timeout  time.Duration // one export's time limit
 }
 
 // Forum configures the forum.
@@ -250,6 +259,10 @@ var Keys = []Key{
 	{"notify.email_delay", "10m", "a notification left unread this long by a user who is not online is mailed (batched per window)"},
 	{"notify.gather", "100ms", "messages sent within this long after the first fold into one notification per conversation"},
 	{"forum.posts_per_minute", "10", "topics and replies one user may post in a burst, refilled evenly over a minute (then 429)"},
+	{"export.per_hour", "20", "exports one user may request in a burst, refilled evenly over an hour (then 429)"},
+	{"export.link_ttl", "15m", "how long an export's download link works"},
+	{"export.chromium", "", "path of the headless Chromium that prints PDF exports; empty finds chromium on PATH"},
+	{"export.timeout", "2m", "an export running longer than this fails"},
 }
 
 // EnvName returns the environment variable that sets key.
@@ -379,6 +392,12 @@ func Load(file string, env []string) (Config, error) {
 		Gather:     p.duration("notify.gather", 0, time.Hour),
 	}
 	cfg.Forum = Forum{PostsPerMinute: p.integer("forum.posts_per_minute", 1, 10_000)}
+	cfg.Export = Export{
+		PerHour:  p.integer("export.per_hour", 1, 100_000),
+		LinkTTL:  p.duration("export.link_ttl", 10*time.Second, 7*24*time.Hour),
+		Chromium: p.raw("export.chromium"),
+		Timeout:  p.duration("export.timeout", time.Second, time.Hour),
+	}
 	if cfg.Log.Format == "" {
 		cfg.Log.Format = "text"
 		if cfg.Production() {
