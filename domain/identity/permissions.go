@@ -24,16 +24,20 @@ const (
 	PermOrganizationsModerate Permission = "organizations:moderate" // verify, suspend
 	PermForumModerate         Permission = "forum:moderate"         // pin, lock, hide, categories
 	PermUseCasesReview        Permission = "usecases:review"        // publish, send back or reject use cases
+	// Events (domain/calendar): organization admins create their organization's events;
+	// moderators create platform events and change or delete anyone's.
+	PermEventsManage   Permission = "events:manage"
+	PermEventsModerate Permission = "events:moderate"
 )
 
 // RolePermissions is the permission matrix of the organization roles and the platform role.
 var RolePermissions = map[string][]Permission{
 	RoleAdmin: {
 		PermOrgRead, PermOrgUpdate, PermMembersRead, PermMembersManage, PermInvitationsManage,
-		PermAuditRead, PermContentPublish, PermMessagesSend,
+		PermAuditRead, PermContentPublish, PermMessagesSend, PermEventsManage,
 	},
 	RoleMember:    {PermOrgRead, PermContentPublish, PermMessagesSend},
-	RoleModerator: {PermOrganizationsModerate, PermForumModerate, PermUseCasesReview},
+	RoleModerator: {PermOrganizationsModerate, PermForumModerate, PermUseCasesReview, PermEventsModerate},
 }
 
 // Can reports whether one of the principal's roles grants perm.

@@ -45,6 +45,12 @@ type Config struct {
 	Notify   Notify
 	Forum    Forum
 	Export   Export
+	Events   Events
+}
+
+// Events configures the events area (domain/calendar).
+type Events struct {
+	ReminderLead time.Duration // attendees are reminded this long before an event starts
 }
 
 // Export configures exports (PDF, Excel, CSV made in the background).
@@ -263,6 +269,7 @@ var Keys = []Key{
 	{"export.link_ttl", "15m", "how long an export's download link works"},
 	{"export.chromium", "", "path of the headless Chromium that prints PDF exports; empty finds chromium on PATH"},
 	{"export.timeout", "2m", "an export running longer than this fails"},
+	{"events.reminder_lead", "1h", "attendees of an event are reminded this long before it starts"},
 }
 
 // EnvName returns the environment variable that sets key.
@@ -398,6 +405,7 @@ func Load(file string, env []string) (Config, error) {
 		Chromium: p.raw("export.chromium"),
 		Timeout:  p.duration("export.timeout", time.Second, time.Hour),
 	}
+	cfg.Events = Events{ReminderLead: p.duration("events.reminder_lead", time.Minute, 7*24*time.Hour)}
 	if cfg.Log.Format == "" {
 		cfg.Log.Format = "text"
 		if cfg.Production() {
