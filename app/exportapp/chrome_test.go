@@ -52,7 +52,11 @@ func TestPDFShapesArabic(t *testing.T) {
 		want []string
 	}{
 		{"arabic", arabicUseCase(t), []string{"نظام فحص الجودة بالذكاء الاصطناعي", "الرياض", "النتائج"}},
-		{"english", func() usecase.UseCase { u := arabicUseCase(t); u.Title, u.Subtitle = "AI Quality Inspection System", "PCB"; return u }(),
+		{"english", func() usecase.UseCase {
+			u := arabicUseCase(t)
+			u.Title, u.Subtitle = "AI Quality Inspection System", "PCB"
+			return u
+		}(),
 			[]string{"AI Quality Inspection System", "Results", "Defect"}},
 	}
 	for _, tc := range tests {

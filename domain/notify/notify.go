@@ -22,6 +22,7 @@ const (
 	TypeInvitationAccepted = "invitation_accepted" // someone the user invited joined
 	TypeUseCaseReviewed    = "use_case_reviewed"   // a moderator reviewed the user's use case
 	TypePostHidden         = "post_hidden"         // a moderator hid the user's forum post, saying why
+	TypeExportReady        = "export_ready"        // an export the user asked for is ready to download
 )
 
 // Channels says where notifications of one type reach the user.
@@ -41,11 +42,13 @@ var defaults = map[string]Channels{
 	TypeInvitationAccepted: {InApp: true, Email: false},
 	TypeUseCaseReviewed:    {InApp: true, Email: true},
 	TypePostHidden:         {InApp: true, Email: true},
+	// The user is usually still on the page that asked for it; the link expires anyway.
+	TypeExportReady: {InApp: true, Email: false},
 }
 
 // Types lists every notification type, in the order the preferences show them.
 var Types = []string{TypeMessage, TypeMention, TypeReply, TypeBestAnswer, TypeInvitationAccepted, TypeUseCaseReviewed,
-	TypePostHidden}
+	TypePostHidden, TypeExportReady}
 
 // Known reports whether t is a notification type.
 func Known(t string) bool {

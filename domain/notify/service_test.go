@@ -144,6 +144,7 @@ func TestPreferences(t *testing.T) {
 		notify.TypeInvitationAccepted: {InApp: true, Email: false},
 		notify.TypeUseCaseReviewed:    {InApp: true, Email: true},
 		notify.TypePostHidden:         {InApp: true, Email: true},
+		notify.TypeExportReady:        {InApp: true, Email: false},
 	}, prefs, "the defaults")
 	require.Len(t, prefs, len(notify.Types))
 
