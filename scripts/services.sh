@@ -78,6 +78,16 @@ ensure_redis() {
   wait_for Redis redis_up
 }
 
+# PDF exports are printed by headless Chromium (Debian's chromium) with the Noto fonts, whose
+# Arabic faces the detail page asks for; the export tests read PDFs back with poppler-utils.
+ensure_chromium() {
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  fc-list 2>/dev/null | grep -q NotoSansArabic || missing+=(fonts-noto-core)
+  command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
 # Node runs the socket.io-client suite (test/socketio); only `make test` asks for it.
 ensure_node() {
   if command -v node >/dev/null && command -v npm >/dev/null; then return 0; fi
@@ -86,5 +96,6 @@ ensure_node() {
 
 ensure_postgres
 ensure_redis
+ensure_chromium
 [ "${1:-}" = "--with-node" ] && ensure_node
 say "PostgreSQL on $PG_HOST:$PG_PORT and Redis on 127.0.0.1:$REDIS_PORT are up"
