@@ -94,8 +94,18 @@ ensure_node() {
   apt_install nodejs npm
 }
 
+# The media worker runs ffprobe/ffmpeg (video duration, poster, preview) and pdfinfo/pdftoppm
+# (a PDF's page count and first-page thumbnail): Debian's ffmpeg and poppler-utils.
+ensure_media_tools() {
+  local missing=()
+  command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
+  command -v pdfinfo >/dev/null && command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
 ensure_postgres
 ensure_redis
 ensure_chromium
+ensure_media_tools
 [ "${1:-}" = "--with-node" ] && ensure_node
 say "PostgreSQL on $PG_HOST:$PG_PORT and Redis on 127.0.0.1:$REDIS_PORT are up"
