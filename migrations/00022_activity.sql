@@ -14,6 +14,7 @@ CREATE TABLE activity_entries (
     topic_id        uuid,
     post_id         uuid,
     use_case_id     uuid,
+    calendar_event_id uuid,
     content         text        NOT NULL,
     category        text        NOT NULL DEFAULT '',
     link            text        NOT NULL,

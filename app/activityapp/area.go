@@ -15,9 +15,11 @@ import (
 	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/domain/activity"
 	"github.com/p2psandbox/hub/domain/activity/activitydb"
+	"github.com/p2psandbox/hub/domain/calendar"
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/forum"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/people"
 	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/platform/postgres"
 	"github.com/p2psandbox/hub/realtime"
@@ -86,14 +88,16 @@ type Recorder interface {
 	BestAnswer(ctx context.Context, eventID int64, at time.Time, replyID, markedBy string) (int64, error)
 	UseCasePublished(ctx context.Context, eventID int64, at time.Time, useCaseID string) (int64, error)
 	MemberJoined(ctx context.Context, eventID int64, at time.Time, userID string) (int64, error)
+	EventCreated(ctx context.Context, eventID int64, at time.Time, calendarEventID string) (int64, error)
+	Followed(ctx context.Context, eventID int64, at time.Time, followerID, followeeID string) (int64, error)
 	Entry(ctx context.Context, id int64) (activity.Entry, error)
+	Followers(ctx context.Context, userID, visibility, organizationID string) ([]string, error)
 }
 
 // Subscribe makes rec follow the events that make entries. Tx: an entry commits with the
 // cursor, so each event writes once however often it is delivered; the push waits for the commit.
 //
-// Not yet followed: a use case verified (the use cases area publishes no event for it), events
-// created and follows (domain/calendar and domain/people had not landed when this was written).
+// Not followed: a use case verified (the use cases area publishes no event for it).
 func Subscribe(bus *events.Bus, rec Recorder, sockets realtime.Sockets) {
 	sub := bus.Subscribe(SubscriberName, events.Options{Tx: true})
 	each := func(ctx context.Context, record func() (int64, error)) error {
@@ -105,7 +109,13 @@ func Subscribe(bus *events.Bus, rec Recorder, sockets realtime.Sockets) {
 		if err != nil {
 			return err
 		}
-		postgres.AfterCommit(ctx, func(ctx context.Context) { Push(ctx, bus, sockets, e) })
+		var followers []string
+		if e.EventOrganizationID == "" && e.Kind != activity.KindFollowed {
+			if followers, err = rec.Followers(ctx, e.UserID, e.Visibility, e.OrganizationID); err != nil {
+				return err
+			}
+		}
+		postgres.AfterCommit(ctx, func(ctx context.Context) { Push(ctx, bus, sockets, e, followers) })
 		return nil
 	}
 	events.On(sub, func(ctx context.Context, batch []events.Recorded[forum.TopicPosted]) error {
@@ -145,6 +155,24 @@ func Subscribe(bus *events.Bus, rec Recorder, sockets realtime.Sockets) {
 		}
 		return nil
 	})
+	events.On(sub, func(ctx context.Context, batch []events.Recorded[calendar.EventCreated]) error {
+		for _, r := range batch {
+			if err := each(ctx, func() (int64, error) { return rec.EventCreated(ctx, r.ID, r.At, r.Event.EventID) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	events.On(sub, func(ctx context.Context, batch []events.Recorded[people.Followed]) error {
+		for _, r := range batch {
+			if err := each(ctx, func() (int64, error) {
+				return rec.Followed(ctx, r.ID, r.At, r.Event.FollowerID, r.Event.FolloweeID)
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	events.On(sub, func(ctx context.Context, batch []events.Recorded[identity.MemberJoined]) error {
 		for _, r := range batch {
 			if err := each(ctx, func() (int64, error) { return rec.MemberJoined(ctx, r.ID, r.At, r.Event.User.ID) }); err != nil {
@@ -156,22 +184,32 @@ func Subscribe(bus *events.Bus, rec Recorder, sockets realtime.Sockets) {
 }
 
 // Push sends a new entry to whoever may see it, by the feed's rule: a private actor's entries
-// reach only the actor; an organization-only actor's, the actor and their organization's room; a
-// public actor's, also the owner of the content and the platform room. A socket in two of these
-// rooms hears the entry twice: clients keep entries by id.
-func Push(ctx context.Context, bus *events.Bus, sockets realtime.Sockets, e activity.Entry) {
+// reach only the actor; an organization-only actor's, the actor, their followers in the
+// organization and the organization's room; a public actor's, also the owner of the content, all
+// their followers and the platform room. An organization's event goes to its room only; a
+// follow, to the follower and the followee only (the followee's profile may not be the
+// platform's to see). A socket in two of these rooms hears the entry twice: clients keep entries
+// by id.
+func Push(ctx context.Context, bus *events.Bus, sockets realtime.Sockets, e activity.Entry, followers []string) {
 	if sockets == nil {
 		return
 	}
 	users := []string{e.UserID}
-	rooms := []string{}
-	switch e.Visibility {
-	case "public":
+	var rooms []string
+	switch {
+	case e.Visibility == "private":
+	case e.Kind == activity.KindFollowed:
+		users = append(users, e.OwnerID)
+	case e.EventOrganizationID != "":
+		rooms = append(rooms, realtime.KindOrg+":"+e.EventOrganizationID)
+	case e.Visibility == "public":
 		if e.OwnerID != "" {
 			users = append(users, e.OwnerID)
 		}
+		users = append(users, followers...)
 		rooms = append(rooms, realtime.KindOrg+":"+e.OrganizationID, KindActivity+":"+PlatformRoom)
-	case "organization":
+	default: // organization
+		users = append(users, followers...)
 		rooms = append(rooms, realtime.KindOrg+":"+e.OrganizationID)
 	}
 	if err := sockets.EmitToUsers(ctx, users, EventNew, e); err != nil {

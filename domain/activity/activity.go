@@ -23,6 +23,8 @@ const (
 	KindBestAnswer       = "best_answer"
 	KindUseCasePublished = "use_case_published"
 	KindMemberJoined     = "member_joined"
+	KindEventCreated     = "event_created"
+	KindFollowed         = "followed"
 )
 
 // Scopes of the feed.
@@ -46,7 +48,7 @@ type Entry struct {
 	Content    string    `json:"content"`
 	Time       time.Time `json:"time"`
 	Category   string    `json:"category"`
-	TargetType string    `json:"targetType"` // forum_topic | use_case | user
+	TargetType string    `json:"targetType"` // forum_topic | use_case | event | user
 	TargetID   string    `json:"targetId"`
 	Link       string    `json:"link"`
 
@@ -55,6 +57,8 @@ type Entry struct {
 	Visibility     string `json:"-"`
 	OrganizationID string `json:"-"`
 	OwnerID        string `json:"-"`
+	// EventOrganizationID is an organization event's organization: only its members see it.
+	EventOrganizationID string `json:"-"`
 }
 
 // words are the type and the action of each kind, in English and Arabic.
@@ -66,6 +70,8 @@ var words = map[string][3]string{
 	KindBestAnswer:       {"answer", "chose a best answer", "اختار أفضل إجابة"},
 	KindUseCasePublished: {"case", "published a use case", "نشر حالة استخدام"},
 	KindMemberJoined:     {"member", "joined", "انضم إلى"},
+	KindEventCreated:     {"event", "created an event", "أنشأ فعالية"},
+	KindFollowed:         {"connection", "started following", "بدأ متابعة"},
 }
 
 // Describe fills the entry's type and action from its kind.

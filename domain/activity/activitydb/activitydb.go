@@ -31,18 +31,25 @@ var _ activity.Store = (*Store)(nil)
 // the topic, reply or use case it is about is still shown (not deleted, hidden or unpublished).
 const (
 	columns = `a.id, a.kind, a.actor_id, u.first_name || ' ' || u.last_name, u.avatar_url, a.content, a.created_at,
-       a.category, a.topic_id, a.post_id, a.use_case_id, a.link, u.profile_visibility, a.organization_id, a.owner_id`
+       a.category, a.topic_id, a.post_id, a.use_case_id, a.calendar_event_id, ev.organization_id, a.link,
+       u.profile_visibility, a.organization_id, a.owner_id`
 	from = ` FROM activity_entries a
   JOIN users u ON u.id = a.actor_id
   LEFT JOIN forum_topics t ON t.id = a.topic_id
   LEFT JOIN forum_posts p ON p.id = a.post_id
-  LEFT JOIN use_cases c ON c.id = a.use_case_id`
+  LEFT JOIN use_cases c ON c.id = a.use_case_id
+  LEFT JOIN calendar_events ev ON ev.id = a.calendar_event_id
+  LEFT JOIN users ow ON ow.id = a.owner_id AND a.kind = 'followed'`
 	visible = `
    AND u.deleted_at IS NULL
    AND (u.id = $1 OR u.profile_visibility = 'public' OR (u.profile_visibility = 'organization' AND u.organization_id = $2))
    AND (a.topic_id IS NULL OR (t.deleted_at IS NULL AND t.hidden_by IS NULL))
    AND (a.post_id IS NULL OR (p.deleted_at IS NULL AND p.hidden_by IS NULL))
-   AND (a.use_case_id IS NULL OR (c.status = 'published' AND c.deleted_at IS NULL))`
+   AND (a.use_case_id IS NULL OR (c.status = 'published' AND c.deleted_at IS NULL))
+   AND (a.calendar_event_id IS NULL OR (ev.deleted_at IS NULL AND (ev.organization_id IS NULL OR ev.organization_id = $2)))
+   AND (a.kind <> 'followed' OR (ow.deleted_at IS NULL
+        AND (ow.id = $1 OR ow.profile_visibility = 'public' OR (ow.profile_visibility = 'organization' AND ow.organization_id = $2))
+        AND EXISTS (SELECT 1 FROM people_follows f WHERE f.follower_id = a.actor_id AND f.followee_id = a.owner_id)))`
 )
 
 // Feed reads a page of a feed, newest first.
@@ -50,8 +57,6 @@ func (s *Store) Feed(ctx context.Context, q activity.Query) ([]activity.Entry, e
 	var scope string
 	switch q.Scope {
 	case activity.ScopeMe:
-		// About me: what I did and what others did to my content. People I follow join here once
-		// follows exist (domain/people).
 		scope = `(a.actor_id = $1 OR a.owner_id = $1)`
 	case activity.ScopeOrganization:
 		scope = `a.organization_id = $2`
@@ -61,11 +66,15 @@ func (s *Store) Feed(ctx context.Context, q activity.Query) ([]activity.Entry, e
 	sql := `SELECT ` + columns + from + ` WHERE ` + scope + ` AND ($3 = 0 OR a.id < $3)` + visible +
 		` ORDER BY a.id DESC LIMIT $4`
 	if q.Scope == activity.ScopeMe {
-		// One index walk per branch, merged: an OR over two columns would read every entry.
+		// About me: what I did, what others did to my content, and what the people I follow did.
+		// One index walk per branch, merged: an OR over the columns would read every entry.
 		sql = `SELECT * FROM (
   (SELECT ` + columns + from + ` WHERE a.actor_id = $1 AND ($3 = 0 OR a.id < $3)` + visible + ` ORDER BY a.id DESC LIMIT $4)
   UNION
   (SELECT ` + columns + from + ` WHERE a.owner_id = $1 AND ($3 = 0 OR a.id < $3)` + visible + ` ORDER BY a.id DESC LIMIT $4)
+  UNION
+  (SELECT ` + columns + from + ` JOIN people_follows pf ON pf.followee_id = a.actor_id AND pf.follower_id = $1
+    WHERE ($3 = 0 OR a.id < $3)` + visible + ` ORDER BY a.id DESC LIMIT $4)
 ) m ORDER BY 1 DESC LIMIT $4`
 	}
 	rows, err := postgres.On(ctx, s.pool).Query(ctx, sql, q.Viewer, q.OrganizationID, q.After, q.Limit)
@@ -86,14 +95,14 @@ func (s *Store) Entry(ctx context.Context, id int64) (activity.Entry, error) {
 
 func scanEntry(row pgx.CollectableRow) (activity.Entry, error) {
 	var (
-		e                    activity.Entry
-		id                   int64
-		topic, post, useCase *string
-		owner                *string
-		at                   time.Time
+		e                      activity.Entry
+		id                     int64
+		topic, post, useCase   *string
+		event, eventOrg, owner *string
+		at                     time.Time
 	)
 	if err := row.Scan(&id, &e.Kind, &e.UserID, &e.User, &e.UserAvatar, &e.Content, &at, &e.Category,
-		&topic, &post, &useCase, &e.Link, &e.Visibility, &e.OrganizationID, &owner); err != nil {
+		&topic, &post, &useCase, &event, &eventOrg, &e.Link, &e.Visibility, &e.OrganizationID, &owner); err != nil {
 		return e, err
 	}
 	e.ID, e.Time = strconv.FormatInt(id, 10), at.UTC()
@@ -105,6 +114,13 @@ func scanEntry(row pgx.CollectableRow) (activity.Entry, error) {
 		e.TargetType, e.TargetID = "forum_topic", *topic
 	case useCase != nil:
 		e.TargetType, e.TargetID = "use_case", *useCase
+	case event != nil:
+		e.TargetType, e.TargetID = "event", *event
+		if eventOrg != nil {
+			e.EventOrganizationID = *eventOrg
+		}
+	case e.Kind == activity.KindFollowed && e.OwnerID != "":
+		e.TargetType, e.TargetID = "user", e.OwnerID
 	default:
 		e.TargetType, e.TargetID = "user", e.UserID
 	}
@@ -115,13 +131,13 @@ func scanEntry(row pgx.CollectableRow) (activity.Entry, error) {
 // The recorders: each writes the entry of one event from the tables it is about, in the caller's
 // transaction, and answers the entry's id (0 when there is none: a redelivered event, or content
 // gone before the event was followed).
-const insert = `INSERT INTO activity_entries (event_id, kind, actor_id, organization_id, owner_id, topic_id, post_id, use_case_id, content, category, link, created_at) `
+const insert = `INSERT INTO activity_entries (event_id, kind, actor_id, organization_id, owner_id, topic_id, post_id, use_case_id, calendar_event_id, content, category, link, created_at) `
 
 // TopicPosted records a question asked or a discussion started.
 func (s *Store) TopicPosted(ctx context.Context, eventID int64, at time.Time, topicID string) (int64, error) {
 	return s.record(ctx, insert+`
 SELECT $1, CASE t.kind WHEN 'question' THEN 'question_asked' ELSE 'topic_posted' END, t.author_id, u.organization_id, NULL,
-       t.id, NULL, NULL, t.title, cat.name_en, '/forum/topics/' || t.id, $2
+       t.id, NULL, NULL, NULL, t.title, cat.name_en, '/forum/topics/' || t.id, $2
   FROM forum_topics t JOIN users u ON u.id = t.author_id JOIN forum_categories cat ON cat.id = t.category_id
  WHERE t.id = $3
 ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, topicID)
@@ -132,7 +148,7 @@ ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, topicID)
 func (s *Store) ReplyPosted(ctx context.Context, eventID int64, at time.Time, replyID string) (int64, error) {
 	return s.record(ctx, insert+`
 SELECT $1, CASE t.kind WHEN 'question' THEN 'answer_posted' ELSE 'reply_posted' END, p.author_id, u.organization_id,
-       NULLIF(t.author_id, p.author_id), t.id, p.id, NULL, t.title, cat.name_en, '/forum/topics/' || t.id || '#reply-' || p.id, $2
+       NULLIF(t.author_id, p.author_id), t.id, p.id, NULL, NULL, t.title, cat.name_en, '/forum/topics/' || t.id || '#reply-' || p.id, $2
   FROM forum_posts p JOIN forum_topics t ON t.id = p.topic_id JOIN users u ON u.id = p.author_id
   JOIN forum_categories cat ON cat.id = t.category_id
  WHERE p.id = $3
@@ -142,7 +158,7 @@ ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, replyID)
 // BestAnswer records a best answer chosen by markedBy, about the answer's author's content.
 func (s *Store) BestAnswer(ctx context.Context, eventID int64, at time.Time, replyID, markedBy string) (int64, error) {
 	return s.record(ctx, insert+`
-SELECT $1, 'best_answer', u.id, u.organization_id, NULLIF(p.author_id, u.id), t.id, p.id, NULL, t.title, cat.name_en,
+SELECT $1, 'best_answer', u.id, u.organization_id, NULLIF(p.author_id, u.id), t.id, p.id, NULL, NULL, t.title, cat.name_en,
        '/forum/topics/' || t.id || '#reply-' || p.id, $2
   FROM forum_posts p JOIN forum_topics t ON t.id = p.topic_id JOIN users u ON u.id = $4
   JOIN forum_categories cat ON cat.id = t.category_id
@@ -153,7 +169,7 @@ ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, replyID, markedBy)
 // UseCasePublished records a use case published, as its author's.
 func (s *Store) UseCasePublished(ctx context.Context, eventID int64, at time.Time, useCaseID string) (int64, error) {
 	return s.record(ctx, insert+`
-SELECT $1, 'use_case_published', c.author_id, c.organization_id, NULL, NULL, NULL, c.id, c.title, c.category,
+SELECT $1, 'use_case_published', c.author_id, c.organization_id, NULL, NULL, NULL, c.id, NULL, c.title, c.category,
        '/use-cases/' || c.id, $2
   FROM use_cases c WHERE c.id = $3
 ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, useCaseID)
@@ -162,9 +178,39 @@ ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, useCaseID)
 // MemberJoined records a member joining their organization.
 func (s *Store) MemberJoined(ctx context.Context, eventID int64, at time.Time, userID string) (int64, error) {
 	return s.record(ctx, insert+`
-SELECT $1, 'member_joined', u.id, u.organization_id, NULL, NULL, NULL, NULL, o.name, '', '/people/' || u.id, $2
+SELECT $1, 'member_joined', u.id, u.organization_id, NULL, NULL, NULL, NULL, NULL, o.name, '', '/people/' || u.id, $2
   FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.id = $3
 ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, userID)
+}
+
+// EventCreated records an event created, as its creator's.
+func (s *Store) EventCreated(ctx context.Context, eventID int64, at time.Time, calendarEventID string) (int64, error) {
+	return s.record(ctx, insert+`
+SELECT $1, 'event_created', ev.created_by, u.organization_id, NULL, NULL, NULL, NULL, ev.id, ev.title, '', '/events/' || ev.id, $2
+  FROM calendar_events ev JOIN users u ON u.id = ev.created_by WHERE ev.id = $3
+ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, calendarEventID)
+}
+
+// Followed records someone following someone, about the followee.
+func (s *Store) Followed(ctx context.Context, eventID int64, at time.Time, followerID, followeeID string) (int64, error) {
+	return s.record(ctx, insert+`
+SELECT $1, 'followed', u.id, u.organization_id, f.id, NULL, NULL, NULL, NULL, f.first_name || ' ' || f.last_name, '', '/people/' || f.id, $2
+  FROM users u JOIN users f ON f.id = $4 WHERE u.id = $3
+ON CONFLICT (event_id) DO NOTHING RETURNING id`, eventID, at, followerID, followeeID)
+}
+
+// Followers are the followers of userID who may see an entry of theirs live: all of them when
+// the profile is public, those of organizationID when it is visible to the organization only.
+func (s *Store) Followers(ctx context.Context, userID, visibility, organizationID string) ([]string, error) {
+	if visibility != "public" && visibility != "organization" {
+		return nil, nil
+	}
+	rows, err := postgres.On(ctx, s.pool).Query(ctx, `SELECT f.follower_id::text FROM people_follows f JOIN users u ON u.id = f.follower_id
+ WHERE f.followee_id = $1 AND u.deleted_at IS NULL AND ($2 = 'public' OR u.organization_id = $3)`, userID, visibility, organizationID)
+	if err != nil {
+		return nil, fmt.Errorf("activitydb: followers: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 func (s *Store) record(ctx context.Context, sql string, args ...any) (int64, error) {
