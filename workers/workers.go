@@ -58,6 +58,16 @@ func New(rdb goredis.UniversalClient, cfg Config, log *slog.Logger) (*Worker, er
 	return w, nil
 }
 
+// Every has every node's scheduler enqueue task each interval on the worker's queue; Unique keeps
+// one copy of it per interval across nodes, as for cleanup. Call it before Run.
+func (w *Worker) Every(interval time.Duration, task *asynq.Task, opts ...asynq.Option) error {
+	opts = append([]asynq.Option{asynq.Queue(w.cfg.Queue), asynq.Unique(interval)}, opts...)
+	if _, err := w.sched.Register(fmt.Sprintf("@every %s", interval), task, opts...); err != nil {
+		return fmt.Errorf("workers: scheduling %s: %w", task.Type(), err)
+	}
+	return nil
+}
+
 // Handle registers the handler of a task type.
 func (w *Worker) Handle(taskType string, h asynq.Handler) {
 	w.mux.Handle(taskType, h)
