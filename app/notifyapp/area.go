@@ -122,6 +122,7 @@ func Subscribe(bus *events.Bus, svc Notifier, gather time.Duration) {
 	events.On(sub, func(ctx context.Context, batch []events.Recorded[usecase.Reviewed]) error {
 		return svc.NotifyMany(ctx, ReviewNotifications(batch))
 	})
+	subscribeCalendar(sub, svc)
 	events.Listen(bus, func(ctx context.Context, e messaging.ConversationRead) {
 		if err := svc.MarkTargetRead(ctx, e.UserID, "conversation", e.ConversationID); err != nil {
 			bus.Log().WarnContext(ctx, "clearing message notifications", "user", e.UserID, "err", err)

@@ -23,6 +23,7 @@ const (
 	TypeUseCaseReviewed    = "use_case_reviewed"   // a moderator reviewed the user's use case
 	TypePostHidden         = "post_hidden"         // a moderator hid the user's forum post, saying why
 	TypeExportReady        = "export_ready"        // an export the user asked for is ready to download
+	TypeEventReminder      = "event_reminder"      // an event the user attends starts soon
 )
 
 // Channels says where notifications of one type reach the user.
@@ -44,11 +45,13 @@ var defaults = map[string]Channels{
 	TypePostHidden:         {InApp: true, Email: true},
 	// The user is usually still on the page that asked for it; the link expires anyway.
 	TypeExportReady: {InApp: true, Email: false},
+	// A reminder is worth a mail: the user may not open the app before the event starts.
+	TypeEventReminder: {InApp: true, Email: true},
 }
 
 // Types lists every notification type, in the order the preferences show them.
 var Types = []string{TypeMessage, TypeMention, TypeReply, TypeBestAnswer, TypeInvitationAccepted, TypeUseCaseReviewed,
-	TypePostHidden, TypeExportReady}
+	TypePostHidden, TypeExportReady, TypeEventReminder}
 
 // Known reports whether t is a notification type.
 func Known(t string) bool {

@@ -145,6 +145,7 @@ func TestPreferences(t *testing.T) {
 		notify.TypeUseCaseReviewed:    {InApp: true, Email: true},
 		notify.TypePostHidden:         {InApp: true, Email: true},
 		notify.TypeExportReady:        {InApp: true, Email: false},
+		notify.TypeEventReminder:      {InApp: true, Email: true},
 	}, prefs, "the defaults")
 	require.Len(t, prefs, len(notify.Types))
 
