@@ -62,6 +62,17 @@ type File struct {
 	Size        int64     `json:"size"`
 	CreatedAt   time.Time `json:"createdAt"`
 	UpdatedAt   time.Time `json:"updatedAt"`
+
+	// Direct uploads (kinds image, video and document) only.
+	Name string `json:"name,omitempty"`
+	// ErrorAr is Error in Arabic.
+	ErrorAr  string    `json:"errorAr,omitempty"`
+	Variants []Variant `json:"variants,omitempty"`
+	Meta     *Meta     `json:"meta,omitempty"`
+	// AttachedType and AttachedID name the content the file was attached to (Claim).
+	AttachedType string     `json:"attachedType,omitempty"`
+	AttachedID   string     `json:"attachedId,omitempty"`
+	AttachedAt   *time.Time `json:"attachedAt,omitempty"`
 }
 
 // Slot is the place one current image fills: a user's avatar or an organization's logo.
@@ -107,12 +118,41 @@ type Store interface {
 	StorageUsed(ctx context.Context, orgID string) (int64, error)
 }
 
+// UploadStore keeps the rows of direct uploads. mediadb implements it on PostgreSQL.
+type UploadStore interface {
+	// Create and Get as in Store.
+	Create(ctx context.Context, f File) error
+	Get(ctx context.Context, id string) (File, error)
+	// MarkPending moves an uploading file to pending; false when it was not uploading.
+	MarkPending(ctx context.Context, id string) (bool, error)
+	// FailUpload marks an uploading or pending file failed with reason (size 0: nothing stays
+	// stored); false when it was neither.
+	FailUpload(ctx context.Context, id string, reason Reason) (bool, error)
+	// FinishUpload marks a pending file ready with its variants, what was learnt and the bytes
+	// stored; ErrNotPending when it is not pending.
+	FinishUpload(ctx context.Context, id string, variants []Variant, meta Meta, size int64) error
+	// Attach records that a ready file of owner belongs to target; attaching it again to the same
+	// target is a no-op. NotFound for another owner's or a missing file, Conflict for a file not
+	// ready or attached elsewhere.
+	Attach(ctx context.Context, id, ownerUserID, targetType, targetID string) (File, error)
+	// SweepUnattached deletes up to limit direct uploads created before `before` and attached to
+	// nothing, and returns them (their keys are to be deleted from storage).
+	SweepUnattached(ctx context.Context, before time.Time, limit int) ([]File, error)
+}
+
 // Storage keeps the bytes (platform/blob implements it). A missing object is reported with an
 // error for which errors.Is(err, fs.ErrNotExist) holds.
 type Storage interface {
 	Put(ctx context.Context, key string, r io.Reader, contentType string, maxSize int64) (int64, error)
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	Delete(ctx context.Context, key string) error
+}
+
+// StatStorage is Storage that can also describe an object (verifying a direct upload).
+type StatStorage interface {
+	Storage
+	// Stat returns the object's size (fs.ErrNotExist when there is none).
+	StatSize(ctx context.Context, key string) (int64, error)
 }
 
 // Queue runs the processing of an uploaded file in the background (workers implements it).

@@ -35,6 +35,7 @@ type Service struct {
 	baseURL string
 	slots   chan struct{}
 	now     func() time.Time
+	up      *Uploads // nil until EnableUploads
 }
 
 // NewService returns a service. queue may be nil in a process that only processes (a worker).
@@ -130,6 +131,13 @@ func (s *Service) File(ctx context.Context, p identity.Principal, id string) (Fi
 	if err != nil {
 		return File{}, err
 	}
+	if IsUpload(f.Kind) {
+		// A direct upload is its owner's until it is attached to content, which shows it.
+		if f.OwnerUserID != p.UserID || s.up == nil {
+			return File{}, notFound
+		}
+		return s.viewUpload(ctx, s.up, f), nil
+	}
 	return s.view(f), nil
 }
 
@@ -172,6 +180,16 @@ func (s *Service) Process(ctx context.Context, id string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if IsUpload(f.Kind) {
+		if f.Status != Pending || s.up == nil {
+			return nil // processed, failed or swept already
+		}
+		if err := s.acquire(ctx); err != nil {
+			return err
+		}
+		defer s.release()
+		return s.processUpload(ctx, s.up, f)
 	}
 	switch f.Status {
 	case Ready: // processed already; a crash may have kept the original
@@ -230,6 +248,10 @@ func (s *Service) Abandon(ctx context.Context, id string) error {
 	}
 	if f.Status != Pending {
 		return nil
+	}
+	if IsUpload(f.Kind) && s.up != nil {
+		return s.failUpload(ctx, s.up, f, Reason{
+			EN: "the file could not be processed; upload it again", AR: "تعذّرت معالجة الملف؛ ارفعه مرة أخرى"})
 	}
 	return s.fail(ctx, f, "the image could not be processed; upload it again")
 }

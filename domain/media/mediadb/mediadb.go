@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,19 +24,31 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 var _ media.Store = (*Store)(nil)
 
-const columns = `id, organization_id, owner_user_id, kind, status, error, key, content_type, size, created_at, updated_at`
+const columns = `id, organization_id, owner_user_id, kind, status, error, key, content_type, size, created_at, updated_at,
+	name, error_ar, variants, meta, coalesce(attached_type, ''), coalesce(attached_id::text, ''), attached_at`
 
 func scan(row pgx.Row) (media.File, error) {
 	var f media.File
+	var meta media.Meta
 	err := row.Scan(&f.ID, &f.OrganizationID, &f.OwnerUserID, &f.Kind, &f.Status, &f.Error, &f.Key,
-		&f.ContentType, &f.Size, &f.CreatedAt, &f.UpdatedAt)
+		&f.ContentType, &f.Size, &f.CreatedAt, &f.UpdatedAt,
+		&f.Name, &f.ErrorAr, &f.Variants, &meta, &f.AttachedType, &f.AttachedID, &f.AttachedAt)
+	if media.IsUpload(f.Kind) {
+		f.Meta = &meta
+	}
 	return f, err
 }
 
 // Create inserts a file.
 func (s *Store) Create(ctx context.Context, f media.File) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO files (`+columns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		f.ID, f.OrganizationID, f.OwnerUserID, f.Kind, f.Status, f.Error, f.Key, f.ContentType, f.Size, f.CreatedAt, f.UpdatedAt)
+	if f.Variants == nil {
+		f.Variants = []media.Variant{}
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO files (id, organization_id, owner_user_id, kind, status, error, key,
+		content_type, size, created_at, updated_at, name, variants)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		f.ID, f.OrganizationID, f.OwnerUserID, f.Kind, f.Status, f.Error, f.Key, f.ContentType, f.Size,
+		f.CreatedAt, f.UpdatedAt, f.Name, f.Variants)
 	if err != nil {
 		return fmt.Errorf("inserting file %s: %w", f.ID, err)
 	}
@@ -170,14 +183,96 @@ func (s *Store) Clear(ctx context.Context, slot media.Slot, message string, unpu
 	return removed, nil
 }
 
-// StorageUsed sums the sizes of the organization's pending and ready files (failed ones keep
-// nothing stored).
+// StorageUsed sums what the organization keeps stored: its files (uploading and pending ones by
+// their declared or uploaded size, ready ones with every variant; failed ones keep nothing) and
+// the message attachments its members uploaded.
 func (s *Store) StorageUsed(ctx context.Context, orgID string) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(size), 0) FROM files
-		WHERE organization_id = $1 AND status <> 'failed'`, orgID).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT coalesce(sum(size), 0) FROM files WHERE organization_id = $1 AND status <> 'failed')
+		+ (SELECT coalesce(sum(a.size), 0) FROM message_attachments a JOIN users u ON u.id = a.uploader_id
+		   WHERE u.organization_id = $1)`, orgID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("summing storage of %s: %w", orgID, err)
 	}
 	return n, nil
+}
+
+var _ media.UploadStore = (*Store)(nil)
+
+// MarkPending implements media.UploadStore.
+func (s *Store) MarkPending(ctx context.Context, id string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE files SET status = 'pending', updated_at = now()
+		WHERE id = $1 AND status = 'uploading'`, id)
+	if err != nil {
+		return false, fmt.Errorf("marking file %s pending: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// FailUpload implements media.UploadStore.
+func (s *Store) FailUpload(ctx context.Context, id string, reason media.Reason) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE files SET status = 'failed', error = $2, error_ar = $3, size = 0,
+		variants = '[]', updated_at = now() WHERE id = $1 AND status IN ('uploading', 'pending')`, id, reason.EN, reason.AR)
+	if err != nil {
+		return false, fmt.Errorf("failing file %s: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// FinishUpload implements media.UploadStore.
+func (s *Store) FinishUpload(ctx context.Context, id string, variants []media.Variant, meta media.Meta, size int64) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE files SET status = 'ready', error = '', error_ar = '', variants = $2,
+		meta = $3, size = $4, updated_at = now() WHERE id = $1 AND status = 'pending'`, id, variants, meta, size)
+	if err != nil {
+		return fmt.Errorf("finishing file %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return media.ErrNotPending
+	}
+	return nil
+}
+
+// Attach implements media.UploadStore in one statement: the row changes only when it is the
+// owner's, ready and unattached (or attached to this target already); the follow-up read says
+// which rule refused it.
+func (s *Store) Attach(ctx context.Context, id, ownerUserID, targetType, targetID string) (media.File, error) {
+	f, err := scan(s.pool.QueryRow(ctx, `UPDATE files SET attached_type = $3, attached_id = $4,
+		attached_at = coalesce(attached_at, now()), updated_at = now()
+		WHERE id = $1 AND owner_user_id = $2 AND kind IN ('image', 'video', 'document') AND status = 'ready'
+		  AND (attached_id IS NULL OR (attached_type = $3 AND attached_id = $4))
+		RETURNING `+columns, id, ownerUserID, targetType, targetID))
+	if err == nil {
+		return f, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return f, fmt.Errorf("attaching file %s: %w", id, err)
+	}
+	cur, err := s.Get(ctx, id)
+	if err != nil {
+		return media.File{}, err
+	}
+	if cur.OwnerUserID != ownerUserID || !media.IsUpload(cur.Kind) {
+		return media.File{}, errs.E(errs.NotFound, "no file with this id")
+	}
+	if cur.Status != media.Ready {
+		return media.File{}, errs.E(errs.Conflict, "the file is %s; only a ready file can be attached", cur.Status)
+	}
+	return media.File{}, errs.E(errs.Conflict, "the file is attached to other content already")
+}
+
+// SweepUnattached implements media.UploadStore.
+func (s *Store) SweepUnattached(ctx context.Context, before time.Time, limit int) ([]media.File, error) {
+	rows, err := s.pool.Query(ctx, `DELETE FROM files WHERE id IN (
+		SELECT id FROM files WHERE attached_at IS NULL AND kind IN ('image', 'video', 'document')
+		  AND created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING `+columns, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sweeping unattached files: %w", err)
+	}
+	files, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (media.File, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("sweeping unattached files: %w", err)
+	}
+	return files, nil
 }
