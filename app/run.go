@@ -17,7 +17,6 @@ import (
 	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/app/identityapp"
 	"github.com/p2psandbox/hub/domain/identity"
-	"github.com/p2psandbox/hub/platform/blob"
 	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/platform/gcfloor"
 	"github.com/p2psandbox/hub/platform/httpserver"
@@ -126,11 +125,11 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 		return nil, err
 	}
 	bus := events.New(dispatcher, log)
-	blobs, err := blob.NewDisk(cfg.Blob.Dir)
+	blobs, closeBlobs, err := OpenBlobs(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	p.onClose(func() { _ = blobs.Close() })
+	p.onClose(closeBlobs)
 	tasks := asynq.NewClientFromRedisClient(conns.Redis)
 
 	identityCore := identityapp.Core{Config: cfg, Log: log, Pool: conns.Pool, Redis: conns.Redis, Events: bus}
@@ -206,6 +205,7 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 	router := rest.NewRouter(routerDeps)
 	if o.Serve {
 		host.REST = router // the worker's port serves only /health and /metrics
+		mountBlobs(router, blobs)
 	}
 	if o.Worker {
 		if host.Worker, err = p.newWorker(conns); err != nil {

@@ -55,8 +55,8 @@ type Host struct {
 	// Tasks enqueues background tasks on the worker's queue (Queue).
 	Tasks *asynq.Client
 	Queue string
-	// Blobs is the file storage.
-	Blobs *blob.Disk
+	// Blobs is the file storage (the disk or the S3 backend, as configured), with presigned URLs.
+	Blobs blob.Objects
 	// Identity is the core service every area asks who people are.
 	Identity *identity.Service
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 )
@@ -22,12 +23,15 @@ import (
 // link planted in the directory, cannot reach a file outside it.
 type Disk struct {
 	root *os.Root
+	// base and secret sign presigned URLs (WithURLSigning); nil base: presigning is off.
+	base   *url.URL
+	secret []byte
 }
 
-var _ Store = (*Disk)(nil)
+var _ Objects = (*Disk)(nil)
 
 // NewDisk opens (creating it if needed) the storage directory dir.
-func NewDisk(dir string) (*Disk, error) {
+func NewDisk(dir string, opts ...DiskOption) (*Disk, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("blob: creating %s: %w", dir, err)
 	}
@@ -35,7 +39,14 @@ func NewDisk(dir string) (*Disk, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob: opening %s: %w", dir, err)
 	}
-	return &Disk{root: root}, nil
+	d := &Disk{root: root}
+	for _, o := range opts {
+		if err := o(d); err != nil {
+			root.Close()
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // Close releases the directory.

@@ -77,7 +77,25 @@ type Notify struct {
 
 // Blob configures file storage.
 type Blob struct {
-	Dir string // local-disk storage root
+	Backend string // disk | s3
+	Dir     string // local-disk storage root (the disk backend; the source of `p2p blobs migrate`)
+	// PresignSecret signs the disk backend's presigned URLs (HMAC-SHA256); every node shares it.
+	// Empty: a random secret per process (URLs do not survive a restart nor reach another node).
+	PresignSecret string
+	S3            S3
+}
+
+// S3 configures the S3 backend of file storage (AWS S3 or an S3-compatible server).
+type S3 struct {
+	Endpoint  string // empty: AWS's own endpoint for Region
+	Region    string
+	Bucket    string
+	Prefix    string // prepended to every key, so that one bucket can hold several deployments
+	AccessKey string // empty: the SDK's default credential chain (environment, instance role)
+	SecretKey string
+	PathStyle bool   // bucket in the path, as self-hosted servers (SeaweedFS, MinIO) want
+	SSE       string // server-side encryption: "" | AES256 | aws:kms
+	KMSKeyID  string // with SSE aws:kms: the key; empty: the bucket's default key
 }
 
 // App names the public addresses of the product.
@@ -258,6 +276,17 @@ var Keys = []Key{
 	{"hub.drain_interval", "200ms", "pause between drain batches"},
 	{"hub.max_sockets_per_user", "30", "open sockets one user may hold across nodes (tabs and devices)"},
 	{"blob.dir", "var/blobs", "root directory of the local-disk file storage (uploads, avatars, logos)"},
+	{"blob.backend", "disk", "file storage: disk (blob.dir, presigned URLs served by the hub under /blobs/) | s3"},
+	{"blob.presign_secret", "", "HMAC key (32+ bytes) of the disk backend's presigned URLs, the same on every node; empty: random per process (set it when more than one node serves)"},
+	{"blob.s3_endpoint", "", "S3 endpoint URL (an S3-compatible server such as SeaweedFS); empty: AWS's endpoint for the region"},
+	{"blob.s3_region", "us-east-1", "S3 region"},
+	{"blob.s3_bucket", "", "S3 bucket (required with blob.backend=s3)"},
+	{"blob.s3_prefix", "", "prefix of every object key in the bucket (e.g. prod/); per-kind prefixes follow it"},
+	{"blob.s3_access_key", "", "S3 access key id; empty: the AWS SDK's default credential chain"},
+	{"blob.s3_secret_key", "", "S3 secret access key"},
+	{"blob.s3_path_style", "false", "address the bucket in the path (self-hosted servers) instead of the host name"},
+	{"blob.s3_sse", "", "server-side encryption of stored objects: empty (none) | AES256 | aws:kms"},
+	{"blob.s3_kms_key_id", "", "KMS key of blob.s3_sse=aws:kms; empty: the bucket's default key"},
 	{"worker.addr", ":9091", "health and metrics port of a standalone worker (p2p worker)"},
 	{"worker.concurrency", "10", "asynq handler concurrency"},
 	{"worker.queue", "default", "asynq queue the worker serves and enqueues to"},
@@ -393,7 +422,33 @@ func Load(file string, env []string) (Config, error) {
 		DrainInterval:     p.duration("hub.drain_interval", 0, time.Minute),
 		MaxSocketsPerUser: p.integer("hub.max_sockets_per_user", 1, 1_000_000),
 	}
-	cfg.Blob = Blob{Dir: p.required("blob.dir")}
+	cfg.Blob = Blob{
+		Backend:       p.oneOf("blob.backend", "disk", "s3"),
+		Dir:           p.required("blob.dir"),
+		PresignSecret: p.raw("blob.presign_secret"),
+		S3: S3{
+			Endpoint:  p.raw("blob.s3_endpoint"),
+			Region:    p.required("blob.s3_region"),
+			Bucket:    p.raw("blob.s3_bucket"),
+			Prefix:    p.raw("blob.s3_prefix"),
+			AccessKey: p.raw("blob.s3_access_key"),
+			SecretKey: p.raw("blob.s3_secret_key"),
+			PathStyle: p.boolean("blob.s3_path_style"),
+			SSE:       p.optionalOneOf("blob.s3_sse", "AES256", "aws:kms"),
+			KMSKeyID:  p.raw("blob.s3_kms_key_id"),
+		},
+	}
+	if cfg.Blob.S3.Endpoint != "" {
+		cfg.Blob.S3.Endpoint = p.url("blob.s3_endpoint", "http", "https")
+	}
+	switch {
+	case cfg.Blob.Backend == "s3" && cfg.Blob.S3.Bucket == "":
+		p.fail("blob.s3_bucket", "is required with blob.backend=s3")
+	case cfg.Blob.Backend == "s3" && (cfg.Blob.S3.AccessKey == "") != (cfg.Blob.S3.SecretKey == ""):
+		p.fail("blob.s3_secret_key", "the access key and the secret key are set together")
+	case cfg.Blob.PresignSecret != "" && len(cfg.Blob.PresignSecret) < 32:
+		p.fail("blob.presign_secret", "must be at least 32 bytes")
+	}
 	cfg.Notify = Notify{
 		EmailDelay: p.duration("notify.email_delay", time.Second, 24*time.Hour),
 		Gather:     p.duration("notify.gather", 0, time.Hour),
