@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -52,32 +53,42 @@ const (
         AND EXISTS (SELECT 1 FROM people_follows f WHERE f.follower_id = a.actor_id AND f.followee_id = a.owner_id)))`
 )
 
+// feedSQL is a feed's query: $1 the viewer, $2 their organization, $3 the id to read below,
+// $4 the limit. Each branch walks one index from $3 down and stops at the limit.
+func feedSQL(scope string) string {
+	page := ` AND a.id < $3` + visible + ` ORDER BY a.id DESC LIMIT $4`
+	switch scope {
+	case activity.ScopeMe:
+		// About me: what I did, what others did to my content, and what the people I follow did
+		// (one walk of the actor index per person followed whose profile I may see: a hidden one's
+		// walk would read all their entries to show none). An OR over the columns would read every
+		// entry instead.
+		return `SELECT * FROM (
+  (SELECT ` + columns + from + ` WHERE a.actor_id = $1` + page + `)
+  UNION ALL
+  (SELECT ` + columns + from + ` WHERE a.owner_id = $1 AND a.actor_id <> $1` + page + `)
+  UNION ALL
+  (SELECT f.* FROM people_follows pf
+     JOIN users fu ON fu.id = pf.followee_id AND fu.deleted_at IS NULL
+      AND (fu.profile_visibility = 'public' OR (fu.profile_visibility = 'organization' AND fu.organization_id = $2))
+     CROSS JOIN LATERAL (
+       SELECT ` + columns + from + ` WHERE a.actor_id = pf.followee_id AND (a.owner_id IS NULL OR a.owner_id <> $1)` + page + `) f
+   WHERE pf.follower_id = $1)
+) m ORDER BY 1 DESC LIMIT $4`
+	case activity.ScopeOrganization:
+		return `SELECT ` + columns + from + ` WHERE a.organization_id = $2` + page
+	default:
+		return `SELECT ` + columns + from + ` WHERE true` + page
+	}
+}
+
 // Feed reads a page of a feed, newest first.
 func (s *Store) Feed(ctx context.Context, q activity.Query) ([]activity.Entry, error) {
-	var scope string
-	switch q.Scope {
-	case activity.ScopeMe:
-		scope = `(a.actor_id = $1 OR a.owner_id = $1)`
-	case activity.ScopeOrganization:
-		scope = `a.organization_id = $2`
-	default:
-		scope = `true`
+	sql, after := feedSQL(q.Scope), q.After
+	if after <= 0 {
+		after = math.MaxInt64
 	}
-	sql := `SELECT ` + columns + from + ` WHERE ` + scope + ` AND ($3 = 0 OR a.id < $3)` + visible +
-		` ORDER BY a.id DESC LIMIT $4`
-	if q.Scope == activity.ScopeMe {
-		// About me: what I did, what others did to my content, and what the people I follow did.
-		// One index walk per branch, merged: an OR over the columns would read every entry.
-		sql = `SELECT * FROM (
-  (SELECT ` + columns + from + ` WHERE a.actor_id = $1 AND ($3 = 0 OR a.id < $3)` + visible + ` ORDER BY a.id DESC LIMIT $4)
-  UNION
-  (SELECT ` + columns + from + ` WHERE a.owner_id = $1 AND ($3 = 0 OR a.id < $3)` + visible + ` ORDER BY a.id DESC LIMIT $4)
-  UNION
-  (SELECT ` + columns + from + ` JOIN people_follows pf ON pf.followee_id = a.actor_id AND pf.follower_id = $1
-    WHERE ($3 = 0 OR a.id < $3)` + visible + ` ORDER BY a.id DESC LIMIT $4)
-) m ORDER BY 1 DESC LIMIT $4`
-	}
-	rows, err := postgres.On(ctx, s.pool).Query(ctx, sql, q.Viewer, q.OrganizationID, q.After, q.Limit)
+	rows, err := postgres.On(ctx, s.pool).Query(ctx, sql, q.Viewer, q.OrganizationID, after, q.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("activitydb: feed: %w", err)
 	}

@@ -158,3 +158,110 @@ func TestVisibility(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, rest, len(public)-2)
 }
+
+// TestMeFollows checks the me feed's branch of the people followed: a followee's entries appear
+// only while their profile is visible to the viewer (public, or their organization's when the
+// viewer is in it; never private, removed or unfollowed), an entry both by a followee and about
+// the viewer's content appears once, and pages of two walk the three branches merged, newest
+// first, with no repeats or gaps.
+func TestMeFollows(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	orgA, orgB := identitytest.NewOrg(t, pool), identitytest.NewOrg(t, pool)
+	viewer := orgB.Owner
+	pub := orgA.Owner
+	orgOnly := orgA.Member(t, pool, identitytest.Privacy("organization", "anyone"))
+	private := orgA.Member(t, pool, identitytest.Privacy("private", "anyone"))
+	removed := orgA.Member(t, pool)
+	unfollowed := orgA.Member(t, pool)
+	colleague := orgB.Member(t, pool, identitytest.Privacy("organization", "anyone"))
+	stranger := orgB.Member(t, pool)
+	store := activitydb.New(pool)
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		_, err := pool.Exec(ctx, sql, args...)
+		require.NoError(t, err, sql)
+	}
+	var eventID int64
+	now := time.Now()
+	topic := func(title string, author identity.Principal) string {
+		t.Helper()
+		id := uuid.NewString()
+		exec(`INSERT INTO forum_topics (id, category_id, author_id, kind, title, body, body_html, excerpt, body_text,
+			created_at, updated_at, last_activity_at) VALUES ($1, 'automation', $2, 'question', $3, 'b', 'b', 'b', 'b', now(), now(), now())`,
+			id, author.UserID, title)
+		eventID++
+		_, err := store.TopicPosted(ctx, eventID, now, id)
+		require.NoError(t, err)
+		return id
+	}
+	reply := func(topicID string, author identity.Principal) {
+		t.Helper()
+		id := uuid.NewString()
+		exec(`INSERT INTO forum_posts (id, topic_id, author_id, depth, body, body_html, created_at, updated_at) VALUES ($1, $2, $3, 0, 'r', 'r', now(), now())`, id, topicID, author.UserID)
+		eventID++
+		_, err := store.ReplyPosted(ctx, eventID, now, id)
+		require.NoError(t, err)
+	}
+	for _, p := range []identity.Principal{pub, orgOnly, private, removed, unfollowed, colleague} {
+		exec(`INSERT INTO people_follows (follower_id, followee_id) VALUES ($1, $2)`, viewer.UserID, p.UserID)
+	}
+	mine := topic("V1 mine", viewer)
+	topic("P1 public followee", pub)
+	topic("O1 organization-only followee of another organization", orgOnly)
+	topic("X1 private followee", private)
+	topic("R1 removed followee", removed)
+	topic("U1 unfollowed", unfollowed)
+	topic("C1 organization-only colleague", colleague)
+	topic("S1 not followed", stranger)
+	reply(mine, pub)      // by a followee about mine: once
+	reply(mine, stranger) // about mine by someone not followed
+	topic("P2 public followee", pub)
+	topic("V2 mine", viewer)
+	exec(`UPDATE users SET deleted_at = now() WHERE id = $1`, removed.UserID)
+	exec(`DELETE FROM people_follows WHERE follower_id = $1 AND followee_id = $2`, viewer.UserID, unfollowed.UserID)
+
+	want := []string{"question_asked V2 mine", "question_asked P2 public followee", "answer_posted V1 mine",
+		"answer_posted V1 mine", "question_asked C1 organization-only colleague", "question_asked P1 public followee",
+		"question_asked V1 mine"}
+	wantActors := []string{viewer.UserID, pub.UserID, stranger.UserID, pub.UserID, colleague.UserID, pub.UserID, viewer.UserID}
+	line := func(e activity.Entry) string { return e.Kind + " " + e.Content }
+
+	all, err := store.Feed(ctx, activity.Query{Viewer: viewer.UserID, OrganizationID: viewer.OrganizationID, Scope: activity.ScopeMe, Limit: 50})
+	require.NoError(t, err)
+	got, actors := []string{}, []string{}
+	for _, e := range all {
+		got, actors = append(got, line(e)), append(actors, e.UserID)
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, wantActors, actors)
+
+	// Pages of two: the same entries in the same order.
+	got = []string{}
+	var after int64
+	for range len(want) {
+		entries, err := store.Feed(ctx, activity.Query{Viewer: viewer.UserID, OrganizationID: viewer.OrganizationID, Scope: activity.ScopeMe, Limit: 2, After: after})
+		require.NoError(t, err)
+		if len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			got = append(got, line(e))
+		}
+		after, err = strconv.ParseInt(entries[len(entries)-1].ID, 10, 64)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, want, got)
+
+	// A member of organization A who follows the organization-only member sees their topic; the
+	// private member's stays hidden from a colleague too.
+	exec(`INSERT INTO people_follows (follower_id, followee_id) VALUES ($1, $2), ($1, $3)`, pub.UserID, orgOnly.UserID, private.UserID)
+	entries, err := store.Feed(ctx, activity.Query{Viewer: pub.UserID, OrganizationID: pub.OrganizationID, Scope: activity.ScopeMe, Limit: 50})
+	require.NoError(t, err)
+	got = []string{}
+	for _, e := range entries {
+		got = append(got, line(e))
+	}
+	assert.Equal(t, []string{"question_asked P2 public followee", "answer_posted V1 mine",
+		"question_asked O1 organization-only followee of another organization", "question_asked P1 public followee"}, got)
+}

@@ -1,0 +1,116 @@
+package activitydb_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/p2psandbox/hub/domain/activity"
+	"github.com/p2psandbox/hub/domain/activity/activitydb"
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/identity/identitytest"
+	"github.com/p2psandbox/hub/platform/postgres/pgtest"
+)
+
+// BenchmarkFeed measures a page of each feed on 1,000,000 entries by 200 people of 20
+// organizations (one in ten visible to their organization only, one in twenty private) about
+// 20,000 topics (1 % hidden), each person following ten others:
+//
+//	go test ./domain/activity/activitydb/ -run xxx -bench Feed -benchtime 300x -timeout 30m
+func BenchmarkFeed(b *testing.B) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(b)
+	var people, orgs []string
+	var viewer identity.Principal
+	for range 20 {
+		org := identitytest.NewOrg(b, pool)
+		ms := append(org.Members(b, pool, 7), org.Owner,
+			org.Member(b, pool, identitytest.Privacy("organization", "anyone")),
+			org.Member(b, pool, identitytest.Privacy("private", "anyone")))
+		for _, m := range ms {
+			people, orgs = append(people, m.UserID), append(orgs, org.ID)
+		}
+		viewer = org.Owner
+	}
+	start := time.Now()
+	steps := []string{
+		`INSERT INTO forum_topics (id, category_id, author_id, kind, title, body, body_html, excerpt, body_text, created_at, updated_at, last_activity_at, hidden_by)
+		 SELECT gen_random_uuid(), 'automation', ($1::uuid[])[1 + i % 200], 'question', 'Topic ' || i, 'b', 'b', 'b', 'b', now(), now(), now(),
+		        CASE WHEN i % 100 = 0 THEN ($1::uuid[])[1] END
+		   FROM generate_series(1, 20000) i`,
+		`INSERT INTO people_follows (follower_id, followee_id)
+		 SELECT ($1::uuid[])[1 + i], ($1::uuid[])[1 + (i + k * 17) % 200] FROM generate_series(0, 199) i, generate_series(1, 10) k
+		 ON CONFLICT DO NOTHING`,
+	}
+	for chunk := range 10 {
+		steps = append(steps, `
+		INSERT INTO activity_entries (event_id, kind, actor_id, organization_id, owner_id, topic_id, content, category, link, created_at)
+		SELECT i, (ARRAY['question_asked','answer_posted','best_answer','reply_posted'])[1 + i % 4],
+		       ($1::uuid[])[1 + i % 200], ($2::uuid[])[1 + i % 200],
+		       CASE WHEN i % 2 = 0 THEN ($1::uuid[])[1 + (i * 7) % 200] END, t.ids[1 + i % 20000], 'Topic ' || i, 'Automation', '/forum/topics/x',
+		       now() - (1000000 - i) * interval '1 second'
+		  FROM generate_series(`+itoa(chunk*100000+1)+`, `+itoa((chunk+1)*100000)+`) i,
+		       (SELECT array_agg(id ORDER BY id) AS ids FROM forum_topics) t`)
+	}
+	steps = append(steps, `VACUUM ANALYZE`, `CHECKPOINT`)
+	for _, sql := range steps {
+		var args []any
+		switch {
+		case contains(sql, "$2"):
+			args = []any{people, orgs}
+		case contains(sql, "$1"):
+			args = []any{people}
+		}
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
+			b.Fatalf("seeding: %v\n%s", err, sql)
+		}
+	}
+	b.Logf("seeded 1,000,000 entries in %s", time.Since(start).Round(time.Second))
+	svc := activity.NewService(activitydb.New(pool))
+	first, err := svc.Feed(ctx, viewer, activity.ScopePlatform, 20, "")
+	if err != nil || first.NextCursor == nil {
+		b.Fatal(err)
+	}
+	for _, scope := range []string{activity.ScopePlatform, activity.ScopeOrganization, activity.ScopeMe} {
+		if os.Getenv("ACTIVITY_EXPLAIN") != "" {
+			rows, err := pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+activitydb.FeedSQL(scope), viewer.UserID, viewer.OrganizationID, int64(500000), 21)
+			if err != nil {
+				b.Fatal(err)
+			}
+			lines, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+			b.Logf("%s:\n%s", scope, strings.Join(lines, "\n"))
+		}
+		b.Run(scope+"/first", func(b *testing.B) {
+			measure(b, func() error { _, err := svc.Feed(ctx, viewer, scope, 20, ""); return err })
+		})
+		b.Run(scope+"/deep", func(b *testing.B) {
+			measure(b, func() error {
+				// A cursor somewhere in the million, as a reader scrolling far back would hold.
+				c := cursorAt(rand.Int64N(1000000) + 1)
+				_, err := svc.Feed(ctx, viewer, scope, 20, c)
+				return err
+			})
+		})
+	}
+}
+
+func measure(b *testing.B, op func() error) {
+	b.Helper()
+	if err := op(); err != nil {
+		b.Fatal(err)
+	}
+	d := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		start := time.Now()
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+		d = append(d, time.Since(start))
+	}
+	pgtest.ReportLatencies(b, d)
+}
