@@ -33,12 +33,25 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	store := mediadb.New(h.Pool)
 	svc := media.NewService(store, h.Blobs, ImageQueue{Client: h.Tasks, Queue: h.Queue}, h.Identity,
 		media.Config{BaseURL: strings.TrimSuffix(h.Config.App.APIDomain, "/") + "/media/"})
+	svc.EnableUploads(media.Uploads{
+		Store: store, Storage: storage{h.Blobs}, Signer: signer{h.Blobs}, Events: socketEvents{h.Sockets},
+		Limits: media.DefaultLimits,
+		Tools:  media.Tools{Timeout: media.DefaultLimits.ToolTimeout},
+	})
 	h.Identity.CountStorage(store.StorageUsed)
 	if h.REST != nil {
 		mountREST(h.REST, svc, h.Blobs)
+		mountUploads(h.REST, svc)
 	}
 	if h.Worker != nil {
+		// One task type processes every kind of file: the service tells them apart.
 		h.Worker.Handle(TypeProcessImage, ProcessImage{Images: svc, Log: h.Log})
+		h.Worker.Handle(TypeSweep, Sweep{Files: svc, Log: h.Log})
+		stop, err := scheduleSweep(h.Redis, h.Queue)
+		if err != nil {
+			return err
+		}
+		h.OnClose(stop)
 	}
 	return nil
 }
