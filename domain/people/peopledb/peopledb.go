@@ -62,6 +62,16 @@ var likeEscape = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // Directory lists the people viewer may see (not viewer), by name.
 func (s *Store) Directory(ctx context.Context, viewer identity.Principal, q people.Query, limit int, after *people.DirectoryCursor) ([]people.Person, error) {
+	sql, args := directorySQL(viewer, q, limit, after)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (people.Person, error) { return scan(row) })
+}
+
+// directorySQL is the directory's query and its arguments.
+func directorySQL(viewer identity.Principal, q people.Query, limit int, after *people.DirectoryCursor) (string, []any) {
 	args := []any{viewer.UserID, viewer.OrganizationID}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	where := []string{visible, "u.id <> $1::uuid"}
@@ -82,11 +92,7 @@ func (s *Store) Directory(ctx context.Context, viewer identity.Principal, q peop
 	}
 	sql := "SELECT " + columns + from + " WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + sortName + ", u.id LIMIT " + arg(limit)
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("directory: %w", err)
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (people.Person, error) { return scan(row) })
+	return sql, args
 }
 
 // Visible says whether viewer may see the active user id (themselves included).
