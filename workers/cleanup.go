@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // TypeCleanup removes expired rows (stored idempotent responses, and whatever else registers a
@@ -44,4 +46,100 @@ func (c Cleanup) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// UnattachedAttachments sweeps message attachments that were uploaded but never sent with a
+// message (message_attachments.message_id IS NULL) once they are older than MaxAge, as migration
+// 00005 promises: their blob, then their row.
+//
+// Each batch runs in one transaction that locks its rows with FOR UPDATE SKIP LOCKED: two workers
+// share the work instead of queueing, and a row a message is claiming at that moment (its UPDATE
+// holds the lock) is skipped, not swept under it. A message that tries to claim a row of the
+// batch waits for the commit and then finds it gone. A blob whose deletion fails keeps its row
+// for the next run (the failure is reported); deleting a missing blob is not an error, so a run
+// that died between the blob and the commit is simply repeated.
+type UnattachedAttachments struct {
+	Pool  *pgxpool.Pool
+	Blobs interface {
+		Delete(ctx context.Context, key string) error
+	}
+	MaxAge time.Duration // default 24 h
+	Batch  int           // rows per transaction; default 100
+}
+
+// Sweep implements Sweeper: batches until one comes back short.
+func (u UnattachedAttachments) Sweep(ctx context.Context, now time.Time) (int64, error) {
+	maxAge, batch := u.MaxAge, u.Batch
+	if maxAge <= 0 {
+		maxAge = 24 * time.Hour
+	}
+	if batch <= 0 {
+		batch = 100
+	}
+	var total int64
+	for {
+		selected, deleted, err := u.sweepBatch(ctx, now.Add(-maxAge), batch)
+		total += deleted
+		if err != nil {
+			return total, fmt.Errorf("unattached attachments: %w", err)
+		}
+		if selected < batch {
+			return total, nil
+		}
+	}
+}
+
+// sweepBatch locks up to batch rows, deletes their blobs, then the rows whose blob is gone.
+func (u UnattachedAttachments) sweepBatch(ctx context.Context, before time.Time, batch int) (selected int, deleted int64, err error) {
+	tx, err := u.Pool.Begin(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	rows, err := tx.Query(ctx, `SELECT id, blob_key FROM message_attachments
+		WHERE message_id IS NULL AND created_at < $1
+		ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, before, batch)
+	if err != nil {
+		return 0, 0, err
+	}
+	var (
+		ids  []uuid.UUID
+		keys []string
+	)
+	for rows.Next() {
+		var (
+			id  uuid.UUID
+			key string
+		)
+		if err := rows.Scan(&id, &key); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		ids, keys = append(ids, id), append(keys, key)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, err
+	}
+	if len(ids) == 0 {
+		return 0, 0, nil
+	}
+	var (
+		gone   []uuid.UUID
+		failed []error
+	)
+	for i, key := range keys {
+		if err := u.Blobs.Delete(ctx, key); err != nil {
+			failed = append(failed, fmt.Errorf("blob %q: %w", key, err))
+			continue
+		}
+		gone = append(gone, ids[i])
+	}
+	tag, err := tx.Exec(ctx, `DELETE FROM message_attachments WHERE id = ANY($1) AND message_id IS NULL`, gone)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, 0, err
+	}
+	return len(ids), tag.RowsAffected(), errors.Join(failed...)
 }
