@@ -32,7 +32,8 @@ type ImageQueue struct {
 }
 
 // EnqueueImage enqueues the processing of a file. The task id is the file's, so an enqueue that
-// is repeated while the first is still queued does not run twice.
+// is repeated while the first is still queued or running does not run twice: it succeeds without
+// adding a task.
 func (q ImageQueue) EnqueueImage(ctx context.Context, fileID string) error {
 	b, err := json.Marshal(imagePayload{FileID: fileID})
 	if err != nil {
@@ -41,6 +42,9 @@ func (q ImageQueue) EnqueueImage(ctx context.Context, fileID string) error {
 	_, err = q.Client.EnqueueContext(ctx, asynq.NewTask(TypeProcessImage, b),
 		asynq.Queue(q.Queue), asynq.MaxRetry(imageMaxRetry), asynq.Timeout(imageTimeout),
 		asynq.TaskID("media:"+fileID))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("enqueueing image %s: %w", fileID, err)
 	}

@@ -103,3 +103,21 @@ func TestImageTaskRefusesABadPayload(t *testing.T) {
 		ProcessTask(context.Background(), asynq.NewTask(mediaapp.TypeProcessImage, []byte("{")))
 	assert.ErrorIs(t, err, asynq.SkipRetry)
 }
+
+// TestImageTaskEnqueuedOncePerFile: enqueueing a file that is already queued succeeds and adds
+// no second task (completing an upload again re-enqueues it safely).
+func TestImageTaskEnqueuedOncePerFile(t *testing.T) {
+	rdb, prefix := redistest.New(t)
+	queue := redistest.Queue(t, rdb, prefix+"images")
+	q := mediaapp.ImageQueue{Client: asynq.NewClientFromRedisClient(rdb), Queue: queue}
+	require.NoError(t, q.EnqueueImage(context.Background(), "file-3"))
+	require.NoError(t, q.EnqueueImage(context.Background(), "file-3"))
+	require.NoError(t, q.EnqueueImage(context.Background(), "file-4"))
+	tasks, err := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks(queue)
+	require.NoError(t, err)
+	var payloads []string
+	for _, task := range tasks {
+		payloads = append(payloads, string(task.Payload))
+	}
+	assert.ElementsMatch(t, []string{`{"fileId":"file-3"}`, `{"fileId":"file-4"}`}, payloads)
+}

@@ -112,9 +112,47 @@ func cleanName(name string) (string, string) {
 		return "", fmt.Sprintf("must be at most %d characters", MaxNameLen)
 	case strings.ContainsFunc(name, unicode.IsControl):
 		return "", "must not contain control characters"
+	case strings.ContainsFunc(name, isBidiOverride):
+		// "invoice\u202Efdp.exe" shows as "invoiceexe.pdf": a classic disguise of a download.
+		return "", "must not contain text-direction override characters (U+202A–U+202E, U+2066–U+2069)"
 	}
 	name = strings.NewReplacer("/", "_", "\\", "_").Replace(name)
 	return name, ""
+}
+
+// isBidiOverride reports the embedding, override and isolate controls. The marks (LRM, RLM,
+// ALM) that Arabic text legitimately carries are not among them.
+func isBidiOverride(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
+}
+
+// extensions are the file extensions of the originals that are kept (videos and documents).
+var extensions = map[string]string{
+	"application/pdf": ".pdf", "video/mp4": ".mp4", "video/webm": ".webm", "video/quicktime": ".mov",
+}
+
+// maxDownloadName is the longest download name in bytes (what storage backends accept).
+const maxDownloadName = 255
+
+// downloadName is the name a download of an original gets: the uploaded name, with the extension
+// of its verified content appended when the name does not end with it (a PDF uploaded as
+// "report.exe" downloads as "report.exe.pdf"), shortened at a character boundary to
+// maxDownloadName bytes with the extension kept (a long Arabic name is up to twice as many bytes
+// as characters).
+func downloadName(name, contentType string) string {
+	ext := extensions[contentType]
+	if ext != "" && strings.HasSuffix(strings.ToLower(name), ext) {
+		name = name[:len(name)-len(ext)]
+	}
+	for len(name)+len(ext) > maxDownloadName {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "file"
+	}
+	return name + ext
 }
 
 func uploadKey(f File) string { return "uploads/" + f.OrganizationID + "/" + f.ID }
@@ -152,6 +190,14 @@ func (s *Service) Complete(ctx context.Context, p identity.Principal, id string)
 	f, err := s.ownUpload(ctx, u, p, id)
 	if err != nil {
 		return File{}, err
+	}
+	if f.Status == Pending {
+		// A complete whose enqueue failed (or whose task was lost with Redis) is cured by
+		// completing again; the queue keeps one task per file, so this never processes twice.
+		if err := s.queue.EnqueueImage(ctx, f.ID); err != nil {
+			return File{}, &errs.Error{Code: errs.Unavailable, Err: err,
+				Message: "the file could not be queued for processing; complete it again in a moment"}
+		}
 	}
 	if f.Status != Uploading {
 		return s.viewUpload(ctx, u, f), nil
@@ -237,7 +283,7 @@ func (s *Service) viewUpload(ctx context.Context, u *Uploads, f File) File {
 		if f.Status == Ready {
 			filename := ""
 			if v.Name == "original" {
-				filename = f.Name
+				filename = downloadName(f.Name, f.ContentType)
 			}
 			if g, err := u.Signer.PresignGet(ctx, v.Key, u.Limits.URLTTL, filename); err == nil {
 				v.URL = g.URL
