@@ -21,7 +21,10 @@ import (
 // organizations (one in ten visible to their organization only, one in twenty private) about
 // 20,000 topics (1 % hidden), each person following ten others:
 //
-//	go test ./domain/activity/activitydb/ -run xxx -bench Feed -benchtime 300x -timeout 30m
+//	go test ./domain/activity/activitydb/ -run '^$' -bench Feed -count 3 -timeout 30m
+//
+// ACTIVITY_EXPLAIN=1 logs each scope's plan (warm) and how many of ten pages on one connection
+// got a generic plan.
 func BenchmarkFeed(b *testing.B) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(b)
@@ -78,12 +81,35 @@ func BenchmarkFeed(b *testing.B) {
 	}
 	for _, scope := range []string{activity.ScopePlatform, activity.ScopeOrganization, activity.ScopeMe} {
 		if os.Getenv("ACTIVITY_EXPLAIN") != "" {
-			rows, err := pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+activitydb.FeedSQL(scope), viewer.UserID, viewer.OrganizationID, int64(500000), 21)
+			// The third plan, once the pages it reads are cached.
+			var lines []string
+			for range 3 {
+				rows, err := pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+activitydb.FeedSQL(scope, 21), viewer.UserID, viewer.OrganizationID, int64(500000))
+				if err != nil {
+					b.Fatal(err)
+				}
+				lines, _ = pgx.CollectRows(rows, pgx.RowTo[string])
+			}
+			b.Logf("%s:\n%s", scope, strings.Join(lines, "\n"))
+			// Which plans ten pages on one connection were given: generic ones are planned once.
+			conn, err := pool.Acquire(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}
-			lines, _ := pgx.CollectRows(rows, pgx.RowTo[string])
-			b.Logf("%s:\n%s", scope, strings.Join(lines, "\n"))
+			for i := range 10 {
+				rows, err := conn.Query(ctx, activitydb.FeedSQL(scope, 21), viewer.UserID, viewer.OrganizationID, int64(900000-i*50000))
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows.Close()
+			}
+			var generic, custom int64
+			if err := conn.QueryRow(ctx, `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1`,
+				activitydb.FeedSQL(scope, 21)).Scan(&generic, &custom); err != nil {
+				b.Fatal(err)
+			}
+			conn.Release()
+			b.Logf("%s: %d generic and %d custom plans in ten pages", scope, generic, custom)
 		}
 		b.Run(scope+"/first", func(b *testing.B) {
 			measure(b, func() error { _, err := svc.Feed(ctx, viewer, scope, 20, ""); return err })
