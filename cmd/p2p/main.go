@@ -84,6 +84,7 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		migrateCmd(load),
 		authcoreCmd(load),
 		moderatorsCmd(load),
+		blobsCmd(load),
 		healthcheckCmd(),
 		&cobra.Command{
 			Use:   "version",

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"strings"
 )
 
 // Disk is a Store on a local directory. An object lives in the file named by its key; its
@@ -235,4 +236,31 @@ func (d *Disk) Delete(ctx context.Context, key string) error {
 		}
 	}
 	return nil
+}
+
+// Walk calls fn with the key of every object under the directory, in lexical order. Bookkeeping
+// and temporary files (hidden names), directories, links and files whose path is not a valid key
+// are not objects and are passed over. An error from fn stops the walk and is returned.
+func (d *Disk) Walk(ctx context.Context, fn func(key string) error) error {
+	return fs.WalkDir(d.root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("blob: walk %s: %w", p, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p == "." {
+			return nil
+		}
+		if strings.HasPrefix(e.Name(), ".") {
+			if e.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !e.Type().IsRegular() || !ValidKey(p) {
+			return nil
+		}
+		return fn(p)
+	})
 }

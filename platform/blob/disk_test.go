@@ -277,3 +277,29 @@ func TestStatWithoutMetadataFallsBack(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "application/octet-stream", info.ContentType)
 }
+
+// TestDiskWalk lists objects only: not metadata, temporary files, directories or links.
+func TestDiskWalk(t *testing.T) {
+	ctx := context.Background()
+	d, dir := newDisk(t)
+	for _, key := range []string{"b/2.png", "a.txt", "b/1.png", "c/d/e.pdf"} {
+		_, err := d.Put(ctx, key, strings.NewReader(key), "text/plain", 0)
+		require.NoError(t, err)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b", ".tmp-0011"), []byte("x"), 0o600))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, ".hidden"), 0o750))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".hidden", "x"), []byte("x"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "not a key"), []byte("x"), 0o600))
+	require.NoError(t, os.Symlink(filepath.Join(dir, "a.txt"), filepath.Join(dir, "link")))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "empty"), 0o750))
+
+	var keys []string
+	require.NoError(t, d.Walk(ctx, func(key string) error { keys = append(keys, key); return nil }))
+	assert.Equal(t, []string{"a.txt", "b/1.png", "b/2.png", "c/d/e.pdf"}, keys)
+
+	stop := errors.New("stop")
+	n := 0
+	err := d.Walk(ctx, func(string) error { n++; return stop })
+	assert.ErrorIs(t, err, stop)
+	assert.Equal(t, 1, n)
+}
