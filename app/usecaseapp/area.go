@@ -75,6 +75,7 @@ const (
 	QueueRoomID        = "use-cases"
 	EventQueueAdded    = "usecase:submitted"
 	EventQueueReviewed = "usecase:reviewed"
+	EventQueueClaimed  = "usecase:claimed"
 )
 
 // bridge tells the moderators watching the queue what entered it and what left it, after the
@@ -88,6 +89,7 @@ func bridge(bus *events.Bus, sockets realtime.Sockets) {
 	}
 	events.Listen(bus, func(ctx context.Context, e usecase.Submitted) { emit(ctx, EventQueueAdded, e) })
 	events.Listen(bus, func(ctx context.Context, e usecase.Reviewed) { emit(ctx, EventQueueReviewed, e) })
+	events.Listen(bus, func(ctx context.Context, e usecase.Claimed) { emit(ctx, EventQueueClaimed, e) })
 }
 
 // viewFlush is how often counted views reach the use cases.

@@ -32,8 +32,13 @@ type UseCases interface {
 	Verify(ctx context.Context, p identity.Principal, id string, on bool) (usecase.UseCase, error)
 	Feature(ctx context.Context, p identity.Principal, id string, on bool) (usecase.UseCase, error)
 	React(ctx context.Context, p identity.Principal, kind, id string, on bool) (int, error)
-	Queue(ctx context.Context, p identity.Principal, limit int, cursor string) (page.Page[usecase.Summary], error)
+	Queue(ctx context.Context, p identity.Principal, status string, limit int, cursor string) (page.Page[usecase.Summary], error)
 	Decide(ctx context.Context, p identity.Principal, id string, d usecase.Decision) (usecase.UseCase, error)
+	Claim(ctx context.Context, p identity.Principal, id, lang string) (usecase.UseCase, error)
+	Release(ctx context.Context, p identity.Principal, id, lang string) (usecase.UseCase, error)
+	Archive(ctx context.Context, p identity.Principal, id, reason, lang string) (usecase.UseCase, error)
+	Restore(ctx context.Context, p identity.Principal, id, reason, lang string) (usecase.UseCase, error)
+	History(ctx context.Context, p identity.Principal, id, lang string) ([]usecase.Entry, error)
 }
 
 type routes struct{ u UseCases }
@@ -55,12 +60,17 @@ func mountREST(rt *rest.Router, u UseCases) {
 	api.DELETE("/use-cases/:id", read, r.remove)
 	api.POST("/use-cases/:id/validate", read, r.validate)
 	api.POST("/use-cases/:id/submit", write, r.submit)
+	api.POST("/use-cases/:id/archive", read, r.shelve(r.u.Archive))
+	api.POST("/use-cases/:id/restore", read, r.shelve(r.u.Restore))
+	api.GET("/use-cases/:id/history", read, r.history)
 	api.PUT("/use-cases/:id/like", read, r.react("like", true))
 	api.DELETE("/use-cases/:id/like", read, r.react("like", false))
 	api.PUT("/use-cases/:id/save", read, r.react("save", true))
 	api.DELETE("/use-cases/:id/save", read, r.react("save", false))
 	api.GET("/moderation/use-cases", review, r.queue)
 	api.POST("/moderation/use-cases/:id/decision", review, r.decide)
+	api.POST("/moderation/use-cases/:id/claim", review, r.claim(r.u.Claim))
+	api.DELETE("/moderation/use-cases/:id/claim", review, r.claim(r.u.Release))
 	api.PUT("/moderation/use-cases/:id/verification", review, r.mark(r.u.Verify, true))
 	api.DELETE("/moderation/use-cases/:id/verification", review, r.mark(r.u.Verify, false))
 	api.PUT("/moderation/use-cases/:id/featured", review, r.mark(r.u.Feature, true))
@@ -272,7 +282,7 @@ func (r *routes) queue(c *gin.Context) {
 	if !ok {
 		return
 	}
-	pg, err := r.u.Queue(c.Request.Context(), rest.Principal(c), limit, c.Query("cursor"))
+	pg, err := r.u.Queue(c.Request.Context(), rest.Principal(c), c.Query("status"), limit, c.Query("cursor"))
 	rest.Respond(c, pg, err)
 }
 
@@ -281,6 +291,35 @@ func (r *routes) decide(c *gin.Context) {
 	if !rest.BindJSON(c, &d) {
 		return
 	}
+	d.Lang = lang(c)
 	u, err := r.u.Decide(c.Request.Context(), rest.Principal(c), c.Param("id"), d)
 	answer(c, http.StatusOK, u, err)
+}
+
+func (r *routes) claim(fn func(ctx context.Context, p identity.Principal, id, lang string) (usecase.UseCase, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, err := fn(c.Request.Context(), rest.Principal(c), c.Param("id"), lang(c))
+		answer(c, http.StatusOK, u, err)
+	}
+}
+
+// shelf is the optional body of archive and restore.
+type shelf struct {
+	Reason string `json:"reason"`
+}
+
+func (r *routes) shelve(fn func(ctx context.Context, p identity.Principal, id, reason, lang string) (usecase.UseCase, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var body shelf
+		if c.Request.ContentLength != 0 && !rest.BindJSON(c, &body) {
+			return
+		}
+		u, err := fn(c.Request.Context(), rest.Principal(c), c.Param("id"), body.Reason, lang(c))
+		answer(c, http.StatusOK, u, err)
+	}
+}
+
+func (r *routes) history(c *gin.Context) {
+	items, err := r.u.History(c.Request.Context(), rest.Principal(c), c.Param("id"), lang(c))
+	rest.Respond(c, gin.H{"items": items}, err)
 }

@@ -26,7 +26,22 @@ type Reviewed struct {
 	Action     string `json:"action"` // publish | request_changes | reject
 	Status     string `json:"status"` // the status it left the use case in
 	Comments   string `json:"comments,omitempty"`
+	// FieldComments counts the comments on fields (the author reads them on the use case).
+	FieldComments int `json:"fieldComments,omitempty"`
 }
 
 func (Reviewed) EventName() string     { return "usecase.reviewed" }
 func (e Reviewed) AggregateID() string { return e.UseCaseID }
+
+// Claimed: a moderator opened a submitted use case for review (Status under_review), or put it
+// back in the queue (Status submitted). Published to listeners only (the moderators' live
+// queue); the history records it.
+type Claimed struct {
+	UseCaseID  string `json:"useCaseId"`
+	Title      string `json:"title"`
+	ReviewerID string `json:"reviewerId"`
+	Status     string `json:"status"`
+}
+
+func (Claimed) EventName() string     { return "usecase.claimed" }
+func (e Claimed) AggregateID() string { return e.UseCaseID }

@@ -2,16 +2,20 @@
 // a draft by a member of its organization, submitted for review, and published to every signed-in
 // user by a platform moderator (or sent back with comments, or rejected with a reason).
 //
-// Statuses: draft → submitted → published; submitted → changes_requested → (edited) →
-// submitted again; submitted → rejected. Only the author's organization sees a use case before
-// it is published (others get 404, as for an unknown id), besides the moderators once it is
-// submitted; only its author changes, submits or deletes it.
+// Statuses: draft → submitted → (claimed by a moderator: under_review) → published;
+// submitted or under_review → changes_requested (with comments per field) → (edited) →
+// submitted again; submitted or under_review → rejected; published → archived → published
+// (restored). Only the author's organization sees a use case before it is published or once it
+// is archived (others get 404, as for an unknown id), besides the moderators once it is
+// submitted; only its author changes, submits or deletes it. Every change of status is audited
+// (review.go).
 package usecase
 
 import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,9 +32,11 @@ import (
 const (
 	StatusDraft            = "draft"
 	StatusSubmitted        = "submitted"
+	StatusUnderReview      = "under_review" // a moderator claimed it
 	StatusChangesRequested = "changes_requested"
 	StatusPublished        = "published"
 	StatusRejected         = "rejected"
+	StatusArchived         = "archived" // out of the library, restorable
 )
 
 // Moderators' actions.
@@ -163,11 +169,19 @@ type Location struct {
 	Longitude *float64 `json:"longitude"`
 }
 
-// Review is a moderator's last decision.
+// Review is a moderator's last decision: the general comments and those on fields of the form.
 type Review struct {
-	Action     string    `json:"action"`
-	Comments   string    `json:"comments"`
-	ReviewedAt time.Time `json:"reviewedAt"`
+	Action        string         `json:"action"`
+	Comments      string         `json:"comments"`
+	FieldComments []FieldComment `json:"fieldComments"`
+	ReviewedAt    time.Time      `json:"reviewedAt"`
+	Reviewer      *Person        `json:"reviewer"`
+}
+
+// Person names a user: a reviewer, the actor of a transition.
+type Person struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // UseCase is a use case as its detail page shows it: the content, flattened, with what the
@@ -183,20 +197,23 @@ type UseCase struct {
 	PublisherTitle string `json:"publisherTitle"`
 	// Verified: a platform moderator checked the use case (VerifiedBy names them); IsVerified is
 	// the publisher's badge, of a verified organization.
-	Verified    bool       `json:"verified"`
-	VerifiedBy  string     `json:"verifiedBy,omitempty"`
-	IsVerified  bool       `json:"isVerified"`
-	Featured    bool       `json:"featured"`
-	Views       int        `json:"views"`
-	Likes       int        `json:"likes"`
-	Saves       int        `json:"saves"`
-	LikedByMe   bool       `json:"likedByMe"`
-	SavedByMe   bool       `json:"savedByMe"`
-	IsMine      bool       `json:"isMine"`
-	ReadTime    string     `json:"readTime"`
-	Version     int        `json:"version"`
-	Submissions int        `json:"submissions"`
-	Review      *Review    `json:"review"`
+	Verified    bool   `json:"verified"`
+	VerifiedBy  string `json:"verifiedBy,omitempty"`
+	IsVerified  bool   `json:"isVerified"`
+	Featured    bool   `json:"featured"`
+	Views       int    `json:"views"`
+	Likes       int    `json:"likes"`
+	Saves       int    `json:"saves"`
+	LikedByMe   bool   `json:"likedByMe"`
+	SavedByMe   bool   `json:"savedByMe"`
+	IsMine      bool   `json:"isMine"`
+	ReadTime    string `json:"readTime"`
+	Version     int    `json:"version"`
+	Submissions int    `json:"submissions"`
+	// Review is the last decision, shown to the author's organization and the moderators only.
+	Review *Review `json:"review"`
+	// ReviewerID is the moderator reviewing it (under_review only).
+	ReviewerID  string     `json:"reviewerId,omitempty"`
 	SubmittedAt *time.Time `json:"submittedAt"`
 	PublishedAt *time.Time `json:"publishedAt"`
 	CreatedAt   time.Time  `json:"createdAt"`
@@ -233,6 +250,7 @@ type Summary struct {
 	PublishedBy    string     `json:"publishedBy"`
 	PublisherTitle string     `json:"publisherTitle"`
 	Version        int        `json:"version"`
+	ReviewerID     string     `json:"reviewerId,omitempty"` // the moderator reviewing it (the queue's under_review ones)
 	SubmittedAt    *time.Time `json:"submittedAt"`
 	PublishedAt    *time.Time `json:"publishedAt"`
 	UpdatedAt      time.Time  `json:"updatedAt"`
@@ -258,13 +276,14 @@ func Summarize(u UseCase) Summary {
 		City: u.Location.City, Timeframe: u.Implementation.ImplementationTime, RoiPercentage: u.Results.RoiPercentage,
 		Results: results, Tags: tags, Views: u.Views, Likes: u.Likes, Saves: u.Saves, LikedByMe: u.LikedByMe,
 		SavedByMe: u.SavedByMe, Verified: u.Verified, Featured: u.Featured, PublishedBy: u.PublishedBy,
-		PublisherTitle: u.PublisherTitle, Version: u.Version, SubmittedAt: u.SubmittedAt, PublishedAt: u.PublishedAt,
+		PublisherTitle: u.PublisherTitle, Version: u.Version, ReviewerID: u.ReviewerID, SubmittedAt: u.SubmittedAt, PublishedAt: u.PublishedAt,
 		UpdatedAt: u.UpdatedAt, Snippet: u.Snippet, Rank: u.Rank}
 }
 
 // Query filters and orders a list. Status "" is published.
 type Query struct {
 	Status         string
+	Statuses       []string // one of these, when set (Status then ignored)
 	AuthorID       string
 	OrganizationID string
 	Category       string
@@ -305,18 +324,23 @@ type Stored struct {
 }
 
 // Transition is a change of status as stored: from one of From to To, at Version when it is not
-// 0, recording Event with it.
+// 0, recording Event with it and appending Action by ActorID (with Comments and Review's field
+// comments) to the use case's history, in one transaction.
 type Transition struct {
 	From    []string
 	To      string
 	Version int
 	At      time.Time
-	// Submit counts a submission and sets when; Publish sets when it was published.
+	Action  string
+	ActorID string
+	// Comments are the actor's words: a moderator's comments, the reason to archive.
+	Comments string
+	// Submit counts a submission and sets when; Publish sets when it was published (a restore
+	// keeps the first date).
 	Submit, Publish bool
-	// Review, when set, is a moderator's decision, by ReviewerID.
-	Review     *Review
-	ReviewerID string
-	Event      event.Event
+	// Review, when set, is a moderator's decision, by ActorID.
+	Review *Review
+	Event  event.Event
 }
 
 // ErrStale answers a change made on a version that is no longer the use case's: someone (another
@@ -358,6 +382,8 @@ type Store interface {
 	AddViews(ctx context.Context, views map[string]int) error
 	// AddDownload counts one download of a use case's export (its PDF).
 	AddDownload(ctx context.Context, id string) error
+	// History lists a use case's transitions, oldest first, at most limit.
+	History(ctx context.Context, id string, limit int) ([]Entry, error)
 }
 
 // Views counts a published use case's views, once per user per day, away from the request:
@@ -429,6 +455,9 @@ func (s *Service) Get(ctx context.Context, p identity.Principal, id string) (Use
 	}
 	u.IsMine = u.AuthorID == p.UserID
 	u.ReadTime = readTime(u.Content)
+	if u.OrganizationID != p.OrganizationID && !p.Can(identity.PermUseCasesReview) {
+		u.Review, u.ReviewerID = nil, "" // between the author's organization and the moderators
+	}
 	return u, nil
 }
 
@@ -500,16 +529,20 @@ func (s *Service) Update(ctx context.Context, p identity.Principal, id string, v
 
 func isEditable(status string) bool { return status == StatusDraft || status == StatusChangesRequested }
 
-// Delete removes p's own use case that is not published (published ones are unpublished, later).
+// deletable are the statuses in which the author deletes a use case: not while the moderators
+// have it nor while it is published (archive it first).
+var deletable = []string{StatusDraft, StatusChangesRequested, StatusRejected, StatusArchived}
+
+// Delete removes p's own use case that is not published nor in review.
 func (s *Service) Delete(ctx context.Context, p identity.Principal, id string, version int) error {
 	u, err := s.own(ctx, p, id)
 	if err != nil {
 		return err
 	}
-	if u.Status == StatusPublished || u.Status == StatusSubmitted {
-		return errs.E(errs.Conflict, "a %s use case cannot be deleted", u.Status)
+	if !slices.Contains(deletable, u.Status) {
+		return errs.E(errs.Conflict, "a %s use case cannot be deleted", strings.ReplaceAll(u.Status, "_", " "))
 	}
-	return s.store.Delete(ctx, id, version, []string{StatusDraft, StatusChangesRequested, StatusRejected}, s.now().UTC())
+	return s.store.Delete(ctx, id, version, deletable, s.now().UTC())
 }
 
 // Validate checks one step of the submission form (1 to 6; 6, review, checks them all) with the
@@ -548,79 +581,22 @@ func (s *Service) Submit(ctx context.Context, p identity.Principal, id string, v
 		return UseCase{}, errs.Fields(bad...)
 	}
 	ev := Submitted{UseCaseID: id, Title: u.Title, AuthorID: u.AuthorID, OrganizationID: u.OrganizationID, Resubmitted: u.Submissions > 0}
-	err = s.store.Transition(ctx, id, Transition{From: editable, To: StatusSubmitted, Version: u.Version, At: s.now().UTC(), Submit: true, Event: ev})
+	err = s.store.Transition(ctx, id, Transition{From: editable, To: StatusSubmitted, Version: u.Version, At: s.now().UTC(),
+		Action: ActionSubmit, ActorID: p.UserID, Submit: true, Event: ev})
 	if err != nil {
 		return UseCase{}, err
 	}
 	s.events.Publish(ctx, ev)
 	return s.Get(ctx, p, id)
-}
-
-// Decision is a moderator's review of a submitted use case.
-type Decision struct {
-	Action   string `json:"action"`
-	Comments string `json:"comments"`
-}
-
-// MaxComments bounds a moderator's comments.
-const MaxComments = 5000
-
-// Decide publishes a submitted use case, sends it back with comments, or rejects it with a
-// reason; the submitter is told (Reviewed).
-func (s *Service) Decide(ctx context.Context, p identity.Principal, id string, d Decision) (UseCase, error) {
-	if err := p.Require(identity.PermUseCasesReview); err != nil {
-		return UseCase{}, err
-	}
-	comments := strings.TrimSpace(d.Comments)
-	var to string
-	switch d.Action {
-	case ActionPublish:
-		to = StatusPublished
-	case ActionRequestChanges:
-		to = StatusChangesRequested
-	case ActionReject:
-		to = StatusRejected
-	default:
-		return UseCase{}, errs.Fields(errs.FieldError{Field: "action", Message: "must be publish, request_changes or reject"})
-	}
-	if n := utf8.RuneCountInString(comments); n > MaxComments {
-		return UseCase{}, errs.Fields(errs.FieldError{Field: "comments", Message: "must be at most 5000 characters"})
-	} else if n == 0 && to != StatusPublished {
-		return UseCase{}, errs.Fields(errs.FieldError{Field: "comments", Message: "is required: tell the author what to change, or why"})
-	}
-	u, err := s.Get(ctx, p, id)
-	if err != nil {
-		return UseCase{}, err
-	}
-	if u.Status != StatusSubmitted {
-		return UseCase{}, errs.E(errs.Conflict, "only a submitted use case is reviewed; this one is %s", strings.ReplaceAll(u.Status, "_", " "))
-	}
-	at := s.now().UTC()
-	ev := Reviewed{UseCaseID: id, Title: u.Title, AuthorID: u.AuthorID, ReviewerID: p.UserID, Action: d.Action, Status: to, Comments: comments}
-	err = s.store.Transition(ctx, id, Transition{From: []string{StatusSubmitted}, To: to, At: at, Publish: to == StatusPublished,
-		Review: &Review{Action: d.Action, Comments: comments, ReviewedAt: at}, ReviewerID: p.UserID, Event: ev})
-	if err != nil {
-		return UseCase{}, err
-	}
-	s.events.Publish(ctx, ev)
-	return s.Get(ctx, p, id)
-}
-
-// Queue lists the submitted use cases, the longest waiting first (moderators).
-func (s *Service) Queue(ctx context.Context, p identity.Principal, limit int, cursor string) (page.Page[Summary], error) {
-	if err := p.Require(identity.PermUseCasesReview); err != nil {
-		return page.Page[Summary]{}, err
-	}
-	return s.list(ctx, p, Query{Status: StatusSubmitted, Sort: sortQueue}, limit, cursor)
 }
 
 // Mine lists p's own use cases, whatever their status (or of one), last changed first.
 func (s *Service) Mine(ctx context.Context, p identity.Principal, status string, limit int, cursor string) (page.Page[Summary], error) {
 	switch status {
-	case "", StatusDraft, StatusSubmitted, StatusChangesRequested, StatusPublished, StatusRejected:
+	case "", StatusDraft, StatusSubmitted, StatusUnderReview, StatusChangesRequested, StatusPublished, StatusRejected, StatusArchived:
 	default:
 		return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: "status",
-			Message: "must be draft, submitted, changes_requested, published or rejected"})
+			Message: "must be draft, submitted, under_review, changes_requested, published, rejected or archived"})
 	}
 	if status == "" {
 		status = "any"

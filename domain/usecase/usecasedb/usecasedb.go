@@ -43,7 +43,9 @@ const columns = `u.id, u.status, u.organization_id, u.author_id, u.document, o.n
 	u.version, u.submissions, u.review_outcome, u.review_comments, u.reviewed_at,
 	u.submitted_at, u.published_at, u.created_at, u.updated_at,
 	u.verified_at IS NOT NULL, coalesce((SELECT v.first_name || ' ' || v.last_name FROM users v WHERE v.id = u.verified_by), ''),
-	u.featured_at IS NOT NULL`
+	u.featured_at IS NOT NULL, u.review_field_comments, u.reviewed_by,
+	coalesce((SELECT r.first_name || ' ' || r.last_name FROM users r WHERE r.id = u.reviewed_by), ''),
+	CASE WHEN u.status = 'under_review' THEN u.claimed_by END`
 
 const from = ` FROM use_cases u JOIN organizations o ON o.id = u.organization_id JOIN users a ON a.id = u.author_id`
 
@@ -54,11 +56,15 @@ func scan(row pgx.Row, extra ...any) (usecase.UseCase, error) {
 		outcome  *string
 		comments *string
 		reviewed *time.Time
+		fields   []byte
+		reviewer *string
+		name     string
+		claimed  *string
 	)
 	dest := append([]any{&u.ID, &u.Status, &u.OrganizationID, &u.AuthorID, &doc, &u.Company, &u.PublishedBy, &u.PublisherTitle,
 		&u.IsVerified, &u.Views, &u.Likes, &u.Saves, &u.LikedByMe, &u.SavedByMe, &u.Version, &u.Submissions,
 		&outcome, &comments, &reviewed, &u.SubmittedAt, &u.PublishedAt, &u.CreatedAt, &u.UpdatedAt,
-		&u.Verified, &u.VerifiedBy, &u.Featured}, extra...)
+		&u.Verified, &u.VerifiedBy, &u.Featured, &fields, &reviewer, &name, &claimed}, extra...)
 	err := row.Scan(dest...)
 	if err != nil {
 		return u, err
@@ -66,10 +72,21 @@ func scan(row pgx.Row, extra ...any) (usecase.UseCase, error) {
 	if err := json.Unmarshal(doc, &u.Content); err != nil {
 		return u, fmt.Errorf("decoding use case %s: %w", u.ID, err)
 	}
+	if claimed != nil {
+		u.ReviewerID = *claimed
+	}
 	if outcome != nil && reviewed != nil {
-		u.Review = &usecase.Review{Action: *outcome, ReviewedAt: *reviewed}
+		u.Review = &usecase.Review{Action: *outcome, ReviewedAt: *reviewed, FieldComments: []usecase.FieldComment{}}
 		if comments != nil {
 			u.Review.Comments = *comments
+		}
+		if len(fields) > 0 {
+			if err := json.Unmarshal(fields, &u.Review.FieldComments); err != nil {
+				return u, fmt.Errorf("decoding the review of use case %s: %w", u.ID, err)
+			}
+		}
+		if reviewer != nil {
+			u.Review.Reviewer = &usecase.Person{ID: *reviewer, Name: name}
 		}
 	}
 	return u, nil
@@ -91,13 +108,56 @@ func (s *Store) Create(ctx context.Context, u usecase.Stored) error {
 		return err
 	}
 	c := u.Content
-	_, err = s.pool.Exec(ctx, `INSERT INTO use_cases (id, organization_id, author_id, document, title, category, industry,
-		city, region, roi, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
-		u.ID, u.OrganizationID, u.AuthorID, doc, c.Title, c.Category, c.Industry, c.Location.City, c.Location.Region, roi, u.At)
-	if err != nil {
-		return fmt.Errorf("creating use case: %w", err)
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		_, err = tx.Exec(ctx, `INSERT INTO use_cases (id, organization_id, author_id, document, title, category, industry,
+			city, region, roi, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
+			u.ID, u.OrganizationID, u.AuthorID, doc, c.Title, c.Category, c.Industry, c.Location.City, c.Location.Region, roi, u.At)
+		if err != nil {
+			return fmt.Errorf("creating use case: %w", err)
+		}
+		return history(ctx, tx, u.ID, nil, usecase.Transition{To: usecase.StatusDraft, Action: usecase.ActionCreate, ActorID: u.AuthorID, At: u.At})
+	})
+}
+
+// history appends a transition to the use case's history (use_case_transitions).
+func history(ctx context.Context, tx pgx.Tx, id string, from *string, t usecase.Transition) error {
+	fields := []byte("[]")
+	if t.Review != nil && len(t.Review.FieldComments) > 0 {
+		var err error
+		if fields, err = json.Marshal(t.Review.FieldComments); err != nil {
+			return fmt.Errorf("encoding field comments: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO use_case_transitions (use_case_id, from_status, to_status, action, actor_id, comments,
+		field_comments, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, from, t.To, t.Action, t.ActorID, t.Comments, fields, t.At); err != nil {
+		return fmt.Errorf("recording a use case's transition: %w", err)
 	}
 	return nil
+}
+
+// History lists a use case's transitions, oldest first.
+func (s *Store) History(ctx context.Context, id string, limit int) ([]usecase.Entry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT t.id, t.from_status, t.to_status, t.action, t.actor_id, a.first_name || ' ' || a.last_name,
+		t.comments, t.field_comments, t.at
+		FROM use_case_transitions t JOIN users a ON a.id = t.actor_id
+		WHERE t.use_case_id = $1 ORDER BY t.id LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading a use case's history: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.Entry, error) {
+		var (
+			e      usecase.Entry
+			fields []byte
+		)
+		if err := row.Scan(&e.ID, &e.From, &e.To, &e.Action, &e.Actor.ID, &e.Actor.Name, &e.Comments, &fields, &e.At); err != nil {
+			return e, err
+		}
+		return e, json.Unmarshal(fields, &e.FieldComments)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading a use case's history: %w", err)
+	}
+	return items, nil
 }
 
 // Get loads one use case that is not deleted.
@@ -151,32 +211,60 @@ func (s *Store) Save(ctx context.Context, id string, version int, statuses []str
 	return next, err
 }
 
-// Transition changes the status and records the event with the change.
+// Transition changes the status, records the event and appends the change to the history, in one
+// transaction.
 func (s *Store) Transition(ctx context.Context, id string, t usecase.Transition) error {
 	var outcome, comments, reviewer *string
+	fields := []byte(nil)
 	if t.Review != nil {
-		outcome, comments, reviewer = &t.Review.Action, &t.Review.Comments, &t.ReviewerID
+		outcome, comments, reviewer = &t.Review.Action, &t.Review.Comments, &t.ActorID
+		fc := t.Review.FieldComments
+		if fc == nil {
+			fc = []usecase.FieldComment{}
+		}
+		var err error
+		if fields, err = json.Marshal(fc); err != nil {
+			return fmt.Errorf("encoding field comments: %w", err)
+		}
 	}
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE use_cases SET status = $2, version = version + 1, updated_at = $3,
-			submissions = submissions + CASE WHEN $4 THEN 1 ELSE 0 END,
-			submitted_at = CASE WHEN $4 THEN $3 ELSE submitted_at END,
-			published_at = CASE WHEN $5 THEN $3 ELSE published_at END,
-			review_outcome = coalesce($6, review_outcome), review_comments = CASE WHEN $6::text IS NULL THEN review_comments ELSE $7 END,
-			reviewed_by = coalesce($8::uuid, reviewed_by), reviewed_at = CASE WHEN $6::text IS NULL THEN reviewed_at ELSE $3 END
-			WHERE id = $1 AND deleted_at IS NULL AND status = ANY($9) AND ($10 = 0 OR version = $10)`,
-			id, t.To, t.At, t.Submit, t.Publish, outcome, comments, reviewer, t.From, t.Version)
+		var from string
+		err := tx.QueryRow(ctx, `UPDATE use_cases u SET status = $2, version = u.version + 1, updated_at = $3,
+			submissions = u.submissions + CASE WHEN $4 THEN 1 ELSE 0 END,
+			submitted_at = CASE WHEN $4 THEN $3 ELSE u.submitted_at END,
+			published_at = CASE WHEN $5 THEN coalesce(u.published_at, $3) ELSE u.published_at END,
+			review_outcome = coalesce($6, u.review_outcome),
+			review_comments = CASE WHEN $6::text IS NULL THEN u.review_comments ELSE $7 END,
+			review_field_comments = CASE WHEN $6::text IS NULL THEN u.review_field_comments ELSE $8::jsonb END,
+			reviewed_by = CASE WHEN $6::text IS NULL THEN u.reviewed_by ELSE $9::uuid END,
+			reviewed_at = CASE WHEN $6::text IS NULL THEN u.reviewed_at ELSE $3 END,
+			claimed_by = CASE WHEN $2 = 'under_review' THEN $12::uuid END,
+			claimed_at = CASE WHEN $2 = 'under_review' THEN $3 END
+			FROM (SELECT id, status FROM use_cases WHERE id = $1 AND deleted_at IS NULL FOR UPDATE) old
+			WHERE u.id = old.id AND old.status = ANY($10) AND ($11 = 0 OR u.version = $11)
+			RETURNING old.status`,
+			id, t.To, t.At, t.Submit, t.Publish, outcome, comments, fields, reviewer, t.From, t.Version, nullable(t.ActorID)).Scan(&from)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return why(ctx, tx, id, t.From)
+		}
 		if err != nil {
 			return fmt.Errorf("changing a use case's status: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
-			return why(ctx, tx, id, t.From)
+		if err := history(ctx, tx, id, &from, t); err != nil {
+			return err
 		}
 		if t.Event != nil {
 			return outbox.AddEvents(ctx, tx, t.Event)
 		}
 		return nil
 	})
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // Delete soft-deletes a use case.
@@ -327,7 +415,9 @@ func (s *Store) Mark(ctx context.Context, id, by string, verified, featured *boo
 // conditions are q's filters on use cases "u"; arg adds a parameter ($1 is the viewer).
 func conditions(q usecase.Query, arg func(any) string) []string {
 	where := []string{"u.deleted_at IS NULL"}
-	if q.Status != "any" {
+	if len(q.Statuses) > 0 {
+		where = append(where, "u.status = ANY("+arg(q.Statuses)+")")
+	} else if q.Status != "any" {
 		where = append(where, "u.status = "+arg(q.Status))
 	}
 	if q.AuthorID != "" {

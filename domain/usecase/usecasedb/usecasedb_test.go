@@ -96,11 +96,11 @@ func TestLifecycle(t *testing.T) {
 	assert.Equal(t, errs.Conflict, code(err))
 
 	// The moderator's queue; others may not review.
-	_, err = svc.Queue(ctx, author, 0, "")
+	_, err = svc.Queue(ctx, author, "", 0, "")
 	assert.Equal(t, errs.Forbidden, code(err))
 	_, err = svc.Decide(ctx, author, u.ID, usecase.Decision{Action: usecase.ActionPublish})
 	assert.Equal(t, errs.Forbidden, code(err))
-	q, err := svc.Queue(ctx, mod, 0, "")
+	q, err := svc.Queue(ctx, mod, "", 0, "")
 	require.NoError(t, err)
 	require.Len(t, q.Items, 1)
 	assert.Equal(t, 1, *q.Total)
@@ -461,4 +461,120 @@ func TestLibraryFilters(t *testing.T) {
 		_, err := svc.Library(ctx, org.Owner, bad, 0, "")
 		assert.Equal(t, errs.Validation, code(err), "%+v", bad)
 	}
+}
+
+// TestReviewWorkflow: comments per field are stored with the decision and replaced by the next;
+// of moderators claiming at once exactly one wins; every change of status is in the history, and
+// a change whose history cannot be written does not happen (one transaction); archived ones leave
+// the library and come back restored.
+func TestReviewWorkflow(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	store := usecasedb.New(pool)
+	svc := usecase.NewService(usecase.Deps{Store: store})
+	org, other := identitytest.NewOrg(t, pool), identitytest.NewOrg(t, pool)
+	author, outsider := org.Owner, other.Owner
+	mods := other.Members(t, pool, 8)
+	for i := range mods {
+		mods[i].Roles = append(mods[i].Roles, identity.RoleModerator)
+	}
+	mod := mods[0]
+
+	u, err := svc.Create(ctx, author, complete(t))
+	require.NoError(t, err)
+	_, err = svc.Submit(ctx, author, u.ID, 0, "en")
+	require.NoError(t, err)
+	fc := []usecase.FieldComment{{Field: "results.quantitativeMetrics[1].baseline", Comment: "Which month?"}}
+	u, err = svc.Decide(ctx, mod, u.ID, usecase.Decision{Action: usecase.ActionRequestChanges, FieldComments: fc})
+	require.NoError(t, err)
+	require.NotNil(t, u.Review)
+	assert.Equal(t, fc, u.Review.FieldComments)
+	assert.Equal(t, mod.UserID, u.Review.Reviewer.ID)
+	seen, err := svc.Get(ctx, author, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, fc, seen.Review.FieldComments, "the author reads them")
+
+	// Eight moderators claim the resubmission at once: one wins, the others are told.
+	_, err = svc.Submit(ctx, author, u.ID, 0, "en")
+	require.NoError(t, err)
+	var (
+		wg              sync.WaitGroup
+		mu              sync.Mutex
+		wins, conflicts int
+	)
+	for _, m := range mods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := svc.Claim(ctx, m, u.ID, "en")
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case code(err) == errs.Conflict:
+				conflicts++
+			default:
+				t.Errorf("claim: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 1, wins)
+	assert.Equal(t, len(mods)-1, conflicts)
+	claimed, err := svc.Get(ctx, mod, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, usecase.StatusUnderReview, claimed.Status)
+	q, err := svc.Queue(ctx, mod, usecase.StatusUnderReview, 0, "")
+	require.NoError(t, err)
+	require.Len(t, q.Items, 1)
+	assert.Equal(t, claimed.ReviewerID, q.Items[0].ReviewerID)
+
+	// Published from under_review: the field comments of the last decision are gone.
+	u, err = svc.Decide(ctx, mod, u.ID, usecase.Decision{Action: usecase.ActionPublish})
+	require.NoError(t, err)
+	assert.Equal(t, []usecase.FieldComment{}, u.Review.FieldComments)
+	assert.Empty(t, u.ReviewerID)
+	seen, err = svc.Get(ctx, outsider, u.ID)
+	require.NoError(t, err)
+	assert.Nil(t, seen.Review, "readers outside the organization do not read the review")
+
+	// A change whose history row fails (an actor who is nobody) leaves the use case as it was.
+	err = store.Transition(ctx, u.ID, usecase.Transition{From: []string{usecase.StatusPublished}, To: usecase.StatusArchived,
+		At: u.UpdatedAt, Action: usecase.ActionArchive, ActorID: "00000000-0000-0000-0000-000000000001"})
+	require.Error(t, err)
+	seen, err = svc.Get(ctx, author, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, usecase.StatusPublished, seen.Status, "the status change rolled back with the history")
+
+	// Archived by the organization's admin, out of the library; restored, back.
+	_, err = svc.Archive(ctx, author, u.ID, "Line replaced", "en")
+	require.NoError(t, err)
+	lib, err := svc.Library(ctx, outsider, usecase.Query{}, 0, "")
+	require.NoError(t, err)
+	assert.Empty(t, lib.Items)
+	_, err = svc.Get(ctx, outsider, u.ID)
+	assert.Equal(t, errs.NotFound, code(err))
+	_, err = svc.Archive(ctx, outsider, u.ID, "", "en")
+	assert.Equal(t, errs.NotFound, code(err))
+	_, err = svc.Restore(ctx, mod, u.ID, "", "en")
+	require.NoError(t, err)
+	lib, err = svc.Library(ctx, outsider, usecase.Query{}, 0, "")
+	require.NoError(t, err)
+	require.Len(t, lib.Items, 1)
+	assert.Equal(t, u.PublishedAt.UTC(), lib.Items[0].PublishedAt.UTC(), "restored in its place")
+
+	// The history: every change, once, in order.
+	h, err := svc.History(ctx, author, u.ID, "en")
+	require.NoError(t, err)
+	var actions []string
+	for _, e := range h {
+		actions = append(actions, e.Action)
+	}
+	assert.Equal(t, []string{"create", "submit", "request_changes", "submit", "claim", "publish", "archive", "restore"}, actions)
+	assert.Nil(t, h[0].From)
+	assert.Equal(t, fc, h[2].FieldComments)
+	assert.Equal(t, "Line replaced", h[6].Comments)
+	_, err = svc.History(ctx, outsider, u.ID, "en")
+	assert.Equal(t, errs.NotFound, code(err))
 }
