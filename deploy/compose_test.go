@@ -4,6 +4,8 @@ package deploy_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -30,12 +32,12 @@ func loadProject(t *testing.T) *types.Project {
 
 func TestComposeServices(t *testing.T) {
 	p := loadProject(t)
-	want := []string{"postgres", "redis", "supertokens", "mailpit", "migrate", "hub1", "hub2", "worker", "nginx"}
+	want := []string{"postgres", "redis", "supertokens", "mailpit", "seaweedfs", "migrate", "blobs-bucket", "hub1", "hub2", "worker", "nginx"}
 	assert.ElementsMatch(t, want, p.ServiceNames())
 
 	for _, name := range want {
 		svc := p.Services[name]
-		if name == "migrate" {
+		if name == "migrate" || name == "blobs-bucket" {
 			assert.Nil(t, svc.HealthCheck, "a one-shot job needs no healthcheck")
 			continue
 		}
@@ -52,7 +54,7 @@ func TestComposeApplicationEnvironment(t *testing.T) {
 	for _, k := range config.Keys {
 		known[config.EnvName(k.Name)] = true
 	}
-	for _, name := range []string{"migrate", "hub1", "hub2", "worker"} {
+	for _, name := range []string{"migrate", "blobs-bucket", "hub1", "hub2", "worker"} {
 		svc := p.Services[name]
 		assert.Equal(t, "p2p-sandbox-hub:latest", svc.Image, name)
 		for key, value := range svc.Environment {
@@ -75,6 +77,7 @@ func TestComposeApplicationEnvironment(t *testing.T) {
 		assert.Equal(t, "http://supertokens:3567", env("P2P_SUPERTOKENS_CONNECTION_URI"), "%s: production uses the real core", name)
 		assert.Equal(t, *p.Services["supertokens"].Environment["API_KEYS"], env("P2P_SUPERTOKENS_API_KEY"), "%s: the core's key", name)
 		assert.Equal(t, "mailpit", env("P2P_MAIL_SMTP_HOST"), name)
+		assert.Equal(t, "s3", env("P2P_BLOB_BACKEND"), "%s: files live in SeaweedFS", name)
 
 		// The values must pass the same validation the binary applies at start.
 		var vars []string
@@ -96,6 +99,80 @@ func TestComposeApplicationEnvironment(t *testing.T) {
 	}
 	assert.Equal(t, []string{"worker"}, []string(p.Services["worker"].Command))
 	assert.Equal(t, []string{"migrate", "up"}, []string(p.Services["migrate"].Command))
+	for _, name := range []string{"hub1", "hub2", "worker"} {
+		assert.Equal(t, types.ServiceConditionCompletedSuccessfully, p.Services[name].DependsOn["blobs-bucket"].Condition,
+			"%s starts once its bucket exists", name)
+	}
+}
+
+// TestSeaweedFSServesTheHubsBucket checks the object storage wiring: SeaweedFS runs its S3
+// gateway on the port and under the name the hubs' and the worker's blob.s3_endpoint names (an
+// alias on the project's network, published on the host for the browsers' presigned URLs), with
+// exactly the hubs' key pair as its identity, so that it checks signatures; the bucket is created
+// by a one-shot `p2p blobs ensure-bucket` once SeaweedFS is healthy.
+func TestSeaweedFSServesTheHubsBucket(t *testing.T) {
+	p := loadProject(t)
+	sw := p.Services["seaweedfs"]
+	assert.True(t, strings.HasPrefix(sw.Image, "chrislusf/seaweedfs:"), sw.Image)
+	assert.NotEqual(t, "chrislusf/seaweedfs:latest", sw.Image, "a pinned version")
+	cmd := []string(sw.Command)
+	require.NotEmpty(t, cmd)
+	assert.Equal(t, "server", cmd[0], "master, volume, filer and S3 in one process")
+	assert.Contains(t, cmd, "-s3")
+	assert.Contains(t, cmd, "-s3.port=8333")
+
+	hub := p.Services["hub1"]
+	env := func(svc types.ServiceConfig, k string) string {
+		if v := svc.Environment[k]; v != nil {
+			return *v
+		}
+		return ""
+	}
+	endpoint, err := url.Parse(env(hub, "P2P_BLOB_S3_ENDPOINT"))
+	require.NoError(t, err)
+	assert.Equal(t, "8333", endpoint.Port(), "the endpoint is the S3 gateway's port")
+	require.NotNil(t, sw.Networks["default"])
+	assert.Contains(t, sw.Networks["default"].Aliases, endpoint.Hostname(), "the endpoint's name resolves to SeaweedFS inside the network")
+	var published bool
+	for _, port := range sw.Ports {
+		published = published || (port.Target == 8333 && port.Published == "8333")
+	}
+	assert.True(t, published, "browsers reach the same host:port")
+	assert.Equal(t, "true", env(hub, "P2P_BLOB_S3_PATH_STYLE"))
+	assert.NotEmpty(t, env(hub, "P2P_BLOB_S3_BUCKET"))
+	for _, name := range []string{"hub2", "worker", "blobs-bucket"} {
+		for _, k := range []string{"P2P_BLOB_BACKEND", "P2P_BLOB_S3_ENDPOINT", "P2P_BLOB_S3_BUCKET", "P2P_BLOB_S3_ACCESS_KEY", "P2P_BLOB_S3_SECRET_KEY"} {
+			assert.Equal(t, env(hub, k), env(p.Services[name], k), "%s: %s as the hubs'", name, k)
+		}
+	}
+
+	// The S3 identities: mounted where -s3.config points, the hubs' key pair, allowed to create
+	// the bucket and to read and write.
+	require.Len(t, sw.Configs, 1)
+	assert.Contains(t, cmd, "-s3.config="+sw.Configs[0].Target)
+	cfg, ok := p.Configs[sw.Configs[0].Source]
+	require.True(t, ok)
+	var s3cfg struct {
+		Identities []struct {
+			Name        string
+			Credentials []struct{ AccessKey, SecretKey string }
+			Actions     []string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(cfg.Content), &s3cfg), "the S3 config is JSON:\n%s", cfg.Content)
+	require.Len(t, s3cfg.Identities, 1, "one identity: anonymous requests are refused")
+	id := s3cfg.Identities[0]
+	require.Len(t, id.Credentials, 1)
+	assert.Equal(t, env(hub, "P2P_BLOB_S3_ACCESS_KEY"), id.Credentials[0].AccessKey)
+	assert.Equal(t, env(hub, "P2P_BLOB_S3_SECRET_KEY"), id.Credentials[0].SecretKey)
+	assert.Subset(t, id.Actions, []string{"Admin", "Read", "List", "Write"})
+
+	bucket := p.Services["blobs-bucket"]
+	assert.Equal(t, "p2p-sandbox-hub:latest", bucket.Image)
+	assert.Equal(t, []string{"blobs", "ensure-bucket", "--wait", "2m"}, []string(bucket.Command))
+	assert.Equal(t, types.ServiceConditionHealthy, bucket.DependsOn["seaweedfs"].Condition)
+	assert.Equal(t, "no", bucket.Restart)
+	require.NotNil(t, sw.HealthCheck)
 }
 
 func TestNginxIsStickyAndProxiesWebsockets(t *testing.T) {
