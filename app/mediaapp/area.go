@@ -10,6 +10,7 @@ import (
 	"github.com/p2psandbox/hub/app/area"
 	"github.com/p2psandbox/hub/domain/media"
 	"github.com/p2psandbox/hub/domain/media/mediadb"
+	"github.com/p2psandbox/hub/platform/ratelimit"
 )
 
 //go:embed openapi.yaml
@@ -41,7 +42,7 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	h.Identity.CountStorage(store.StorageUsed)
 	if h.REST != nil {
 		mountREST(h.REST, svc, h.Blobs)
-		mountUploads(h.REST, svc)
+		mountUploads(h.REST, svc, ratelimit.New(h.Redis, h.Config.Redis.Prefix))
 	}
 	if h.Worker != nil {
 		// One task type processes every kind of file: the service tells them apart.

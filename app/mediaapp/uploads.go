@@ -12,9 +12,11 @@ import (
 	"github.com/hibiken/asynq"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/media"
 	"github.com/p2psandbox/hub/platform/blob"
+	"github.com/p2psandbox/hub/platform/ratelimit"
 	"github.com/p2psandbox/hub/realtime"
 	"github.com/p2psandbox/hub/rest"
 )
@@ -76,7 +78,14 @@ type Uploads interface {
 	Complete(ctx context.Context, p identity.Principal, id string) (media.File, error)
 }
 
-type uploadRoutes struct{ up Uploads }
+// UploadsPerHour is how many uploads one user may start in an hour: each may hold up to a
+// video's limit in storage until it is swept, so an unbounded number would fill the disk.
+const UploadsPerHour = 120
+
+type uploadRoutes struct {
+	up      Uploads
+	limiter *ratelimit.Limiter // nil: no limit
+}
 
 // createdUpload is POST /uploads's answer.
 type createdUpload struct {
@@ -84,8 +93,8 @@ type createdUpload struct {
 	Upload media.Presigned `json:"upload"`
 }
 
-func mountUploads(rt *rest.Router, up Uploads) {
-	r := &uploadRoutes{up: up}
+func mountUploads(rt *rest.Router, up Uploads, limiter *ratelimit.Limiter) {
+	r := &uploadRoutes{up: up, limiter: limiter}
 	signedIn := rt.Require()
 	rt.API.POST("/uploads", signedIn, r.create)
 	rt.API.POST("/uploads/:id/complete", signedIn, r.complete)
@@ -96,7 +105,22 @@ func (r *uploadRoutes) create(c *gin.Context) {
 	if !rest.BindJSON(c, &req) {
 		return
 	}
-	f, put, err := r.up.CreateUpload(c.Request.Context(), rest.Principal(c), req)
+	p := rest.Principal(c)
+	if r.limiter != nil {
+		wait, err := r.limiter.Hit(c.Request.Context(), "uploads:"+p.UserID,
+			ratelimit.Policy{Events: UploadsPerHour, Per: time.Hour})
+		if err != nil {
+			rest.Fail(c, err)
+			return
+		}
+		if wait > 0 {
+			e := errs.E(errs.RateLimited, "too many uploads started in the last hour; try again later")
+			e.RetryAfter = wait
+			rest.Fail(c, e)
+			return
+		}
+	}
+	f, put, err := r.up.CreateUpload(c.Request.Context(), p, req)
 	if err != nil {
 		rest.Fail(c, err)
 		return

@@ -348,6 +348,20 @@ func TestUploadRequestsRefused(t *testing.T) {
 			assert.Equal(t, http.StatusUnprocessableEntity, res.Status, res.String())
 		}
 	})
+	t.Run("too many uploads an hour", func(t *testing.T) {
+		carol := seed.Founder(t, srv, "eager")
+		body := map[string]any{"kind": "document", "contentType": "application/pdf", "size": 10, "name": "a.pdf"}
+		const uploadsPerHour = 120 // as POST /uploads documents it
+		for i := range uploadsPerHour {
+			res := carol.Do(http.MethodPost, "/api/v1/uploads", body)
+			require.Equal(t, http.StatusCreated, res.Status, "upload %d: %s", i, res.String())
+		}
+		res := carol.Do(http.MethodPost, "/api/v1/uploads", body)
+		require.Equal(t, http.StatusTooManyRequests, res.Status, res.String())
+		assert.NotEmpty(t, res.Header.Get("Retry-After"))
+		// Per user: someone else is not held back.
+		assert.Equal(t, http.StatusCreated, alice.Do(http.MethodPost, "/api/v1/uploads", body).Status)
+	})
 	for _, id := range []string{"nope", "00000000-0000-0000-0000-000000000000"} {
 		assert.Equal(t, http.StatusNotFound, alice.Do(http.MethodPost, "/api/v1/uploads/"+id+"/complete", nil).Status)
 		assert.Equal(t, http.StatusNotFound, alice.Do(http.MethodGet, "/api/v1/files/"+id, nil).Status)
