@@ -27,6 +27,7 @@ import (
 	"github.com/p2psandbox/hub/app/messagingapp"
 	"github.com/p2psandbox/hub/app/notifyapp"
 	"github.com/p2psandbox/hub/app/peopleapp"
+	"github.com/p2psandbox/hub/app/searchapp"
 	"github.com/p2psandbox/hub/app/trendingapp"
 	"github.com/p2psandbox/hub/app/usecaseapp"
 	"github.com/p2psandbox/hub/migrations"
@@ -52,6 +53,7 @@ func Areas(id *identityapp.Area) []area.Area {
 		activityapp.New(),
 		trendingapp.New(),
 		exportapp.New(),
+		searchapp.New(),
 	}
 }
 
