@@ -208,7 +208,7 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 		mountBlobs(router, blobs)
 	}
 	if o.Worker {
-		if host.Worker, err = p.newWorker(conns); err != nil {
+		if host.Worker, err = p.newWorker(conns, blobs); err != nil {
 			return nil, err
 		}
 	}
@@ -326,9 +326,10 @@ func (p *System) httpServer(h http.Handler) *http.Server {
 	}
 }
 
-// newWorker builds the worker with the platform's own tasks: sweeping expired rows and sending
-// mail. The areas add theirs when they register.
-func (p *System) newWorker(c Conns) (*workers.Worker, error) {
+// newWorker builds the worker with the platform's own tasks: sweeping expired rows and message
+// attachments never sent (their blobs in blobs), and sending mail. The areas add theirs when
+// they register.
+func (p *System) newWorker(c Conns, blobs workers.BlobDeleter) (*workers.Worker, error) {
 	cfg := p.cfg
 	w, err := workers.New(c.Redis, workers.Config{
 		Concurrency:     cfg.Worker.Concurrency,
@@ -343,6 +344,7 @@ func (p *System) newWorker(c Conns) (*workers.Worker, error) {
 	for _, table := range []string{"idempotency_keys", "authcore.sessions", "authcore.ev_tokens", "authcore.reset_tokens"} {
 		sweepers[table] = postgres.ExpiredRows{Pool: c.Pool, Table: table, Column: "expires_at"}
 	}
+	sweepers["message_attachments"] = workers.UnattachedAttachments{Pool: c.Pool, Blobs: blobs}
 	w.Handle(workers.TypeCleanup, workers.Cleanup{Log: p.log, Sweepers: sweepers})
 
 	renderer, err := mail.NewRenderer(cfg.App.Name)

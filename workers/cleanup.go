@@ -48,6 +48,11 @@ func (c Cleanup) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 	return errors.Join(errs...)
 }
 
+// BlobDeleter deletes stored objects; deleting a missing one is not an error.
+type BlobDeleter interface {
+	Delete(ctx context.Context, key string) error
+}
+
 // UnattachedAttachments sweeps message attachments that were uploaded but never sent with a
 // message (message_attachments.message_id IS NULL) once they are older than MaxAge, as migration
 // 00005 promises: their blob, then their row.
@@ -59,10 +64,8 @@ func (c Cleanup) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 // for the next run (the failure is reported); deleting a missing blob is not an error, so a run
 // that died between the blob and the commit is simply repeated.
 type UnattachedAttachments struct {
-	Pool  *pgxpool.Pool
-	Blobs interface {
-		Delete(ctx context.Context, key string) error
-	}
+	Pool   *pgxpool.Pool
+	Blobs  BlobDeleter
 	MaxAge time.Duration // default 24 h
 	Batch  int           // rows per transaction; default 100
 }
