@@ -70,7 +70,10 @@ type UnattachedAttachments struct {
 	Batch  int           // rows per transaction; default 100
 }
 
-// Sweep implements Sweeper: batches until one comes back short.
+// Sweep implements Sweeper. Batches walk the rows in (created_at, id) order, each starting after
+// the last row of the one before, until one comes back short: rows whose blob could not be
+// deleted stay behind the cursor, so however many of them there are, one run still reaches
+// every other row. Blob failures are reported together at the end.
 func (u UnattachedAttachments) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	maxAge, batch := u.MaxAge, u.Batch
 	if maxAge <= 0 {
@@ -79,70 +82,90 @@ func (u UnattachedAttachments) Sweep(ctx context.Context, now time.Time) (int64,
 	if batch <= 0 {
 		batch = 100
 	}
-	var total int64
+	var (
+		total  int64
+		failed []error
+		cur    cursor
+	)
 	for {
-		selected, deleted, err := u.sweepBatch(ctx, now.Add(-maxAge), batch)
-		total += deleted
+		res, err := u.sweepBatch(ctx, now.Add(-maxAge), batch, cur)
+		total += res.deleted
+		failed = append(failed, res.failed...)
 		if err != nil {
-			return total, fmt.Errorf("unattached attachments: %w", err)
+			return total, fmt.Errorf("unattached attachments: %w", errors.Join(append(failed, err)...))
 		}
-		if selected < batch {
+		if res.selected < batch {
+			if len(failed) > 0 {
+				return total, fmt.Errorf("unattached attachments: %d blobs not deleted (their rows stay for the next run): %w", len(failed), errors.Join(failed...))
+			}
 			return total, nil
 		}
+		cur = res.last
 	}
 }
 
-// sweepBatch locks up to batch rows, deletes their blobs, then the rows whose blob is gone.
-func (u UnattachedAttachments) sweepBatch(ctx context.Context, before time.Time, batch int) (selected int, deleted int64, err error) {
+// cursor is the (created_at, id) of the last row a batch selected; the zero cursor is the start.
+type cursor struct {
+	createdAt time.Time
+	id        uuid.UUID
+}
+
+type batchResult struct {
+	selected int
+	deleted  int64
+	failed   []error
+	last     cursor
+}
+
+// sweepBatch locks up to batch rows after cur, deletes their blobs, then the rows whose blob is
+// gone, and commits.
+func (u UnattachedAttachments) sweepBatch(ctx context.Context, before time.Time, batch int, cur cursor) (batchResult, error) {
+	var res batchResult
 	tx, err := u.Pool.Begin(ctx)
 	if err != nil {
-		return 0, 0, err
+		return res, err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	rows, err := tx.Query(ctx, `SELECT id, blob_key FROM message_attachments
-		WHERE message_id IS NULL AND created_at < $1
-		ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, before, batch)
+	rows, err := tx.Query(ctx, `SELECT id, blob_key, created_at FROM message_attachments
+		WHERE message_id IS NULL AND created_at < $1 AND (created_at, id) > ($2, $3)
+		ORDER BY created_at, id LIMIT $4 FOR UPDATE SKIP LOCKED`, before, cur.createdAt, cur.id, batch)
 	if err != nil {
-		return 0, 0, err
+		return res, err
 	}
 	var (
 		ids  []uuid.UUID
 		keys []string
 	)
 	for rows.Next() {
-		var (
-			id  uuid.UUID
-			key string
-		)
-		if err := rows.Scan(&id, &key); err != nil {
+		var key string
+		if err := rows.Scan(&res.last.id, &key, &res.last.createdAt); err != nil {
 			rows.Close()
-			return 0, 0, err
+			return batchResult{}, err
 		}
-		ids, keys = append(ids, id), append(keys, key)
+		ids, keys = append(ids, res.last.id), append(keys, key)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, 0, err
+		return batchResult{}, err
 	}
-	if len(ids) == 0 {
-		return 0, 0, nil
+	res.selected = len(ids)
+	if res.selected == 0 {
+		return res, nil
 	}
-	var (
-		gone   []uuid.UUID
-		failed []error
-	)
+	var gone []uuid.UUID
 	for i, key := range keys {
 		if err := u.Blobs.Delete(ctx, key); err != nil {
-			failed = append(failed, fmt.Errorf("blob %q: %w", key, err))
+			res.failed = append(res.failed, fmt.Errorf("blob %q: %w", key, err))
 			continue
 		}
 		gone = append(gone, ids[i])
 	}
 	tag, err := tx.Exec(ctx, `DELETE FROM message_attachments WHERE id = ANY($1) AND message_id IS NULL`, gone)
 	if err != nil {
-		return 0, 0, err
+		return batchResult{failed: res.failed}, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return 0, 0, err
+		return batchResult{failed: res.failed}, err
 	}
-	return len(ids), tag.RowsAffected(), errors.Join(failed...)
+	res.deleted = tag.RowsAffected()
+	return res, nil
 }

@@ -165,18 +165,24 @@ func TestUnattachedAttachmentsSkipLocked(t *testing.T) {
 }
 
 // TestUnattachedAttachmentsBlobFailureKeepsTheRow: a blob the store refuses to delete (here a
-// key the store rejects) keeps its row for the next run and is reported; the others are swept.
+// key the store rejects) keeps its row for the next run and is reported; the others are swept,
+// even when the refused rows come first and fill whole batches.
 func TestUnattachedAttachmentsBlobFailureKeepsTheRow(t *testing.T) {
 	ctx := context.Background()
 	f := newAttachmentFixture(t)
-	bad := f.add(t, "../outside", 48*time.Hour, nil)
-	good := f.add(t, "attachments/good", 48*time.Hour, nil)
+	bad := []uuid.UUID{f.add(t, "../outside", 72*time.Hour, nil), f.add(t, "/etc/passwd", 71*time.Hour, nil)}
+	good := []uuid.UUID{f.add(t, "attachments/good", 48*time.Hour, nil), f.add(t, "attachments/good2", 47*time.Hour, nil)}
 
-	n, err := workers.UnattachedAttachments{Pool: f.pool, Blobs: f.disk}.Sweep(ctx, time.Now())
+	n, err := workers.UnattachedAttachments{Pool: f.pool, Blobs: f.disk, Batch: 1}.Sweep(ctx, time.Now())
 	require.ErrorIs(t, err, blob.ErrInvalidKey)
-	assert.EqualValues(t, 1, n)
-	assert.True(t, f.rowExists(t, bad), "kept for the next run")
-	assert.False(t, f.rowExists(t, good))
+	assert.Contains(t, err.Error(), "2 blobs not deleted")
+	assert.EqualValues(t, 2, n)
+	for _, id := range bad {
+		assert.True(t, f.rowExists(t, id), "kept for the next run")
+	}
+	for _, id := range good {
+		assert.False(t, f.rowExists(t, id))
+	}
 	_, err = f.disk.Stat(ctx, "attachments/good")
 	assert.ErrorIs(t, err, blob.ErrNotFound)
 
