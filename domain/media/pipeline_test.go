@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -131,6 +132,30 @@ func TestToolsVideoAndPDF(t *testing.T) {
 			assert.Equal(t, map[string]bool{"poster.webp": true, "poster.jpeg": true, "preview.jpeg": true}, names)
 		})
 	}
+	t.Run("strip video metadata", func(t *testing.T) {
+		in := mediatest.VideoWithLocation(t)
+		out := filepath.Join(t.TempDir(), "stripped")
+		require.NoError(t, tools.StripVideo(ctx, in, out, "video/quicktime"))
+		b, err := os.ReadFile(out)
+		require.NoError(t, err)
+		assert.False(t, bytes.Contains(b, []byte(mediatest.Location)), "the place it was filmed leaked")
+		assert.False(t, bytes.Contains(b, []byte(mediatest.GPSMarker)), "the title leaked")
+		assert.False(t, bytes.Contains(b, []byte("\xa9xyz")), "a location atom is left")
+		// Still the same video: the pipeline reads it as before.
+		_, meta, err := tools.RenderVideo(ctx, out)
+		require.NoError(t, err)
+		assert.InDelta(t, 2.0, meta.DurationSeconds, 0.3)
+		assert.Equal(t, 320, meta.Width)
+	})
+	t.Run("Matroska posing as WebM", func(t *testing.T) {
+		// H.264 in Matroska sniffs as WebM (EBML) but WebM allows only VP8/VP9/AV1.
+		mkv := filepath.Join(t.TempDir(), "clip.mkv")
+		out, err := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-i", mediatest.Video(t, "mp4"), "-c", "copy", mkv).CombinedOutput()
+		require.NoError(t, err, string(out))
+		err = tools.StripVideo(ctx, mkv, filepath.Join(t.TempDir(), "x"), "video/webm")
+		var r *refusal
+		require.True(t, errors.As(err, &r), "%v", err)
+	})
 	t.Run("truncated video", func(t *testing.T) {
 		path := mediatest.Video(t, "mp4")
 		b, err := os.ReadFile(path)

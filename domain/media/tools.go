@@ -181,6 +181,34 @@ func (t Tools) RenderVideo(ctx context.Context, path string) ([]Encoded, Meta, e
 	return vs, meta, nil
 }
 
+// videoMuxers name ffmpeg's muxer for each accepted video type.
+var videoMuxers = map[string]string{"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}
+
+// StripVideo copies the video and audio tracks of the video at in to out without re-encoding,
+// leaving behind every other track (subtitles, data tracks such as an action camera's GPS
+// telemetry), the chapters and all metadata: a phone's video carries where it was filmed
+// (QuickTime's ©xyz or its location key) and the original is what people download. The muxer
+// is the one of contentType (the sniffed type), so a Matroska file sniffed as WebM but holding
+// codecs WebM does not allow is refused here.
+func (t Tools) StripVideo(ctx context.Context, in, out, contentType string) error {
+	muxer, ok := videoMuxers[contentType]
+	if !ok {
+		return fmt.Errorf("media: no muxer for %q", contentType)
+	}
+	args := []string{"-nostdin", "-v", "error", "-threads", "1", "-i", "file:" + in,
+		"-map", "0:v", "-map", "0:a?", "-map_metadata", "-1", "-map_chapters", "-1",
+		"-c", "copy", "-fflags", "+bitexact"}
+	if muxer != "webm" {
+		args = append(args, "-movflags", "+faststart")
+	}
+	args = append(args, "-f", muxer, "-y", "file:"+out)
+	if _, err := t.run(ctx, "ffmpeg", args...); err != nil {
+		return toolRefusal(err, refuse("the video's tracks could not be copied; it may be corrupt or use codecs its format does not allow",
+			"تعذّر نسخ مسارات الفيديو؛ قد يكون تالفاً أو يستخدم ترميزاً لا يسمح به نوعه"))
+	}
+	return nil
+}
+
 // RenderPDF reads a PDF's page count and renders its first page as a thumbnail (thumbnail and
 // card sizes, WebP and JPEG).
 func (t Tools) RenderPDF(ctx context.Context, path string) ([]Encoded, Meta, error) {

@@ -356,6 +356,11 @@ func uploadKeys(f File) []string {
 			keys = append(keys, variantKey(f, Variant{Name: sz.Name, Format: format}))
 		}
 	}
+	if f.Kind == KindVideo {
+		for _, format := range []string{"mp4", "quicktime", "webm"} {
+			keys = append(keys, variantKey(f, Variant{Name: "original", Format: format}))
+		}
+	}
 	return keys
 }
 
@@ -370,7 +375,10 @@ func (s *Service) processUpload(ctx context.Context, u *Uploads, f File) (err er
 				AR: "تعذّرت معالجة الملف؛ قد يكون تالفاً"})
 		}
 	}()
-	variants, meta, err := s.render(ctx, u, f)
+	variants, meta, stripped, err := s.render(ctx, u, f)
+	if stripped != "" {
+		defer os.Remove(stripped)
+	}
 	var r *refusal
 	if errors.As(err, &r) {
 		return s.failUpload(ctx, u, f, r.Reason)
@@ -396,13 +404,28 @@ func (s *Service) processUpload(ctx context.Context, u *Uploads, f File) (err er
 		total += n
 		stored = append(stored, v)
 	}
-	if f.Kind == KindImage {
+	format := strings.TrimPrefix(strings.TrimPrefix(f.ContentType, "video/"), "application/")
+	switch f.Kind {
+	case KindImage:
 		// The original keeps the camera's metadata (GPS among it): only re-encoded pixels are kept.
 		if err := u.Storage.Delete(ctx, f.Key); err != nil {
 			return err
 		}
-	} else {
-		format := strings.TrimPrefix(strings.TrimPrefix(f.ContentType, "video/"), "application/")
+	case KindVideo:
+		// The original is replaced by its copy without metadata (StripVideo).
+		v := Variant{Name: "original", Format: format, ContentType: f.ContentType, Width: meta.Width, Height: meta.Height}
+		v.Key = variantKey(f, v)
+		n, err := putFile(ctx, u.Storage, v.Key, stripped, v.ContentType)
+		if err != nil {
+			return err
+		}
+		v.Size = n
+		total += n
+		stored = append(stored, v)
+		if err := u.Storage.Delete(ctx, f.Key); err != nil {
+			return err
+		}
+	default:
 		stored = append(stored, Variant{Name: "original", Format: format, ContentType: f.ContentType,
 			Width: meta.Width, Height: meta.Height, Size: f.Size, Key: f.Key})
 		total += f.Size
@@ -416,29 +439,54 @@ func (s *Service) processUpload(ctx context.Context, u *Uploads, f File) (err er
 	return nil
 }
 
-// render reads the original and renders its variants by kind.
-func (s *Service) render(ctx context.Context, u *Uploads, f File) ([]Encoded, Meta, error) {
+// putFile stores the file at path under key.
+func putFile(ctx context.Context, st Storage, key, path, contentType string) (int64, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("media: opening %s: %w", path, err)
+	}
+	defer file.Close()
+	n, err := st.Put(ctx, key, file, contentType, 0)
+	if err != nil {
+		return 0, fmt.Errorf("media: storing %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// render reads the original and renders its variants by kind. For a video it also returns the
+// path of a temporary copy without metadata (StripVideo), which the caller stores and removes.
+func (s *Service) render(ctx context.Context, u *Uploads, f File) ([]Encoded, Meta, string, error) {
+	vs, meta, stripped, err := s.renderKind(ctx, u, f)
+	if err != nil && stripped != "" {
+		os.Remove(stripped)
+		stripped = ""
+	}
+	return vs, meta, stripped, err
+}
+
+func (s *Service) renderKind(ctx context.Context, u *Uploads, f File) ([]Encoded, Meta, string, error) {
 	rc, err := u.Storage.Open(ctx, f.Key)
 	if err != nil {
-		return nil, Meta{}, err
+		return nil, Meta{}, "", err
 	}
 	defer rc.Close()
 	limit := u.Limits.maxBytes(f.Kind)
 	if f.Kind == KindImage {
 		b, err := io.ReadAll(io.LimitReader(rc, limit+1))
 		if err != nil {
-			return nil, Meta{}, fmt.Errorf("media: reading the original: %w", err)
+			return nil, Meta{}, "", fmt.Errorf("media: reading the original: %w", err)
 		}
 		if int64(len(b)) > limit {
-			return nil, Meta{}, refuse(fmt.Sprintf("the image is larger than %d MB", limit>>20),
+			return nil, Meta{}, "", refuse(fmt.Sprintf("the image is larger than %d MB", limit>>20),
 				fmt.Sprintf("الصورة أكبر من %d ميغابايت", limit>>20))
 		}
-		return RenderSizes(b, u.Limits.ImagePixels)
+		vs, meta, err := RenderSizes(b, u.Limits.ImagePixels)
+		return vs, meta, "", err
 	}
 	// The programs read a temporary copy: they never see the storage, and the copy's name is ours.
 	tmp, err := os.CreateTemp("", "p2p-media-*")
 	if err != nil {
-		return nil, Meta{}, fmt.Errorf("media: temp file: %w", err)
+		return nil, Meta{}, "", fmt.Errorf("media: temp file: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	n, err := io.Copy(tmp, io.LimitReader(rc, limit+1))
@@ -446,16 +494,25 @@ func (s *Service) render(ctx context.Context, u *Uploads, f File) ([]Encoded, Me
 		err = cerr
 	}
 	if err != nil {
-		return nil, Meta{}, fmt.Errorf("media: copying the original: %w", err)
+		return nil, Meta{}, "", fmt.Errorf("media: copying the original: %w", err)
 	}
 	if n > limit {
-		return nil, Meta{}, refuse(fmt.Sprintf("the file is larger than %d MB", limit>>20),
+		return nil, Meta{}, "", refuse(fmt.Sprintf("the file is larger than %d MB", limit>>20),
 			fmt.Sprintf("الملف أكبر من %d ميغابايت", limit>>20))
 	}
 	if f.Kind == KindVideo {
-		return u.Tools.RenderVideo(ctx, tmp.Name())
+		vs, meta, err := u.Tools.RenderVideo(ctx, tmp.Name())
+		if err != nil {
+			return nil, Meta{}, "", err
+		}
+		stripped := tmp.Name() + ".stripped"
+		if err := u.Tools.StripVideo(ctx, tmp.Name(), stripped, f.ContentType); err != nil {
+			return nil, Meta{}, stripped, err
+		}
+		return vs, meta, stripped, nil
 	}
-	return u.Tools.RenderPDF(ctx, tmp.Name())
+	vs, meta, err := u.Tools.RenderPDF(ctx, tmp.Name())
+	return vs, meta, "", err
 }
 
 // failUpload marks f failed, deletes what was stored and tells the uploader.

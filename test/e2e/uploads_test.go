@@ -181,15 +181,16 @@ func TestDirectUploads(t *testing.T) {
 	}
 
 	t.Run("video", func(t *testing.T) {
-		clip, err := os.ReadFile(mediatest.Video(t, "mp4"))
+		// A phone's movie: it says where it was filmed, which the original must not keep.
+		clip, err := os.ReadFile(mediatest.VideoWithLocation(t))
 		require.NoError(t, err)
-		id := startUpload(t, srv, alice.Client, "video", "video/mp4", "clip.mp4", clip)
+		id := startUpload(t, srv, alice.Client, "video", "video/quicktime", "clip.mov", clip)
 		require.Equal(t, http.StatusAccepted, alice.Do(http.MethodPost, "/api/v1/uploads/"+id+"/complete", nil).Status)
 		f := awaitUpload(t, alice.Client, id)
 		require.Equal(t, "ready", f["status"], f)
 		assert.InDelta(t, 2.0, f["meta"].(map[string]any)["durationSeconds"], 0.3)
 		vs := variantsOf(t, f)
-		for _, k := range []string{"poster.webp", "poster.jpeg", "preview.jpeg", "original.mp4"} {
+		for _, k := range []string{"poster.webp", "poster.jpeg", "preview.jpeg", "original.quicktime"} {
 			require.Contains(t, vs, k)
 		}
 		b, res := fetch(t, srv, vs["poster.jpeg"]["url"].(string))
@@ -197,9 +198,15 @@ func TestDirectUploads(t *testing.T) {
 		img, _, err := image.Decode(bytes.NewReader(b))
 		require.NoError(t, err)
 		assert.Equal(t, 320, img.Bounds().Dx())
-		b, res = fetch(t, srv, vs["original.mp4"]["url"].(string))
+		b, res = fetch(t, srv, vs["original.quicktime"]["url"].(string))
 		require.Equal(t, http.StatusOK, res.StatusCode)
-		assert.Equal(t, clip, b)
+		assert.Equal(t, "video/quicktime", res.Header.Get("Content-Type"))
+		assert.Contains(t, res.Header.Get("Content-Disposition"), "clip.mov")
+		assert.Equal(t, vs["original.quicktime"]["size"], float64(len(b)))
+		require.Greater(t, len(b), 8)
+		assert.Equal(t, "ftyp", string(b[4:8]), "still a QuickTime movie")
+		assert.False(t, bytes.Contains(b, []byte(mediatest.Location)), "the place it was filmed leaked")
+		assert.False(t, bytes.Contains(b, []byte(mediatest.GPSMarker)), "the metadata leaked")
 	})
 
 	t.Run("pdf", func(t *testing.T) {

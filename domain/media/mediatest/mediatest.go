@@ -102,6 +102,27 @@ func RequireTool(t testing.TB, name string) {
 // Video makes a 2-second 320×240 clip with ffmpeg's test pattern.
 func Video(t testing.TB, ext string) string {
 	t.Helper()
+	return video(t, ext)
+}
+
+// Location is the ISO 6709 position VideoWithLocation records, as a phone does.
+const Location = "+24.7136+046.6753/"
+
+// VideoWithLocation is Video as a phone's QuickTime movie (.mov, video/quicktime) with the
+// metadata a phone writes: where it was filmed (Location, as text in the ©xyz atom) and a title
+// holding GPSMarker.
+func VideoWithLocation(t testing.TB) string {
+	t.Helper()
+	path := video(t, "mov", "-metadata", "location="+Location, "-metadata", "title="+GPSMarker)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.True(t, bytes.Contains(b, []byte(Location)), "ffmpeg wrote no location")
+	require.True(t, bytes.Contains(b, []byte(GPSMarker)), "ffmpeg wrote no title")
+	return path
+}
+
+func video(t testing.TB, ext string, extra ...string) string {
+	t.Helper()
 	RequireTool(t, "ffmpeg")
 	path := filepath.Join(t.TempDir(), "clip."+ext)
 	args := []string{"-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=10"}
@@ -110,6 +131,7 @@ func Video(t testing.TB, ext string) string {
 	} else {
 		args = append(args, "-pix_fmt", "yuv420p")
 	}
+	args = append(args, extra...)
 	out, err := exec.Command("ffmpeg", append(args, path)...).CombinedOutput()
 	require.NoError(t, err, string(out))
 	return path
