@@ -91,7 +91,8 @@ func BenchmarkFeed(b *testing.B) {
 				lines, _ = pgx.CollectRows(rows, pgx.RowTo[string])
 			}
 			b.Logf("%s:\n%s", scope, strings.Join(lines, "\n"))
-			// Which plans ten pages on one connection were given: generic ones are planned once.
+			// Which plans ten pages on one bare connection were given (Feed asks for the generic plan of
+			// the me feed in its transaction): generic ones are planned once.
 			conn, err := pool.Acquire(ctx)
 			if err != nil {
 				b.Fatal(err)
