@@ -88,7 +88,12 @@ func bridge(bus *events.Bus, sockets realtime.Sockets) {
 		}
 	}
 	events.Listen(bus, func(ctx context.Context, e usecase.Submitted) { emit(ctx, EventQueueAdded, e) })
-	events.Listen(bus, func(ctx context.Context, e usecase.Reviewed) { emit(ctx, EventQueueReviewed, e) })
+	events.Listen(bus, func(ctx context.Context, e usecase.Reviewed) {
+		if e.Action == usecase.ActionArchive || e.Action == usecase.ActionRestore {
+			return // a published use case, never in the queue
+		}
+		emit(ctx, EventQueueReviewed, e)
+	})
 	events.Listen(bus, func(ctx context.Context, e usecase.Claimed) { emit(ctx, EventQueueClaimed, e) })
 }
 

@@ -17,13 +17,14 @@ func (Submitted) EventName() string     { return "usecase.submitted" }
 func (e Submitted) AggregateID() string { return e.UseCaseID }
 
 // Reviewed: a moderator published a use case, sent it back with comments, or rejected it with a
-// reason.
+// reason; or a moderator or an administrator of its organization archived or restored it
+// (Action archive or restore, ReviewerID the one who did, Comments the reason).
 type Reviewed struct {
 	UseCaseID  string `json:"useCaseId"`
 	Title      string `json:"title"`
 	AuthorID   string `json:"authorId"`
 	ReviewerID string `json:"reviewerId"`
-	Action     string `json:"action"` // publish | request_changes | reject
+	Action     string `json:"action"` // publish | request_changes | reject | archive | restore
 	Status     string `json:"status"` // the status it left the use case in
 	Comments   string `json:"comments,omitempty"`
 	// FieldComments counts the comments on fields (the author reads them on the use case).

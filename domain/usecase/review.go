@@ -299,7 +299,8 @@ func manages(p identity.Principal, u UseCase, perm identity.Permission) bool {
 // Archive takes a published use case out of the library, the map, related lists, the featured
 // ones and the figures; its organization and the moderators still see it, and restore it. Its
 // organization's administrators (org:update: they speak for the organization) and the
-// moderators archive; anyone else who sees it is refused (403).
+// moderators archive; anyone else who sees it is refused (403). The author is notified (Reviewed
+// with the action archive), unless they did it.
 func (s *Service) Archive(ctx context.Context, p identity.Principal, id, reason, lang string) (UseCase, error) {
 	return s.shelve(ctx, p, id, reason, lang, StatusPublished, StatusArchived, ActionArchive)
 }
@@ -328,10 +329,13 @@ func (s *Service) shelve(ctx context.Context, p identity.Principal, id, reason, 
 			"لا "+map[string]string{ActionArchive: "تؤرشف إلا حالة استخدام منشورة", ActionRestore: "تُستعاد إلا حالة استخدام مؤرشفة"}[action]+
 				"؛ وهذه "+m.status(u.Status)))
 	}
+	// The author is told, as of a decision (use_case_reviewed, with the outcome and the reason).
+	ev := Reviewed{UseCaseID: id, Title: u.Title, AuthorID: u.AuthorID, ReviewerID: p.UserID, Action: action, Status: to, Comments: reason}
 	if err := s.store.Transition(ctx, id, Transition{From: []string{from}, To: to, At: s.now().UTC(), Action: action,
-		ActorID: p.UserID, Comments: reason}); err != nil {
+		ActorID: p.UserID, Comments: reason, Event: ev}); err != nil {
 		return UseCase{}, err
 	}
+	s.events.Publish(ctx, ev)
 	return s.Get(ctx, p, id)
 }
 

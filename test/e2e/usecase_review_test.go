@@ -21,7 +21,7 @@ import (
 // queue with its reviewer; another moderator's claim is 409; released back), and decides from
 // there; a published use case is archived by its organization's admin or a moderator (nobody
 // else), leaves the library, map, related, featured and figures, is 404 to others and is
-// restored; every change of status is in its history, read by the author, the organization's
+// restored, its author told each time; every change of status is in its history, read by the author, the organization's
 // admins and the moderators only.
 func TestUseCaseReview(t *testing.T) {
 	env := harness.NewEnv(t)
@@ -261,6 +261,17 @@ func TestUseCaseReview(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.Status, res.String())
 		assert.Equal(t, "archived", res.JSON()["status"])
 		assert.Equal(t, http.StatusConflict, archive(admin.Client, nil).Status, "already archived")
+		// The author is told, with the reason.
+		unreadReaches(t, author.Client, 3)
+		var told map[string]any
+		for _, n := range items(t, author.Do(http.MethodGet, "/api/v1/notifications", nil)) {
+			if d := n["data"].(map[string]any); n["type"] == "use_case_reviewed" && d["outcome"] == "archive" {
+				told = d
+			}
+		}
+		require.NotNil(t, told, "a use_case_reviewed notification with the outcome archive")
+		assert.Equal(t, "The line was replaced.", told["comments"])
+		assert.Equal(t, "archived", told["status"])
 		after := shown()
 		for _, k := range []string{"library:", "related:", "map:", "featured:"} {
 			assert.False(t, after[k+id], "archived, %s leaves it out", k)
@@ -294,6 +305,7 @@ func TestUseCaseReview(t *testing.T) {
 		for _, p := range []string{"/api/v1/use-cases/" + uuid.NewString(), "/api/v1/use-cases/not-an-id"} {
 			assert.Equal(t, http.StatusNotFound, admin.Do(http.MethodPost, p+"/archive", nil).Status, p)
 		}
+		unreadReaches(t, author.Client, 6) // each archive and restore told once
 	})
 
 	t.Run("history", func(t *testing.T) {
