@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +128,25 @@ func storedFiles(t *testing.T, dir string) []string {
 	return out
 }
 
+// settlesTo waits (within processWait) until the blob directory holds exactly want. A file
+// shows ready or failed as soon as its row says so; the worker deletes the original and
+// replaced images right after, so storage settles a moment later.
+func settlesTo(t *testing.T, dir string, want []string, msgAndArgs ...any) {
+	t.Helper()
+	deadline := time.Now().Add(processWait)
+	for {
+		got := storedFiles(t, dir)
+		if slices.Equal(slices.Sorted(slices.Values(want)), slices.Sorted(slices.Values(got))) {
+			return
+		}
+		if time.Now().After(deadline) {
+			assert.ElementsMatch(t, want, got, msgAndArgs...)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func fileRows(t *testing.T, env *harness.Env) int {
 	t.Helper()
 	var n int
@@ -230,7 +250,7 @@ func TestAvatarUploads(t *testing.T) {
 			// Only the current image is stored: no original, no earlier avatar.
 			key := strings.TrimPrefix(u.Path, "/media/")
 			dirPart, name := filepath.Split(key)
-			assert.ElementsMatch(t, []string{key, dirPart + "." + name + ".meta"}, storedFiles(t, dir))
+			settlesTo(t, dir, []string{key, dirPart + "." + name + ".meta"})
 		})
 	}
 
@@ -309,7 +329,7 @@ func TestCorruptImageFails(t *testing.T) {
 	assert.Contains(t, f["error"], "could not be decoded")
 	assert.Nil(t, f["url"])
 	assert.Nil(t, c.Do(http.MethodGet, "/api/v1/me", nil).JSON()["user"].(map[string]any)["avatar"])
-	assert.Empty(t, storedFiles(t, dir))
+	settlesTo(t, dir, nil)
 	assert.Equal(t, 1, fileRows(t, env), "the failed file keeps its row, so its status can be read")
 }
 

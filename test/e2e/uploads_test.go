@@ -270,9 +270,9 @@ func TestHostileUploads(t *testing.T) {
 			assert.NotEmpty(t, f["errorAr"])
 			assert.Equal(t, 0.0, f["size"])
 			assert.Empty(t, f["variants"])
-			assert.Empty(t, storedFor(t, blobDir, id), "bytes of a failed file stayed stored")
 			if tt.completeStatus == http.StatusAccepted {
-				// Refused by the worker: the uploader hears it (at complete, the answer says it).
+				// Refused by the worker: the uploader hears it (at complete, the answer says it),
+				// once what was stored is deleted.
 				ctx, cancel := context.WithTimeout(context.Background(), processWait)
 				defer cancel()
 				ev, err := sock.Next(ctx, "media:failed")
@@ -284,6 +284,7 @@ func TestHostileUploads(t *testing.T) {
 				assert.Equal(t, f["error"], got["error"])
 				assert.Equal(t, f["errorAr"], got["errorAr"])
 			}
+			assert.Empty(t, storedFor(t, blobDir, id), "bytes of a failed file stayed stored")
 		})
 	}
 
