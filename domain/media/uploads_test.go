@@ -431,3 +431,39 @@ func TestSweep(t *testing.T) {
 		assert.Equal(t, http.StatusOK, u.get(t, v.URL).Code, "the attached file's %s stays", v.Name)
 	}
 }
+
+// TestVideoUpload: a phone's movie becomes a poster, a preview and an original without the
+// place it was filmed; the uploaded bytes are deleted and storage counts what is kept.
+func TestVideoUpload(t *testing.T) {
+	u := newUploadEnv(t)
+	ctx := context.Background()
+	p := u.org.Owner
+	clip, err := os.ReadFile(mediatest.VideoWithLocation(t))
+	require.NoError(t, err)
+	f := u.start(t, p, media.KindVideo, "video/quicktime", "clip.mov", clip)
+	_, err = u.svc.Complete(ctx, p, f.ID)
+	require.NoError(t, err)
+	require.NoError(t, u.svc.Process(ctx, f.ID))
+	got, err := u.svc.File(ctx, p, f.ID)
+	require.NoError(t, err)
+	require.Equal(t, media.Ready, got.Status, got.Error)
+	assert.InDelta(t, 2.0, got.Meta.DurationSeconds, 0.3)
+	var total int64
+	names := map[string]bool{}
+	for _, v := range got.Variants {
+		names[v.Name+"."+v.Format] = true
+		total += v.Size
+		rec := u.get(t, v.URL)
+		require.Equal(t, http.StatusOK, rec.Code, v.Name)
+		assert.Equal(t, v.Size, int64(rec.Body.Len()), v.Name)
+		assert.False(t, bytes.Contains(rec.Body.Bytes(), []byte(mediatest.Location)), "%s leaks the location", v.Name)
+		assert.False(t, bytes.Contains(rec.Body.Bytes(), []byte(mediatest.GPSMarker)), "%s leaks the title", v.Name)
+	}
+	assert.Equal(t, map[string]bool{"poster.webp": true, "poster.jpeg": true, "preview.jpeg": true, "original.quicktime": true}, names)
+	for _, key := range u.stored(t) {
+		assert.False(t, strings.HasPrefix(key, "uploads/"), "the uploaded movie is deleted: %s", key)
+	}
+	used, err := u.svc.StorageUsed(ctx, p.OrganizationID)
+	require.NoError(t, err)
+	assert.Equal(t, total, used)
+}
