@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +22,7 @@ func blobsCmd(load func() (*setup, error)) *cobra.Command {
 		Use:   "blobs migrate|ensure-bucket",
 		Short: "File storage: copy the disk backend's objects to S3, create the S3 bucket",
 	}
-	var every int
+	var every, workers int
 	migrate := &cobra.Command{
 		Use:   "migrate",
 		Short: "Copy every object of blob.dir to the blob.s3_* bucket (resumable: objects already there with the same size are skipped)",
@@ -47,7 +48,7 @@ catch uploads made in between.`,
 				prefix += "/"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "blobs: copying %s to s3://%s/%s\n", a.cfg.Blob.Dir, a.cfg.Blob.S3.Bucket, prefix)
-			st, err := migrateBlobs(cmd.Context(), src, dst, cmd.OutOrStdout(), cmd.ErrOrStderr(), every)
+			st, err := migrateBlobs(cmd.Context(), src, dst, cmd.OutOrStdout(), cmd.ErrOrStderr(), every, workers)
 			if err != nil {
 				return err
 			}
@@ -58,6 +59,7 @@ catch uploads made in between.`,
 		},
 	}
 	migrate.Flags().IntVar(&every, "progress-every", 100, "print progress after this many objects")
+	migrate.Flags().IntVar(&workers, "concurrency", 4, "objects copied at the same time")
 
 	var wait time.Duration
 	ensure := &cobra.Command{
@@ -129,35 +131,63 @@ func (s migrationStats) String() string {
 		s.total, s.copied, s.bytes, s.skipped, s.failed)
 }
 
-// migrateBlobs copies every object of src that dst lacks (or holds with another size), one at a
-// time, printing progress every `every` objects and a summary. An object that fails is reported
-// on errw and counted; the others still go. The returned error is for what stops the whole run
-// (the listing failed, the context ended).
-func migrateBlobs(ctx context.Context, src *blob.Disk, dst blob.Store, out, errw io.Writer, every int) (migrationStats, error) {
+// migrateBlobs copies every object of src that dst lacks (or holds with another size), with
+// `workers` copies in flight, printing progress every `every` objects and a summary. An object
+// that fails is reported on errw and counted; the others still go. The returned error is for what
+// stops the whole run (the listing failed, the context ended).
+func migrateBlobs(ctx context.Context, src *blob.Disk, dst blob.Store, out, errw io.Writer, every, workers int) (migrationStats, error) {
 	var keys []string
 	if err := src.Walk(ctx, func(key string) error { keys = append(keys, key); return nil }); err != nil {
 		return migrationStats{}, err
 	}
+	workers = max(1, min(workers, len(keys)))
 	st := migrationStats{total: len(keys)}
-	for i, key := range keys {
-		if err := ctx.Err(); err != nil {
-			fmt.Fprintf(out, "blobs: interrupted after %d of %d; run again to resume\n", i, len(keys))
-			return st, err
+	var (
+		mu   sync.Mutex
+		done int
+		wg   sync.WaitGroup
+	)
+	next := make(chan string)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for key := range next {
+				copied, n, err := copyBlob(ctx, src, dst, key)
+				mu.Lock()
+				done++
+				switch {
+				case err != nil:
+					st.failed++
+					fmt.Fprintf(errw, "blobs: %s: %v\n", key, err)
+				case copied:
+					st.copied++
+					st.bytes += n
+				default:
+					st.skipped++
+				}
+				if every > 0 && done%every == 0 && done < len(keys) {
+					fmt.Fprintf(out, "blobs: %d/%d (copied %d, skipped %d, failed %d)\n", done, len(keys), st.copied, st.skipped, st.failed)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	var err error
+feed:
+	for _, key := range keys {
+		select {
+		case next <- key:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
 		}
-		copied, n, err := copyBlob(ctx, src, dst, key)
-		switch {
-		case err != nil:
-			st.failed++
-			fmt.Fprintf(errw, "blobs: %s: %v\n", key, err)
-		case copied:
-			st.copied++
-			st.bytes += n
-		default:
-			st.skipped++
-		}
-		if every > 0 && (i+1)%every == 0 && i+1 < len(keys) {
-			fmt.Fprintf(out, "blobs: %d/%d (copied %d, skipped %d, failed %d)\n", i+1, len(keys), st.copied, st.skipped, st.failed)
-		}
+	}
+	close(next)
+	wg.Wait()
+	if err != nil {
+		fmt.Fprintf(out, "blobs: interrupted after %d of %d; run again to resume\n", done, len(keys))
+		return st, err
 	}
 	fmt.Fprintf(out, "blobs: done: %s\n", st)
 	return st, nil

@@ -77,7 +77,7 @@ func TestBlobsMigrate(t *testing.T) {
 	require.Equal(t, exitOK, code, "%s%s", out, errs)
 	assert.Contains(t, out, "bucket "+blobtest.Bucket+" ready")
 
-	code, out, errs = p2pRun(t, env, "blobs", "migrate", "--progress-every", "2")
+	code, out, errs = p2pRun(t, env, "blobs", "migrate", "--progress-every", "2", "--concurrency", "3")
 	require.Equal(t, exitOK, code, "%s%s", out, errs)
 	assert.Contains(t, out, "blobs: copying "+dir+" to s3://"+blobtest.Bucket+"/hub/")
 	assert.Contains(t, out, "blobs: 2/5 (")
