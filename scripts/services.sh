@@ -83,7 +83,8 @@ ensure_redis() {
 ensure_chromium() {
   local missing=()
   command -v chromium >/dev/null || missing+=(chromium)
-  fc-list 2>/dev/null | grep -q NotoSansArabic || missing+=(fonts-noto-core)
+  # grep reads everything: with pipefail, -q would stop early and fc-list would die of SIGPIPE
+  fc-list 2>/dev/null | grep NotoSansArabic >/dev/null || missing+=(fonts-noto-core)
   command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || missing+=(poppler-utils)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
