@@ -53,27 +53,11 @@ func (s *Service) Map(ctx context.Context, b Box) ([]Point, error) {
 		math.IsNaN(b.MinLat+b.MaxLat+b.MinLng+b.MaxLng) {
 		return nil, errs.Fields(errs.FieldError{Field: "bbox", Message: "must be minLng,minLat,maxLng,maxLat within the world, min before max"})
 	}
-	items, err := s.store.Points(ctx, b, MaxPoints)
+	points, err := s.store.Points(ctx, b, MaxPoints)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Point, 0, len(items))
-	for _, u := range items {
-		if u.Location.Latitude == nil || u.Location.Longitude == nil {
-			continue
-		}
-		benefits := []string{}
-		for _, m := range u.Results.QuantitativeMetrics {
-			if m.Improvement != "" && len(benefits) < 3 {
-				benefits = append(benefits, m.Metric+": "+m.Improvement)
-			}
-		}
-		out = append(out, Point{ID: u.ID, Title: u.Title, Description: u.Description, FactoryName: u.FactoryName,
-			City: u.Location.City, Category: u.Category, ImplementationTime: u.Implementation.ImplementationTime,
-			Benefits: benefits, RoiPercentage: u.Results.RoiPercentage, ContactPerson: u.ContactPerson,
-			ContactTitle: u.ContactTitle, Latitude: *u.Location.Latitude, Longitude: *u.Location.Longitude})
-	}
-	return out, nil
+	return points, nil
 }
 
 // Stats are the landing page's figures.

@@ -375,7 +375,7 @@ type Store interface {
 	// its own filter) and ranks the companies that published most, up to top.
 	Facets(ctx context.Context, viewer string, q Query, top int) (Facets, error)
 	// Points lists published use cases whose coordinates fall in b, newest first (public.go).
-	Points(ctx context.Context, b Box, limit int) ([]UseCase, error)
+	Points(ctx context.Context, b Box, limit int) ([]Point, error)
 	// PublicStats computes the landing page's figures.
 	PublicStats(ctx context.Context) (PublicStats, error)
 	// AddViews adds counted views to use cases.

@@ -600,17 +600,38 @@ func (s *Store) AddDownload(ctx context.Context, id string) error {
 	return nil
 }
 
-// Points lists published use cases located in b, newest first.
-func (s *Store) Points(ctx context.Context, b usecase.Box, limit int) ([]usecase.UseCase, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+columns+from+`
+// Points lists published use cases located in b, newest first, as the map's points: only the
+// fields a point shows, extracted from the document in SQL (a whole document is some 2.5 kB and
+// the map has up to 10,000 points). Benefits are the first three quantitative metrics with an
+// improvement, "metric: improvement".
+func (s *Store) Points(ctx context.Context, b usecase.Box, limit int) ([]usecase.Point, error) {
+	rows, err := s.pool.Query(ctx, `SELECT u.id, coalesce(d->>'title', ''), coalesce(d->>'description', ''),
+		coalesce(d->>'factoryName', ''), coalesce(d->'location'->>'city', ''), coalesce(d->>'category', ''),
+		coalesce(d->'implementation'->>'implementationTime', ''),
+		coalesce((SELECT array_agg(b.benefit ORDER BY b.i) FROM (
+			SELECT coalesce(m->>'metric', '') || ': ' || (m->>'improvement') AS benefit, i
+			FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d->'results'->'quantitativeMetrics') = 'array'
+				THEN d->'results'->'quantitativeMetrics' ELSE '[]' END) WITH ORDINALITY e(m, i)
+			WHERE coalesce(m->>'improvement', '') <> '' ORDER BY i LIMIT 3) b), '{}'),
+		coalesce(d->'results'->>'roiPercentage', ''), coalesce(d->>'contactPerson', ''), coalesce(d->>'contactTitle', ''),
+		(d->'location'->>'latitude')::float8, (d->'location'->>'longitude')::float8
+		FROM use_cases u CROSS JOIN LATERAL (SELECT u.document AS d) doc
 		WHERE u.status = 'published' AND u.deleted_at IS NULL
-		  AND (u.document->'location'->>'latitude')::float8 BETWEEN $2 AND $3
-		  AND (u.document->'location'->>'longitude')::float8 BETWEEN $4 AND $5
-		ORDER BY u.published_at DESC, u.id DESC LIMIT $6`, "", b.MinLat, b.MaxLat, b.MinLng, b.MaxLng, limit)
+		  AND (u.document->'location'->>'latitude')::float8 BETWEEN $1 AND $2
+		  AND (u.document->'location'->>'longitude')::float8 BETWEEN $3 AND $4
+		ORDER BY u.published_at DESC, u.id DESC LIMIT $5`, b.MinLat, b.MaxLat, b.MinLng, b.MaxLng, limit)
 	if err != nil {
 		return nil, fmt.Errorf("mapping use cases: %w", err)
 	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.UseCase, error) { return scan(row) })
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.Point, error) {
+		var p usecase.Point
+		err := row.Scan(&p.ID, &p.Title, &p.Description, &p.FactoryName, &p.City, &p.Category, &p.ImplementationTime,
+			&p.Benefits, &p.RoiPercentage, &p.ContactPerson, &p.ContactTitle, &p.Latitude, &p.Longitude)
+		if p.Benefits == nil {
+			p.Benefits = []string{}
+		}
+		return p, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("mapping use cases: %w", err)
 	}

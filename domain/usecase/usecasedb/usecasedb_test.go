@@ -578,3 +578,53 @@ func TestReviewWorkflow(t *testing.T) {
 	_, err = svc.History(ctx, outsider, u.ID, "en")
 	assert.Equal(t, errs.NotFound, code(err))
 }
+
+// TestMapPoints: the map's points, extracted from the documents in SQL, show what the detail
+// shows; benefits are the first three metrics with an improvement; drafts and use cases outside
+// the box are left out.
+func TestMapPoints(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	org := identitytest.NewOrg(t, pool)
+	mod := org.Member(t, pool)
+	mod.Roles = append(mod.Roles, identity.RoleModerator)
+	made := func(extra map[string]any) string {
+		u, err := svc.Create(ctx, org.Owner, map[string]any{})
+		require.NoError(t, err)
+		publish(t, svc, org.Owner, mod, u.ID, extra)
+		return u.ID
+	}
+	metric := func(name, improvement string) map[string]any {
+		return map[string]any{"metric": name, "baseline": "10", "current": "20", "improvement": improvement}
+	}
+	results := complete(t)["results"].(map[string]any)
+	results["quantitativeMetrics"] = []any{metric("Alpha", "1%"), metric("Bravo", "2%"), metric("Charlie \"quoted\" ج", "3% <less>"),
+		metric("Delta", "4%")}
+	many := made(map[string]any{"results": results, "contactPerson": "Sara \\ Ali"})
+	// A metric without an improvement (older documents) is no benefit.
+	_, err := pool.Exec(ctx, `UPDATE use_cases SET document = jsonb_set(document, '{results,quantitativeMetrics,1,improvement}', '""')
+		WHERE id = $1`, many)
+	require.NoError(t, err)
+	plain := made(nil)
+	_, err = svc.Create(ctx, org.Owner, complete(t)) // a draft
+	require.NoError(t, err)
+
+	points, err := svc.Map(ctx, usecase.Whole)
+	require.NoError(t, err)
+	require.Len(t, points, 2)
+	assert.Equal(t, plain, points[0].ID, "newest first")
+	assert.Equal(t, []string{"Defect rate: 85% reduction", "Inspection time: 40% faster"}, points[0].Benefits)
+	p := points[1]
+	assert.Equal(t, []string{"Alpha: 1%", "Charlie \"quoted\" ج: 3% <less>", "Delta: 4%"}, p.Benefits)
+	u, err := svc.Get(ctx, mod, many)
+	require.NoError(t, err)
+	assert.Equal(t, usecase.Point{ID: u.ID, Title: u.Title, Description: u.Description, FactoryName: u.FactoryName,
+		City: u.Location.City, Category: u.Category, ImplementationTime: u.Implementation.ImplementationTime, Benefits: p.Benefits,
+		RoiPercentage: u.Results.RoiPercentage, ContactPerson: "Sara \\ Ali", ContactTitle: u.ContactTitle,
+		Latitude: *u.Location.Latitude, Longitude: *u.Location.Longitude}, p)
+
+	points, err = svc.Map(ctx, usecase.Box{MinLat: 0, MinLng: 0, MaxLat: 10, MaxLng: 10})
+	require.NoError(t, err)
+	assert.Equal(t, []usecase.Point{}, points, "none in the box: an empty list")
+}
