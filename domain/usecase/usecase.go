@@ -366,7 +366,7 @@ type Store interface {
 	// and returns its count.
 	React(ctx context.Context, kind, id, userID string, on bool, at time.Time) (int, error)
 	// Related ranks published use cases like u (sharing its category, industry and tags), u
-	// excluded, best first.
+	// excluded, best first. Their content holds only what Summarize reads.
 	Related(ctx context.Context, viewer string, u UseCase, limit int) ([]UseCase, error)
 	// Mark sets a published use case's moderator marks (nil leaves one): verified by "by", and
 	// featured. Anything but a published use case is errs.Conflict, an unknown one errs.NotFound.

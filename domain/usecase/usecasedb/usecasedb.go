@@ -357,24 +357,50 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 	return items, total, nil
 }
 
-// Related ranks the published use cases that share u's category or industry (the candidates,
-// through use_cases_category and use_cases_industry), scored 3 for the category, 2 for the
-// industry and 1 per shared tag, then the most liked and newest.
+// relatedCandidates bounds the use cases Related scores: the newest of those sharing both the
+// category and the industry, the newest sharing the category and the newest sharing the industry,
+// this many each (through use_cases_filters and use_cases_industry_lower), rather than every one
+// of the thousands that share either.
+const relatedCandidates = 200
+
+// summary is the part of the document a card shows (usecase.Summarize), read in place of the
+// whole document (u.document in columns).
+const summary = `jsonb_build_object('title', u.document->'title', 'subtitle', u.document->'subtitle',
+	'description', u.document->'description', 'category', u.document->'category', 'industry', u.document->'industry',
+	'factoryName', u.document->'factoryName', 'tags', u.document->'tags',
+	'location', jsonb_build_object('city', u.document->'location'->'city'),
+	'implementation', jsonb_build_object('implementationTime', u.document->'implementation'->'implementationTime'),
+	'results', jsonb_build_object('roiPercentage', u.document->'results'->'roiPercentage',
+		'quantitativeMetrics', u.document->'results'->'quantitativeMetrics'))`
+
+// Related ranks published use cases that share u's category or industry (a bounded set of
+// candidates, the newest: relatedCandidates), scored 3 for the category, 2 for the industry and 1
+// per shared tag, then the most liked and newest. Each carries only what its card shows (summary).
 func (s *Store) Related(ctx context.Context, viewer string, u usecase.UseCase, limit int) ([]usecase.UseCase, error) {
 	tags := u.Tags
 	if tags == nil {
 		tags = []string{}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+columns+from+`
+	const published = `status = 'published' AND deleted_at IS NULL AND id <> $2::uuid`
+	rows, err := s.pool.Query(ctx, `WITH candidates AS (
+			(SELECT id FROM use_cases WHERE `+published+` AND $3 <> '' AND $4 <> ''
+			   AND lower(category) = lower($3) AND lower(industry) = lower($4) ORDER BY published_at DESC, id DESC LIMIT $7)
+			UNION
+			(SELECT id FROM use_cases WHERE `+published+` AND $3 <> '' AND lower(category) = lower($3)
+			 ORDER BY published_at DESC, id DESC LIMIT $7)
+			UNION
+			(SELECT id FROM use_cases WHERE `+published+` AND $4 <> '' AND lower(industry) = lower($4)
+			 ORDER BY published_at DESC, id DESC LIMIT $7))
+		SELECT `+strings.Replace(columns, "u.document", summary, 1)+` FROM candidates c JOIN use_cases u ON u.id = c.id
+		JOIN organizations o ON o.id = u.organization_id JOIN users a ON a.id = u.author_id
 		CROSS JOIN LATERAL (SELECT
 			CASE WHEN lower(u.category) = lower($3) THEN 3 ELSE 0 END +
 			CASE WHEN lower(u.industry) = lower($4) THEN 2 ELSE 0 END +
 			(SELECT count(*) FROM jsonb_array_elements_text(coalesce(u.document->'tags', '[]')) t
 			 WHERE lower(t) = ANY (SELECT lower(x) FROM unnest($5::text[]) x)) AS score) r
-		WHERE u.status = 'published' AND u.deleted_at IS NULL AND u.id <> $2::uuid
-		  AND ((u.category <> '' AND lower(u.category) = lower($3)) OR (u.industry <> '' AND lower(u.industry) = lower($4)))
+		WHERE u.status = 'published' AND u.deleted_at IS NULL
 		ORDER BY r.score DESC, u.like_count DESC, u.published_at DESC, u.id DESC LIMIT $6`,
-		viewer, u.ID, u.Category, u.Industry, tags, limit)
+		viewer, u.ID, u.Category, u.Industry, tags, limit, relatedCandidates)
 	if err != nil {
 		return nil, fmt.Errorf("relating use cases: %w", err)
 	}

@@ -336,6 +336,11 @@ func TestRelatedAndSaved(t *testing.T) {
 		got = append(got, r.ID)
 	}
 	assert.Equal(t, []string{best, sameIndustry, sameCategory}, got, "6, then 2+2, then 3 points")
+	for _, r := range related {
+		u, err := svc.Get(ctx, mod, r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, usecase.Summarize(u), r, "a related card shows what the library's card shows")
+	}
 
 	_, err = svc.React(ctx, mod, "save", sameCategory, true)
 	require.NoError(t, err)
