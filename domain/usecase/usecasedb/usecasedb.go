@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,10 +27,48 @@ import (
 )
 
 // Store implements usecase.Store.
-type Store struct{ pool *pgxpool.Pool }
+type Store struct {
+	pool   *pgxpool.Pool
+	facets facetCache
+}
 
 // New returns a store on pool.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// facetsFresh is how long the facets of the whole library (no filter: the top companies always,
+// the categories and industries of an unfiltered sidebar) are kept in memory: counting 100,000
+// use cases on every sidebar is most of its time, and a new use case may wait that long to count.
+const facetsFresh = time.Minute
+
+// facetCache keeps the whole library's facets per column, each with when it was counted.
+type facetCache struct {
+	mu      sync.Mutex
+	entries map[string]facetEntry
+}
+
+type facetEntry struct {
+	at     time.Time
+	facets []usecase.Facet
+}
+
+func (c *facetCache) get(col string, now time.Time) ([]usecase.Facet, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[col]
+	if !ok || now.Sub(e.at) >= facetsFresh || now.Before(e.at) {
+		return nil, false
+	}
+	return slices.Clone(e.facets), true
+}
+
+func (c *facetCache) put(col string, now time.Time, facets []usecase.Facet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]facetEntry{}
+	}
+	c.entries[col] = facetEntry{at: now, facets: slices.Clone(facets)}
+}
 
 var _ usecase.Store = (*Store)(nil)
 
@@ -529,15 +569,29 @@ func cursorField(after *usecase.Cursor, get func(*usecase.Cursor) any) any {
 }
 
 // Facets counts the published use cases q finds per category (q's category aside) and per
-// industry (q's industry aside), and ranks the companies that published most.
+// industry (q's industry aside), and ranks the companies that published most. Counts of the whole
+// library (no filter) come from memory when younger than facetsFresh; organizations are joined
+// for the companies only.
 func (s *Store) Facets(ctx context.Context, viewer string, q usecase.Query, top int) (usecase.Facets, error) {
 	f := usecase.Facets{Categories: []usecase.Facet{}, Industries: []usecase.Facet{}, TopCompanies: []usecase.Facet{}}
 	count := func(col string, q usecase.Query, into *[]usecase.Facet) error {
+		q.Sort = ""
+		whole := reflect.DeepEqual(q, usecase.Query{Status: usecase.StatusPublished})
+		now := time.Now()
+		if whole {
+			if cached, ok := s.facets.get(col, now); ok {
+				*into = cached
+				return nil
+			}
+		}
 		args := []any{viewer}
 		arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 		where := conditions(q, arg)
-		rows, err := s.pool.Query(ctx, `WITH viewer AS (SELECT $1::text) SELECT `+col+`, count(*) FROM use_cases u
-			JOIN organizations o ON o.id = u.organization_id
+		join := ""
+		if strings.HasPrefix(col, "o.") {
+			join = " JOIN organizations o ON o.id = u.organization_id"
+		}
+		rows, err := s.pool.Query(ctx, `WITH viewer AS (SELECT $1::text) SELECT `+col+`, count(*) FROM use_cases u`+join+`
 			WHERE `+strings.Join(where, " AND ")+` AND `+col+` <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50`, args...)
 		if err != nil {
 			return fmt.Errorf("counting use cases by %s: %w", col, err)
@@ -546,7 +600,13 @@ func (s *Store) Facets(ctx context.Context, viewer string, q usecase.Query, top 
 			var x usecase.Facet
 			return x, row.Scan(&x.Value, &x.Count)
 		})
-		return err
+		if err != nil {
+			return fmt.Errorf("counting use cases by %s: %w", col, err)
+		}
+		if whole {
+			s.facets.put(col, now, *into)
+		}
+		return nil
 	}
 	byCategory, byIndustry := q, q
 	byCategory.Category, byIndustry.Industry = "", ""
