@@ -30,19 +30,52 @@ func like(text string) string {
 
 // TopicTitles are the most recently active live topics whose title contains text.
 func (s *Store) TopicTitles(ctx context.Context, text string, limit int) ([]search.Suggestion, error) {
-	return s.titles(ctx, `SELECT id::text, title FROM forum_topics
-WHERE deleted_at IS NULL AND lower(forum_normalize(title)) LIKE lower(forum_normalize($1))
-ORDER BY last_activity_at DESC, id DESC LIMIT $2`, text, limit, "topic", "/forum/topics/")
+	return s.titles(ctx, topicTitles, text, limit, "topic", "/forum/topics/")
 }
 
 // UseCaseTitles are the most recently published use cases whose title contains text.
 func (s *Store) UseCaseTitles(ctx context.Context, text string, limit int) ([]search.Suggestion, error) {
-	return s.titles(ctx, `SELECT id::text, title FROM use_cases
-WHERE status = 'published' AND deleted_at IS NULL AND lower(forum_normalize(title)) LIKE lower(forum_normalize($1))
-ORDER BY published_at DESC, id DESC LIMIT $2`, text, limit, "use-case", "/use-cases/")
+	return s.titles(ctx, useCaseTitles, text, limit, "use-case", "/use-cases/")
 }
 
-func (s *Store) titles(ctx context.Context, sql, text string, limit int, typ, link string) ([]search.Suggestion, error) {
+// A kind's two ways of finding titles. A common word is found among the most recent rows at
+// once (walking them newest first); a rare one is not, and walking everything for it cost 300
+// ms, so then the trigram index finds every match and they are sorted (BenchmarkSearch: each
+// way alone was fast for one kind of word and 100-300 ms for the other).
+type titleQueries struct{ recent, all string }
+
+// recentRows is how many of the newest rows the first way reads.
+const recentRows = 2000
+
+var (
+	topicTitles = titleQueries{
+		recent: `SELECT id::text, title FROM (SELECT id, title, title_key, last_activity_at FROM forum_topics
+  WHERE deleted_at IS NULL ORDER BY last_activity_at DESC, id DESC LIMIT ` + fmt.Sprint(recentRows) + `) r
+WHERE title_key LIKE lower(forum_normalize($1)) ORDER BY last_activity_at DESC, id DESC LIMIT $2`,
+		all: `WITH m AS MATERIALIZED (SELECT id, title, last_activity_at FROM forum_topics
+  WHERE deleted_at IS NULL AND title_key LIKE lower(forum_normalize($1)))
+SELECT id::text, title FROM m ORDER BY last_activity_at DESC, id DESC LIMIT $2`,
+	}
+	useCaseTitles = titleQueries{
+		recent: `SELECT id::text, title FROM (SELECT id, title, title_key, published_at FROM use_cases
+  WHERE status = 'published' AND deleted_at IS NULL ORDER BY published_at DESC, id DESC LIMIT ` + fmt.Sprint(recentRows) + `) r
+WHERE title_key LIKE lower(forum_normalize($1)) ORDER BY published_at DESC, id DESC LIMIT $2`,
+		all: `WITH m AS MATERIALIZED (SELECT id, title, published_at FROM use_cases
+  WHERE status = 'published' AND deleted_at IS NULL AND title_key LIKE lower(forum_normalize($1)))
+SELECT id::text, title FROM m ORDER BY published_at DESC, id DESC LIMIT $2`,
+	}
+)
+
+// titles asks the recent rows first and, when they hold fewer than limit matches, every row.
+func (s *Store) titles(ctx context.Context, q titleQueries, text string, limit int, typ, link string) ([]search.Suggestion, error) {
+	out, err := s.query(ctx, q.recent, text, limit, typ, link)
+	if err != nil || len(out) >= limit {
+		return out, err
+	}
+	return s.query(ctx, q.all, text, limit, typ, link)
+}
+
+func (s *Store) query(ctx context.Context, sql, text string, limit int, typ, link string) ([]search.Suggestion, error) {
 	rows, err := postgres.On(ctx, s.pool).Query(ctx, sql, like(text), limit)
 	if err != nil {
 		return nil, fmt.Errorf("searchdb: %s titles: %w", typ, err)
