@@ -48,14 +48,14 @@ func TestSocketIOClient(t *testing.T) {
 	// The cluster: three nodes of one deployment sharing PostgreSQL, Redis and a standalone core.
 	env := harness.NewEnv(t)
 	env.StartCore(t)
-	c := &control{t: t, env: env, proxy: newProxy(t)}
+	c := &control{t: t, env: env, proxy: newProxy(t), modEmail: harness.UniqueEmail("sio-mod")}
 	for i := range 3 {
 		c.nodes = append(c.nodes, c.startNode(i))
 	}
 	// Two more nodes outside the balancer that nothing stops: with node 0 they let files that run
 	// beside cluster.test.mjs (which kills and restarts nodes 1 and 2) work across nodes.
 	for range 2 {
-		c.steady = append(c.steady, env.Start(t))
+		c.steady = append(c.steady, env.Start(t, "P2P_AUTH_MODERATORS="+c.modEmail))
 	}
 	// A node of its own whose access tokens live one minute, for the expired-token case.
 	expEnv := harness.NewEnv(t)
@@ -127,17 +127,21 @@ func verifiedSignUp(t *testing.T, env *harness.Env, s *harness.Server) map[strin
 
 // control is the API the Node suite drives the cluster with.
 type control struct {
-	t       *testing.T
-	env     *harness.Env
-	proxy   *proxy
-	emitter *realtime.Emitter
-	mu      sync.Mutex
-	nodes   []*harness.Server
-	steady  []*harness.Server
+	t   *testing.T
+	env *harness.Env
+	// modEmail is the platform moderator's address, named in auth.moderators on every node;
+	// moderator is their sign-up, made on the first /moderator.
+	modEmail  string
+	moderator map[string]any
+	proxy     *proxy
+	emitter   *realtime.Emitter
+	mu        sync.Mutex
+	nodes     []*harness.Server
+	steady    []*harness.Server
 }
 
 func (c *control) startNode(i int) *harness.Server {
-	s := c.env.Start(c.t)
+	s := c.env.Start(c.t, "P2P_AUTH_MODERATORS="+c.modEmail)
 	c.proxy.set(i, s.Addr)
 	return s
 }
@@ -184,6 +188,20 @@ func (c *control) routes(expURL string, expUser map[string]any) http.Handler {
 		s := c.nodes[0]
 		c.mu.Unlock()
 		return verifiedSignUp(c.t, c.env, s), nil
+	})
+	// /moderator is the platform's moderator (signed up once, with a confirmed address).
+	handle("/moderator", func(map[string]any) (any, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.moderator == nil {
+			a := seed.Account{Client: c.nodes[0].Client(c.t), Email: c.modEmail}
+			body := a.SignUp(harness.SignUpFields(c.modEmail))
+			a.Confirm(c.t, c.env)
+			user, _ := body["user"].(map[string]any)
+			id, _ := user["id"].(string)
+			c.moderator = map[string]any{"token": a.AccessToken, "userId": id}
+		}
+		return c.moderator, nil
 	})
 	// /conversation starts a conversation as token's user with the users named: a direct one for
 	// one other user, a group (titled) for several.
