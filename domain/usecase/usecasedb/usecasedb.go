@@ -591,14 +591,22 @@ func (s *Store) Facets(ctx context.Context, viewer string, q usecase.Query, top 
 		if strings.HasPrefix(col, "o.") {
 			join = " JOIN organizations o ON o.id = u.organization_id"
 		}
-		rows, err := s.pool.Query(ctx, `WITH viewer AS (SELECT $1::text) SELECT `+col+`, count(*) FROM use_cases u`+join+`
-			WHERE `+strings.Join(where, " AND ")+` AND `+col+` <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50`, args...)
-		if err != nil {
-			return fmt.Errorf("counting use cases by %s: %w", col, err)
-		}
-		*into, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.Facet, error) {
-			var x usecase.Facet
-			return x, row.Scan(&x.Value, &x.Count)
+		// Without parallel workers: the counts read an index of some thousands of entries, and
+		// on busy cores starting the workers took longer than the scan (70 of 95 ms).
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, `WITH viewer AS (SELECT $1::text) SELECT `+col+`, count(*) FROM use_cases u`+join+`
+				WHERE `+strings.Join(where, " AND ")+` AND `+col+` <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50`, args...)
+			if err != nil {
+				return err
+			}
+			*into, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.Facet, error) {
+				var x usecase.Facet
+				return x, row.Scan(&x.Value, &x.Count)
+			})
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("counting use cases by %s: %w", col, err)
