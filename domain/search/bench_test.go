@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/p2psandbox/hub/domain/forum"
 	"github.com/p2psandbox/hub/domain/forum/forumdb"
@@ -77,23 +76,9 @@ func BenchmarkSearch(b *testing.B) {
 		Titles:   searchdb.New(pool),
 	}
 	p := identity.Principal{UserID: members[0], OrganizationID: org.ID, EmailVerified: true}
-	measure := func(b *testing.B, op func() error) {
-		if err := op(); err != nil {
-			b.Fatal(err)
-		}
-		d := make([]time.Duration, 0, b.N)
-		for b.Loop() {
-			t0 := time.Now()
-			if err := op(); err != nil {
-				b.Fatal(err)
-			}
-			d = append(d, time.Since(t0))
-		}
-		pgtest.ReportLatencies(b, d)
-	}
 	for _, q := range []string{"pum", "vibra", "conveyor robot", "صيان", "riy"} {
 		b.Run("suggest/"+q, func(b *testing.B) {
-			measure(b, func() error {
+			pgtest.Measure(b, func(int) error {
 				res, err := svc.Suggest(ctx, p, q)
 				if err == nil && res.Partial {
 					b.Logf("partial answer for %q", q)
@@ -104,7 +89,7 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	for _, q := range []string{"vibration", "صيانه"} {
 		b.Run("search-all/"+q, func(b *testing.B) {
-			measure(b, func() error {
+			pgtest.Measure(b, func(int) error {
 				_, err := svc.Search(ctx, p, q, search.TypeAll, 0, "")
 				return err
 			})

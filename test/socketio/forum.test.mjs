@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { config, signUp, client, connect, ask, next, closeAll, absent } from "./lib.mjs";
+import { config, signUp, client, connect, ask, next, closeAll, absent, rest, websocket } from "./lib.mjs";
 
 let cfg, author, viewerA, viewerB, replier, topic, room;
 before(async () => {
@@ -24,17 +24,9 @@ before(async () => {
 after(closeAll);
 
 // api calls the REST API on node 0 as user: { status, body }.
-async function api(user, method, path, body) {
-  const res = await fetch(cfg.steady[0] + path, {
-    method,
-    headers: { authorization: `Bearer ${user.token}`, ...(body ? { "content-type": "application/json" } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (user, method, path, body) => rest(cfg.steady[0], user, method, path, body);
 
-const ws = (user) => ({ transports: ["websocket"], auth: { token: user.token } });
+const ws = websocket;
 
 // viewers connects viewerA to steady node 1 and viewerB to steady node 2, both in the room.
 async function viewers() {

@@ -76,3 +76,17 @@ export function absent(socket, event) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// rest calls the REST API at base (a node's URL) as user: { status, body }.
+export async function rest(base, user, method, path, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${user.token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+// websocket is the options of user's socket on the websocket transport alone.
+export const websocket = (user) => ({ transports: ["websocket"], auth: { token: user.token } });

@@ -4,7 +4,7 @@
 // alongside, kills and restarts nodes 1 and 2 of the balancer.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { config, signUp, conversation, client, connect, ask, next, closeAll, absent } from "./lib.mjs";
+import { config, signUp, conversation, client, connect, ask, next, closeAll, absent, websocket } from "./lib.mjs";
 
 let cfg, amal, badr, carol, conv;
 before(async () => {
@@ -14,7 +14,7 @@ before(async () => {
 });
 after(closeAll);
 
-const ws = (user) => ({ transports: ["websocket"], auth: { token: user.token } });
+const ws = websocket;
 
 test("two users chat while connected to different nodes; every other device gets the message", async () => {
   const a = await connect(client(cfg.steady[0], ws(amal)));

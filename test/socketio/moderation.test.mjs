@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { config, signUp, control, client, connect, ask, next, closeAll } from "./lib.mjs";
+import { config, signUp, control, client, connect, ask, next, closeAll, rest, websocket } from "./lib.mjs";
 
 let cfg, mod, author, member, useCase;
 before(async () => {
@@ -15,17 +15,10 @@ before(async () => {
 });
 after(closeAll);
 
-async function api(user, method, path, body) {
-  const res = await fetch(cfg.steady[0] + path, {
-    method,
-    headers: { authorization: `Bearer ${user.token}`, ...(body ? { "content-type": "application/json" } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+// api calls the REST API on node 0 as user: { status, body }.
+const api = (user, method, path, body) => rest(cfg.steady[0], user, method, path, body);
 
-const ws = (user) => ({ transports: ["websocket"], auth: { token: user.token } });
+const ws = websocket;
 
 test("a submission, its claim and its decision reach the moderators' room live, in order", async () => {
   const watching = await connect(client(cfg.steady[1], ws(mod)));

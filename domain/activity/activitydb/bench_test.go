@@ -113,10 +113,10 @@ func BenchmarkFeed(b *testing.B) {
 			b.Logf("%s: %d generic and %d custom plans in ten pages", scope, generic, custom)
 		}
 		b.Run(scope+"/first", func(b *testing.B) {
-			measure(b, func() error { _, err := svc.Feed(ctx, viewer, scope, 20, ""); return err })
+			pgtest.Measure(b, func(int) error { _, err := svc.Feed(ctx, viewer, scope, 20, ""); return err })
 		})
 		b.Run(scope+"/deep", func(b *testing.B) {
-			measure(b, func() error {
+			pgtest.Measure(b, func(int) error {
 				// A cursor somewhere in the million, as a reader scrolling far back would hold.
 				c := cursorAt(rand.Int64N(1000000) + 1)
 				_, err := svc.Feed(ctx, viewer, scope, 20, c)
@@ -124,20 +124,4 @@ func BenchmarkFeed(b *testing.B) {
 			})
 		})
 	}
-}
-
-func measure(b *testing.B, op func() error) {
-	b.Helper()
-	if err := op(); err != nil {
-		b.Fatal(err)
-	}
-	d := make([]time.Duration, 0, b.N)
-	for b.Loop() {
-		start := time.Now()
-		if err := op(); err != nil {
-			b.Fatal(err)
-		}
-		d = append(d, time.Since(start))
-	}
-	pgtest.ReportLatencies(b, d)
 }

@@ -103,40 +103,24 @@ func BenchmarkForum(b *testing.B) {
 	}
 	for name, q := range lists {
 		b.Run(name, func(b *testing.B) {
-			measure(b, func() error {
+			pgtest.Measure(b, func(int) error {
 				_, err := svc.Topics(ctx, p, q, 20, "")
 				return err
 			})
 		})
 	}
 	b.Run("topic-500-replies", func(b *testing.B) {
-		measure(b, func() error {
+		pgtest.Measure(b, func(int) error {
 			_, err := svc.Topic(ctx, p, big)
 			return err
 		})
 	})
 	for _, text := range []string{"vibration", "صيانه", "pump sensor", "conveyor -audit"} {
 		b.Run("search/"+text, func(b *testing.B) {
-			measure(b, func() error {
+			pgtest.Measure(b, func(int) error {
 				_, err := svc.Search(ctx, p, text, forum.Query{}, 20, "")
 				return err
 			})
 		})
 	}
-}
-
-func measure(b *testing.B, op func() error) {
-	b.Helper()
-	if err := op(); err != nil { // warm, and check it works
-		b.Fatal(err)
-	}
-	d := make([]time.Duration, 0, b.N)
-	for b.Loop() {
-		start := time.Now()
-		if err := op(); err != nil {
-			b.Fatal(err)
-		}
-		d = append(d, time.Since(start))
-	}
-	pgtest.ReportLatencies(b, d)
 }

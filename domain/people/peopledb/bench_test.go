@@ -130,7 +130,7 @@ func BenchmarkDirectory(b *testing.B) {
 			b.Logf("%s:\n%s", tc.name, strings.Join(lines, "\n"))
 		}
 		b.Run(tc.name, func(b *testing.B) {
-			op := func() error {
+			pgtest.Measure(b, func(int) error {
 				c := ""
 				if tc.deep {
 					c = cursors[rand.IntN(len(cursors))]
@@ -140,19 +140,7 @@ func BenchmarkDirectory(b *testing.B) {
 					b.Fatalf("%s: an empty page", tc.name)
 				}
 				return err
-			}
-			if err := op(); err != nil {
-				b.Fatal(err)
-			}
-			d := make([]time.Duration, 0, b.N)
-			for b.Loop() {
-				t0 := time.Now()
-				if err := op(); err != nil {
-					b.Fatal(err)
-				}
-				d = append(d, time.Since(t0))
-			}
-			pgtest.ReportLatencies(b, d)
+			})
 		})
 	}
 }

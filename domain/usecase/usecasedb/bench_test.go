@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -90,7 +89,7 @@ func BenchmarkLibrary100k(b *testing.B) {
 			explain.run(b, o.name, func(svc *usecase.Service) error { _, err := o.run(svc, 0); return err })
 		}
 		b.Run(o.name, func(b *testing.B) {
-			measure(b, func(i int) error {
+			pgtest.Measure(b, func(i int) error {
 				n, err := o.run(svc, i)
 				if err == nil && n == 0 {
 					b.Fatalf("%s: found nothing", o.name)
@@ -111,7 +110,7 @@ func BenchmarkLibrary100k(b *testing.B) {
 		"cities/ar": {"ا", "الر", "الريا", "ج", "جد", "د", "دم", "خب", "الخب", "ت", "تب", "ين", "ينب", "مك", "مد", "أبه"},
 	} {
 		b.Run(name, func(b *testing.B) {
-			measure(b, func(i int) error {
+			pgtest.Measure(b, func(i int) error {
 				if len(g.Search(prefixes[i%len(prefixes)], nil, 10)) == 0 {
 					b.Fatalf("no city for %q", prefixes[i%len(prefixes)])
 				}
@@ -119,23 +118,6 @@ func BenchmarkLibrary100k(b *testing.B) {
 			})
 		})
 	}
-}
-
-// measure times op (given the iteration's number) and reports the latencies' percentiles.
-func measure(b *testing.B, op func(i int) error) {
-	b.Helper()
-	if err := op(0); err != nil { // warm, and check it works
-		b.Fatal(err)
-	}
-	d := make([]time.Duration, 0, b.N)
-	for i := 0; b.Loop(); i++ {
-		start := time.Now()
-		if err := op(i); err != nil {
-			b.Fatal(err)
-		}
-		d = append(d, time.Since(start))
-	}
-	pgtest.ReportLatencies(b, d)
 }
 
 // explainer runs an operation through a store whose pool records its statements, then logs the

@@ -233,3 +233,21 @@ func ReportLatencies(b *testing.B, d []time.Duration) {
 	b.ReportMetric(at(.95), "p95-ms")
 	b.ReportMetric(at(.99), "p99-ms")
 }
+
+// Measure runs op once to warm caches (failing the benchmark if it fails), then times it once
+// per iteration, given the iteration's number, and reports the latencies with ReportLatencies.
+func Measure(b *testing.B, op func(i int) error) {
+	b.Helper()
+	if err := op(0); err != nil {
+		b.Fatal(err)
+	}
+	d := make([]time.Duration, 0, b.N)
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		if err := op(i); err != nil {
+			b.Fatal(err)
+		}
+		d = append(d, time.Since(start))
+	}
+	ReportLatencies(b, d)
+}
