@@ -55,15 +55,7 @@ func (r routes) create(c *gin.Context) {
 	if !rest.BindJSON(c, &req) {
 		return
 	}
-	wait, err := r.limiter.Hit(c.Request.Context(), "export:"+p.UserID, r.policy)
-	if err != nil {
-		rest.Fail(c, err)
-		return
-	}
-	if wait > 0 {
-		e := errs.E(errs.RateLimited, "too many exports; try again in a moment")
-		e.RetryAfter = wait
-		rest.Fail(c, e)
+	if !rest.Throttle(c, r.limiter, "export:"+p.UserID, r.policy, "too many exports; try again in a moment") {
 		return
 	}
 	e, err := r.svc.Create(c.Request.Context(), p, req)

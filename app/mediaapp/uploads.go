@@ -12,7 +12,6 @@ import (
 	"github.com/hibiken/asynq"
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/media"
 	"github.com/p2psandbox/hub/platform/blob"
@@ -106,19 +105,9 @@ func (r *uploadRoutes) create(c *gin.Context) {
 		return
 	}
 	p := rest.Principal(c)
-	if r.limiter != nil {
-		wait, err := r.limiter.Hit(c.Request.Context(), "uploads:"+p.UserID,
-			ratelimit.Policy{Events: UploadsPerHour, Per: time.Hour})
-		if err != nil {
-			rest.Fail(c, err)
-			return
-		}
-		if wait > 0 {
-			e := errs.E(errs.RateLimited, "too many uploads started in the last hour; try again later")
-			e.RetryAfter = wait
-			rest.Fail(c, e)
-			return
-		}
+	if r.limiter != nil && !rest.Throttle(c, r.limiter, "uploads:"+p.UserID,
+		ratelimit.Policy{Events: UploadsPerHour, Per: time.Hour}, "too many uploads started in the last hour; try again later") {
+		return
 	}
 	f, put, err := r.up.CreateUpload(c.Request.Context(), p, req)
 	if err != nil {

@@ -31,15 +31,7 @@ var publicPerIP = ratelimit.Policy{Events: 120, Per: time.Minute}
 
 func mountPublic(rt *rest.Router, p Public, limiter *ratelimit.Limiter) {
 	g := rt.API.Group("/public", func(c *gin.Context) {
-		wait, err := limiter.Hit(c.Request.Context(), "public:"+c.ClientIP(), publicPerIP)
-		if err != nil {
-			rest.Fail(c, err)
-			return
-		}
-		if wait > 0 {
-			e := errs.E(errs.RateLimited, "too many requests from this address; try again in a moment")
-			e.RetryAfter = wait
-			rest.Fail(c, e)
+		if !rest.Throttle(c, limiter, "public:"+c.ClientIP(), publicPerIP, "too many requests from this address; try again in a moment") {
 			return
 		}
 		c.Header("Cache-Control", "public, max-age="+strconv.Itoa(int(publicMaxAge.Seconds())))
