@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -382,21 +383,28 @@ func TestRelatedAndSaved(t *testing.T) {
 	assert.Equal(t, errs.Conflict, code(err), "not yet published")
 }
 
-// TestLibraryFilters: technology (a tag or a component, any case), city, ROI range and distance
-// from a point narrow the library; a search's snippet marks the matches and escapes the rest.
-func TestLibraryFilters(t *testing.T) {
-	ctx := context.Background()
+// library is a new database (its pool) and its use case service with one organization, and made, which publishes
+// a use case of its owner with the complete content changed by extra.
+func library(t *testing.T) (*pgxpool.Pool, *usecase.Service, identitytest.Org, func(extra map[string]any) string) {
+	t.Helper()
 	pool, _ := pgtest.New(t)
 	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
 	org := identitytest.NewOrg(t, pool)
 	mod := org.Member(t, pool)
 	mod.Roles = append(mod.Roles, identity.RoleModerator)
-	made := func(extra map[string]any) string {
-		u, err := svc.Create(ctx, org.Owner, map[string]any{})
+	return pool, svc, org, func(extra map[string]any) string {
+		u, err := svc.Create(context.Background(), org.Owner, map[string]any{})
 		require.NoError(t, err)
 		publish(t, svc, org.Owner, mod, u.ID, extra)
 		return u.ID
 	}
+}
+
+// TestLibraryFilters: technology (a tag or a component, any case), city, ROI range and distance
+// from a point narrow the library; a search's snippet marks the matches and escapes the rest.
+func TestLibraryFilters(t *testing.T) {
+	ctx := context.Background()
+	_, svc, org, made := library(t)
 	results := func(roi string) map[string]any {
 		m := complete(t)["results"].(map[string]any)
 		m["roiPercentage"] = roi
@@ -589,17 +597,7 @@ func TestReviewWorkflow(t *testing.T) {
 // the box are left out.
 func TestMapPoints(t *testing.T) {
 	ctx := context.Background()
-	pool, _ := pgtest.New(t)
-	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
-	org := identitytest.NewOrg(t, pool)
-	mod := org.Member(t, pool)
-	mod.Roles = append(mod.Roles, identity.RoleModerator)
-	made := func(extra map[string]any) string {
-		u, err := svc.Create(ctx, org.Owner, map[string]any{})
-		require.NoError(t, err)
-		publish(t, svc, org.Owner, mod, u.ID, extra)
-		return u.ID
-	}
+	pool, svc, org, made := library(t)
 	metric := func(name, improvement string) map[string]any {
 		return map[string]any{"metric": name, "baseline": "10", "current": "20", "improvement": improvement}
 	}
@@ -622,7 +620,7 @@ func TestMapPoints(t *testing.T) {
 	assert.Equal(t, []string{"Defect rate: 85% reduction", "Inspection time: 40% faster"}, points[0].Benefits)
 	p := points[1]
 	assert.Equal(t, []string{"Alpha: 1%", "Charlie \"quoted\" ج: 3% <less>", "Delta: 4%"}, p.Benefits)
-	u, err := svc.Get(ctx, mod, many)
+	u, err := svc.Get(ctx, org.Owner, many)
 	require.NoError(t, err)
 	assert.Equal(t, usecase.Point{ID: u.ID, Title: u.Title, Description: u.Description, FactoryName: u.FactoryName,
 		City: u.Location.City, Category: u.Category, ImplementationTime: u.Implementation.ImplementationTime, Benefits: p.Benefits,
