@@ -6,6 +6,7 @@ package harness
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -103,6 +104,8 @@ type Server struct {
 	cmd  *exec.Cmd
 	logs *LockedBuffer
 	done chan error
+	// discarded: Run gave this attempt up for another, so the test's end leaves it alone.
+	discarded bool
 }
 
 // Start runs `p2p serve` in env with extra variables and waits until it is ready.
@@ -111,9 +114,53 @@ func (e *Env) Start(t testing.TB, vars ...string) *Server {
 	return e.Run(t, []string{"serve"}, "/health/ready", vars...)
 }
 
+// startAttempts bounds how often Run starts the binary again when an address FreeAddr chose was
+// taken by someone else before the child bound it: FreeAddr can only close its listener and
+// hope, so a busy machine occasionally hands the same port to another process in between.
+const startAttempts = 3
+
+// errAddrInUse marks a start that failed only because an address was taken, which a fresh
+// address cures.
+var errAddrInUse = errors.New("harness: p2p could not bind its address")
+
 // Run runs the binary with args in env and waits until readyPath answers 200 ("" waits for
-// nothing). The process is stopped with SIGTERM at the end of the test.
+// nothing). A child that exits before it is ready because its address was taken is started
+// again on fresh addresses, up to startAttempts times. The process is stopped with SIGTERM at
+// the end of the test.
 func (e *Env) Run(t testing.TB, args []string, readyPath string, vars ...string) *Server {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		s := e.launch(t, args, vars)
+		// Registered at once so that a panic while waiting still stops the child; an attempt
+		// given up below has exited already, and its logs belong to no failure of the test.
+		t.Cleanup(func() {
+			if s.discarded {
+				return
+			}
+			s.Stop(t)
+			if t.Failed() {
+				t.Logf("logs of %s:\n%s", s.Addr, s.logs.String())
+			}
+		})
+		if readyPath == "" {
+			return s
+		}
+		err := s.ready(readyPath, 60*time.Second)
+		if err == nil {
+			return s
+		}
+		if errors.Is(err, errAddrInUse) && attempt < startAttempts {
+			s.discarded = true
+			t.Logf("harness: p2p on %s lost a port race (attempt %d of %d); starting again on fresh addresses",
+				s.Addr, attempt, startAttempts)
+			continue
+		}
+		t.Fatalf("%v; logs:\n%s", err, s.logs.String())
+	}
+}
+
+// launch starts one child on fresh addresses without waiting for it.
+func (e *Env) launch(t testing.TB, args, vars []string) *Server {
 	t.Helper()
 	addr := FreeAddr(t)
 	env := []string{
@@ -144,40 +191,42 @@ func (e *Env) Run(t testing.TB, args []string, readyPath string, vars ...string)
 		t.Fatalf("harness: starting p2p: %v", err)
 	}
 	go func() { s.done <- s.cmd.Wait() }()
-	t.Cleanup(func() {
-		s.Stop(t)
-		if t.Failed() {
-			t.Logf("logs of %s:\n%s", s.Addr, s.logs.String())
-		}
-	})
-	if readyPath != "" {
-		s.WaitReady(t, readyPath, 60*time.Second)
-	}
 	return s
 }
 
 // WaitReady polls path until it answers 200.
 func (s *Server) WaitReady(t testing.TB, path string, timeout time.Duration) {
 	t.Helper()
+	if err := s.ready(path, timeout); err != nil {
+		t.Fatalf("%v; logs:\n%s", err, s.logs.String())
+	}
+}
+
+// ready polls path until it answers 200. A child that exits first is an error, errAddrInUse
+// when its logs say why.
+func (s *Server) ready(path string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-s.done:
 			s.done <- err
-			t.Fatalf("harness: p2p exited before it was ready (%v); logs:\n%s", err, s.logs.String())
+			if strings.Contains(s.logs.String(), "address already in use") {
+				return fmt.Errorf("%w: p2p exited before it was ready (%v)", errAddrInUse, err)
+			}
+			return fmt.Errorf("harness: p2p exited before it was ready (%v)", err)
 		default:
 		}
 		res, err := client.Get(s.URL + path)
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	t.Fatalf("harness: %s%s not ready after %s; logs:\n%s", s.URL, path, timeout, s.logs.String())
+	return fmt.Errorf("harness: %s%s not ready after %s", s.URL, path, timeout)
 }
 
 // Stop sends SIGTERM and waits for the exit.
