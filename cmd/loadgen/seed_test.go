@@ -38,11 +38,19 @@ func TestSeedFillsANewServerOnce(t *testing.T) {
 	assert.EqualValues(t, 6, stats["replies"])
 	assert.EqualValues(t, 3, stats["activeMembers"])
 
-	// A living library: published by the moderator, on the map, two featured.
+	// A living library: published by the moderator, on the map, a few featured (fewer than the
+	// six the landing page shows, so that all of them are there).
 	res = c.Do(http.MethodGet, "/api/v1/use-cases", nil)
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 	assert.EqualValues(t, len(demoUseCases), res.JSON()["total"])
 	anon := srv.Client(t)
 	assert.Len(t, anon.Do(http.MethodGet, "/api/v1/public/use-cases/map", nil).JSON()["features"], len(demoUseCases))
-	assert.Len(t, anon.Do(http.MethodGet, "/api/v1/public/use-cases/featured", nil).JSON()["items"], 2)
+	featured := 0
+	for _, d := range demoUseCases {
+		if d.featured {
+			featured++
+		}
+	}
+	require.LessOrEqual(t, featured, 6)
+	assert.Len(t, anon.Do(http.MethodGet, "/api/v1/public/use-cases/featured", nil).JSON()["items"], featured)
 }
