@@ -8,6 +8,7 @@ type TopicPosted struct {
 	TopicID   string   `json:"topicId"`
 	Title     string   `json:"title"`
 	AuthorID  string   `json:"authorId"`
+	Kind      string   `json:"kind"` // question | discussion
 	Excerpt   string   `json:"excerpt"`
 	Mentioned []string `json:"mentioned,omitempty"`
 }
@@ -37,6 +38,8 @@ type BestAnswerMarked struct {
 	ReplyID       string `json:"replyId"`
 	ReplyAuthorID string `json:"replyAuthorId"`
 	MarkedBy      string `json:"markedBy"`
+	// PreviousAuthorID is the author of the reply it replaced, if another was marked before.
+	PreviousAuthorID string `json:"previousAuthorId,omitempty"`
 }
 
 func (BestAnswerMarked) EventName() string     { return "forum.best_answer_marked" }
@@ -55,6 +58,44 @@ type PostHidden struct {
 
 func (PostHidden) EventName() string     { return "forum.post_hidden" }
 func (e PostHidden) AggregateID() string { return e.TopicID }
+
+// PostRemoved: a topic or reply was deleted by its author or hidden by a moderator (the reply
+// stays a tombstone). Counters of what people posted and earned follow it.
+type PostRemoved struct {
+	TargetType string `json:"targetType"` // topic | reply
+	ID         string `json:"id"`
+	TopicID    string `json:"topicId"`
+	AuthorID   string `json:"authorId"`
+	Kind       string `json:"kind,omitempty"` // a topic's: question | discussion
+	// WasBestAnswer: the reply was its question's best answer, which it no longer is.
+	WasBestAnswer bool `json:"wasBestAnswer,omitempty"`
+}
+
+func (PostRemoved) EventName() string     { return "forum.post_removed" }
+func (e PostRemoved) AggregateID() string { return e.TopicID }
+
+// Liked: someone liked (On) or stopped liking a topic ("topic") or reply ("post"); AuthorID
+// is the author of what was liked. Recorded only when the like changed.
+type Liked struct {
+	TargetType string `json:"targetType"`
+	ID         string `json:"id"`
+	AuthorID   string `json:"authorId"`
+	By         string `json:"by"`
+	On         bool   `json:"on"`
+}
+
+func (Liked) EventName() string     { return "forum.liked" }
+func (e Liked) AggregateID() string { return e.ID }
+
+// Bookmarked: someone bookmarked (On) or forgot a topic. Recorded only when it changed.
+type Bookmarked struct {
+	TopicID string `json:"topicId"`
+	By      string `json:"by"`
+	On      bool   `json:"on"`
+}
+
+func (Bookmarked) EventName() string     { return "forum.bookmarked" }
+func (e Bookmarked) AggregateID() string { return e.TopicID }
 
 // Live changes, published to this process's listeners after the commit (socket pushes to the
 // topic's room); not recorded. What they carry is the same for every viewer: likedByMe,

@@ -46,3 +46,37 @@ type Claimed struct {
 
 func (Claimed) EventName() string     { return "usecase.claimed" }
 func (e Claimed) AggregateID() string { return e.UseCaseID }
+
+// Drafted: an author started a use case (a draft). Recorded with it.
+type Drafted struct {
+	UseCaseID      string `json:"useCaseId"`
+	AuthorID       string `json:"authorId"`
+	OrganizationID string `json:"organizationId"`
+}
+
+func (Drafted) EventName() string     { return "usecase.drafted" }
+func (e Drafted) AggregateID() string { return e.UseCaseID }
+
+// Removed: an author deleted a use case that was in Status. Recorded with the deletion.
+type Removed struct {
+	UseCaseID      string `json:"useCaseId"`
+	AuthorID       string `json:"authorId"`
+	OrganizationID string `json:"organizationId"`
+	Status         string `json:"status"`
+}
+
+func (Removed) EventName() string     { return "usecase.removed" }
+func (e Removed) AggregateID() string { return e.UseCaseID }
+
+// Reacted: someone liked or saved (Kind like | save) a use case, or took it back (On false);
+// AuthorID is the use case's author. Recorded only when it changed.
+type Reacted struct {
+	UseCaseID string `json:"useCaseId"`
+	AuthorID  string `json:"authorId"`
+	Kind      string `json:"kind"`
+	By        string `json:"by"`
+	On        bool   `json:"on"`
+}
+
+func (Reacted) EventName() string     { return "usecase.reacted" }
+func (e Reacted) AggregateID() string { return e.UseCaseID }

@@ -152,7 +152,7 @@ func (s *Store) CreateTopic(ctx context.Context, t forum.StoredTopic) error {
 		if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count + 1 WHERE id = $1`, t.CategoryID); err != nil {
 			return fmt.Errorf("counting topic: %w", err)
 		}
-		return outbox.AddEvents(ctx, tx, forum.TopicPosted{TopicID: t.ID, Title: t.Title, AuthorID: t.AuthorID,
+		return outbox.AddEvents(ctx, tx, forum.TopicPosted{TopicID: t.ID, Title: t.Title, AuthorID: t.AuthorID, Kind: t.Kind,
 			Excerpt: t.Body.Excerpt, Mentioned: t.Mentioned})
 	})
 }
@@ -616,11 +616,12 @@ func (s *Store) Like(ctx context.Context, targetType, id, userID string, on bool
 	var count int
 	err := postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
 		// The target's row lock orders concurrent likes, so the count stays exact.
-		lock := `SELECT like_count FROM ` + table + ` x WHERE x.id = $1 AND x.deleted_at IS NULL`
+		lock := `SELECT like_count, author_id FROM ` + table + ` x WHERE x.id = $1 AND x.deleted_at IS NULL`
 		if targetType == "post" {
 			lock += ` AND EXISTS (SELECT 1 FROM forum_topics t WHERE t.id = x.topic_id AND t.deleted_at IS NULL)`
 		}
-		err := tx.QueryRow(ctx, lock+` FOR UPDATE`, id).Scan(&count)
+		ev := forum.Liked{TargetType: targetType, ID: id, By: userID, On: on}
+		err := tx.QueryRow(ctx, lock+` FOR UPDATE`, id).Scan(&count, &ev.AuthorID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return missing
 		}
@@ -645,33 +646,42 @@ func (s *Store) Like(ctx context.Context, targetType, id, userID string, on bool
 		if !on {
 			delta = -1
 		}
-		return tx.QueryRow(ctx, `UPDATE `+table+` SET like_count = like_count + $2 WHERE id = $1 RETURNING like_count`,
-			id, delta).Scan(&count)
+		if err := tx.QueryRow(ctx, `UPDATE `+table+` SET like_count = like_count + $2 WHERE id = $1 RETURNING like_count`,
+			id, delta).Scan(&count); err != nil {
+			return fmt.Errorf("counting like: %w", err)
+		}
+		return outbox.AddEvents(ctx, tx, ev)
 	})
 	return count, err
 }
 
-// Bookmark records or removes a bookmark.
+// Bookmark records or forgets a bookmark of a live topic.
 func (s *Store) Bookmark(ctx context.Context, topicID, userID string, on bool, at time.Time) error {
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM forum_topics WHERE id = $1 AND deleted_at IS NULL)`,
-		topicID).Scan(&exists); err != nil {
-		return fmt.Errorf("loading topic: %w", err)
-	}
-	if !exists {
-		return noTopic
-	}
-	var err error
-	if on {
-		_, err = s.pool.Exec(ctx, `INSERT INTO forum_bookmarks (user_id, topic_id, created_at) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, userID, topicID, at)
-	} else {
-		_, err = s.pool.Exec(ctx, `DELETE FROM forum_bookmarks WHERE user_id = $1 AND topic_id = $2`, userID, topicID)
-	}
-	if err != nil {
-		return fmt.Errorf("bookmarking: %w", err)
-	}
-	return nil
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM forum_topics WHERE id = $1 AND deleted_at IS NULL)`,
+			topicID).Scan(&exists); err != nil {
+			return fmt.Errorf("loading topic: %w", err)
+		}
+		if !exists {
+			return noTopic
+		}
+		var tag interface{ RowsAffected() int64 }
+		var err error
+		if on {
+			tag, err = tx.Exec(ctx, `INSERT INTO forum_bookmarks (user_id, topic_id, created_at) VALUES ($1, $2, $3)
+				ON CONFLICT DO NOTHING`, userID, topicID, at)
+		} else {
+			tag, err = tx.Exec(ctx, `DELETE FROM forum_bookmarks WHERE user_id = $1 AND topic_id = $2`, userID, topicID)
+		}
+		if err != nil {
+			return fmt.Errorf("bookmarking: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		return outbox.AddEvents(ctx, tx, forum.Bookmarked{TopicID: topicID, By: userID, On: on})
+	})
 }
 
 // SetBestAnswer marks a live reply of the topic its best answer; marking another records it.
@@ -690,6 +700,11 @@ func (s *Store) SetBestAnswer(ctx context.Context, topicID, replyID, by string, 
 		}
 		if before != nil && *before == replyID {
 			return nil
+		}
+		if before != nil {
+			if err := tx.QueryRow(ctx, `SELECT author_id FROM forum_posts WHERE id = $1`, *before).Scan(&ev.PreviousAuthorID); err != nil {
+				return fmt.Errorf("loading the previous best answer: %w", err)
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE forum_topics SET best_answer_id = $2, updated_at = $3 WHERE id = $1`,
 			topicID, replyID, at); err != nil {

@@ -49,8 +49,10 @@ func removeTopic(ctx context.Context, tx pgx.Tx, id string, at time.Time, h *for
 		by, reason = &h.By, &h.Reason
 	}
 	var cat string
+	removed := forum.PostRemoved{TargetType: "topic", ID: id, TopicID: id}
 	err := tx.QueryRow(ctx, `UPDATE forum_topics SET deleted_at = $2, updated_at = $2, hidden_by = $3, hidden_reason = $4
-		WHERE id = $1 AND deleted_at IS NULL RETURNING category_id`, id, at, by, reason).Scan(&cat)
+		WHERE id = $1 AND deleted_at IS NULL RETURNING category_id, author_id, kind`, id, at, by, reason).
+		Scan(&cat, &removed.AuthorID, &removed.Kind)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return noTopic
 	}
@@ -59,6 +61,14 @@ func removeTopic(ctx context.Context, tx pgx.Tx, id string, at time.Time, h *for
 	}
 	if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count - 1 WHERE id = $1`, cat); err != nil {
 		return fmt.Errorf("uncounting topic: %w", err)
+	}
+	return recordRemoval(ctx, tx, removed, h)
+}
+
+// recordRemoval records that a post went, and a moderator's hiding of it.
+func recordRemoval(ctx context.Context, tx pgx.Tx, removed forum.PostRemoved, h *forum.Hide) error {
+	if err := outbox.AddEvents(ctx, tx, removed); err != nil {
+		return err
 	}
 	if h != nil {
 		return outbox.AddEvents(ctx, tx, h.Event)
@@ -75,13 +85,22 @@ func removeReply(ctx context.Context, tx pgx.Tx, id string, at time.Time, h *for
 	}
 	var topic string
 	var parent *string
+	removed := forum.PostRemoved{TargetType: "reply", ID: id}
 	err := tx.QueryRow(ctx, `UPDATE forum_posts SET deleted_at = $2, updated_at = $2, hidden_by = $3, hidden_reason = $4
-		WHERE id = $1 AND deleted_at IS NULL RETURNING topic_id, parent_id`, id, at, by, reason).Scan(&topic, &parent)
+		WHERE id = $1 AND deleted_at IS NULL RETURNING topic_id, parent_id, author_id`, id, at, by, reason).
+		Scan(&topic, &parent, &removed.AuthorID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return noReply
 	}
 	if err != nil {
 		return fmt.Errorf("deleting reply: %w", err)
+	}
+	removed.TopicID = topic
+	// The topic's lock first: a best answer marked meanwhile is seen, so the event says truly
+	// whether this reply stopped being it.
+	if err := tx.QueryRow(ctx, `SELECT best_answer_id IS NOT DISTINCT FROM $2::uuid FROM forum_topics WHERE id = $1 FOR UPDATE`,
+		topic, id).Scan(&removed.WasBestAnswer); err != nil {
+		return fmt.Errorf("loading topic: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE forum_topics SET reply_count = reply_count - 1,
 		best_answer_id = CASE WHEN best_answer_id = $2 THEN NULL ELSE best_answer_id END WHERE id = $1`, topic, id); err != nil {
@@ -92,10 +111,7 @@ func removeReply(ctx context.Context, tx pgx.Tx, id string, at time.Time, h *for
 			return fmt.Errorf("uncounting reply: %w", err)
 		}
 	}
-	if h != nil {
-		return outbox.AddEvents(ctx, tx, h.Event)
-	}
-	return nil
+	return recordRemoval(ctx, tx, removed, h)
 }
 
 // Revisions lists a post's earlier versions, oldest first (kept by the triggers of migration

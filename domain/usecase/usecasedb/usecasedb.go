@@ -155,7 +155,10 @@ func (s *Store) Create(ctx context.Context, u usecase.Stored) error {
 		if err != nil {
 			return fmt.Errorf("creating use case: %w", err)
 		}
-		return history(ctx, tx, u.ID, nil, usecase.Transition{To: usecase.StatusDraft, Action: usecase.ActionCreate, ActorID: u.AuthorID, At: u.At})
+		if err := history(ctx, tx, u.ID, nil, usecase.Transition{To: usecase.StatusDraft, Action: usecase.ActionCreate, ActorID: u.AuthorID, At: u.At}); err != nil {
+			return err
+		}
+		return outbox.AddEvents(ctx, tx, usecase.Drafted{UseCaseID: u.ID, AuthorID: u.AuthorID, OrganizationID: u.OrganizationID})
 	})
 }
 
@@ -310,15 +313,17 @@ func nullable(s string) *string {
 // Delete soft-deletes a use case.
 func (s *Store) Delete(ctx context.Context, id string, version int, statuses []string, at time.Time) error {
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE use_cases SET deleted_at = $2, updated_at = $2
-			WHERE id = $1 AND deleted_at IS NULL AND status = ANY($3) AND ($4 = 0 OR version = $4)`, id, at, statuses, version)
+		ev := usecase.Removed{UseCaseID: id}
+		err := tx.QueryRow(ctx, `UPDATE use_cases SET deleted_at = $2, updated_at = $2
+			WHERE id = $1 AND deleted_at IS NULL AND status = ANY($3) AND ($4 = 0 OR version = $4)
+			RETURNING author_id, organization_id, status`, id, at, statuses, version).Scan(&ev.AuthorID, &ev.OrganizationID, &ev.Status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return why(ctx, tx, id, statuses)
+		}
 		if err != nil {
 			return fmt.Errorf("deleting use case: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
-			return why(ctx, tx, id, statuses)
-		}
-		return nil
+		return outbox.AddEvents(ctx, tx, ev)
 	})
 }
 
@@ -661,14 +666,19 @@ func (s *Store) React(ctx context.Context, kind, id, userID string, on bool, at 
 				delta = -1
 			}
 		}
-		err = tx.QueryRow(ctx, `UPDATE use_cases SET `+col+` = `+col+` + $2 WHERE id = $1 AND deleted_at IS NULL RETURNING `+col, id, delta).Scan(&n)
+		ev := usecase.Reacted{UseCaseID: id, Kind: kind, By: userID, On: on}
+		err = tx.QueryRow(ctx, `UPDATE use_cases SET `+col+` = `+col+` + $2 WHERE id = $1 AND deleted_at IS NULL
+			RETURNING `+col+`, author_id`, id, delta).Scan(&n, &ev.AuthorID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound
 		}
 		if err != nil {
 			return fmt.Errorf("counting a %s: %w", kind, err)
 		}
-		return nil
+		if delta == 0 {
+			return nil
+		}
+		return outbox.AddEvents(ctx, tx, ev)
 	})
 	return n, err
 }
