@@ -20,6 +20,7 @@ import (
 	"github.com/p2psandbox/hub/app/activityapp"
 	"github.com/p2psandbox/hub/app/area"
 	"github.com/p2psandbox/hub/app/calendarapp"
+	"github.com/p2psandbox/hub/app/dashboardapp"
 	"github.com/p2psandbox/hub/app/exportapp"
 	"github.com/p2psandbox/hub/app/forumapp"
 	"github.com/p2psandbox/hub/app/identityapp"
@@ -54,6 +55,7 @@ func Areas(id *identityapp.Area) []area.Area {
 		trendingapp.New(),
 		exportapp.New(),
 		searchapp.New(),
+		dashboardapp.New(),
 	}
 }
 

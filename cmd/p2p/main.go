@@ -85,6 +85,7 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		authcoreCmd(load),
 		moderatorsCmd(load),
 		blobsCmd(load),
+		statsCmd(load),
 		healthcheckCmd(),
 		&cobra.Command{
 			Use:   "version",
