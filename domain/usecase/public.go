@@ -68,7 +68,7 @@ const featuredShown = 6
 
 // Featured lists the featured published use cases, newest first, as no one in particular sees them.
 func (s *Service) Featured(ctx context.Context) ([]Summary, error) {
-	items, _, err := s.store.List(ctx, "", Query{Status: StatusPublished, Featured: true, Sort: SortNewest}, nil, featuredShown)
+	items, _, _, err := s.store.List(ctx, "", Query{Status: StatusPublished, Featured: true, Sort: SortNewest}, nil, featuredShown)
 	if err != nil {
 		return nil, err
 	}

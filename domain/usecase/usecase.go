@@ -360,8 +360,10 @@ type Store interface {
 	Transition(ctx context.Context, id string, t Transition) error
 	// Delete soft-deletes a use case in one of statuses, at version when it is not 0.
 	Delete(ctx context.Context, id string, version int, statuses []string, at time.Time) error
-	// List lists use cases as q says after the cursor, with the total that match.
-	List(ctx context.Context, viewer string, q Query, after *Cursor, limit int) ([]UseCase, int, error)
+	// List lists use cases as q says after the cursor, with the total that match; a text search
+	// answers from its newest matches only, up to a bound, and says when the total is that bound
+	// (capped).
+	List(ctx context.Context, viewer string, q Query, after *Cursor, limit int) (items []UseCase, total int, capped bool, err error)
 	// React records or removes the user's like ("like") or save ("save") of a published use case
 	// and returns its count.
 	React(ctx context.Context, kind, id, userID string, on bool, at time.Time) (int, error)
@@ -695,7 +697,7 @@ func (s *Service) list(ctx context.Context, p identity.Principal, q Query, limit
 			return page.Page[Summary]{}, errs.Fields(errs.FieldError{Field: "cursor", Message: "is not a cursor this list issued"})
 		}
 	}
-	items, total, err := s.store.List(ctx, p.UserID, q, after, limit+1)
+	items, total, capped, err := s.store.List(ctx, p.UserID, q, after, limit+1)
 	if err != nil {
 		return page.Page[Summary]{}, err
 	}
@@ -704,7 +706,7 @@ func (s *Service) list(ctx context.Context, p identity.Principal, q Query, limit
 		cards[i] = Summarize(u)
 	}
 	pg := page.Build(cards, limit, func(u Summary) any { return cursorOf(u, q.Sort) })
-	pg.Total = &total
+	pg.Total, pg.TotalCapped = &total, capped
 	return pg, nil
 }
 

@@ -631,3 +631,38 @@ func TestMapPoints(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []usecase.Point{}, points, "none in the box: an empty list")
 }
+
+// TestSearchCandidates: a search matching more than a thousand use cases is answered from the
+// thousand most recently published, says its total is capped, and pages to their end; one
+// matching fewer counts them all.
+func TestSearchCandidates(t *testing.T) {
+	ctx := context.Background()
+	pool, svc, org, made := library(t)
+	made(map[string]any{"title": "Kiln vibration monitoring"})
+	_, err := pool.Exec(ctx, `INSERT INTO use_cases (id, organization_id, author_id, status, category, title, document, published_at, created_at, updated_at)
+		SELECT gen_random_uuid(), $1, $2, 'published', 'Automation', 'Conveyor vibration ' || i,
+		       jsonb_build_object('title', 'Conveyor vibration ' || i), now() - i * interval '1 minute', now(), now()
+		  FROM generate_series(1, 1100) i`, org.ID, org.Owner.UserID)
+	require.NoError(t, err)
+
+	pg, err := svc.Library(ctx, org.Owner, usecase.Query{Text: "vibration", Sort: usecase.SortRelevance}, 100, "")
+	require.NoError(t, err)
+	assert.Equal(t, 1000, *pg.Total)
+	assert.True(t, pg.TotalCapped)
+	seen := len(pg.Items)
+	for pg.NextCursor != nil {
+		pg, err = svc.Library(ctx, org.Owner, usecase.Query{Text: "vibration", Sort: usecase.SortRelevance}, 100, *pg.NextCursor)
+		require.NoError(t, err)
+		seen += len(pg.Items)
+	}
+	assert.Equal(t, 1000, seen, "the pages end with the candidates")
+
+	pg, err = svc.Library(ctx, org.Owner, usecase.Query{Text: "kiln"}, 10, "")
+	require.NoError(t, err)
+	assert.Equal(t, 1, *pg.Total)
+	assert.False(t, pg.TotalCapped)
+	pg, err = svc.Library(ctx, org.Owner, usecase.Query{}, 10, "")
+	require.NoError(t, err)
+	assert.Equal(t, 1101, *pg.Total, "without a search every match counts")
+	assert.False(t, pg.TotalCapped)
+}
