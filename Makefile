@@ -9,7 +9,7 @@ GOTOOL  := go tool -modfile=tools/go.mod
 # Two cores here: a bounded test run, never an endless one.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run test fuzz lint build services clean perf-health perf-auth perf-chat perf-forum
+.PHONY: run test fuzz lint build services clean perf-health perf-auth perf-chat perf-forum perf-mixed
 
 ## run: make sure PostgreSQL and Redis are up, migrate, serve on :8080 with the in-process worker,
 ## and seed a new database with demo people and forum content (scripts/run.sh)
@@ -66,6 +66,11 @@ perf-chat: build
 ## perf-forum: a reply's fan-out to 1,000 viewers of its topic, 2 replies/s (VIEWERS, RATE, DURATION; see docs/perf.md)
 perf-forum: build
 	./scripts/perf-forum.sh
+
+## perf-mixed: 1,000 signed-in users browsing, searching, reading dashboards, replying and chatting
+## at 200 actions/s on one node (USERS, WRITERS, RATE, DURATION; see docs/perf.md)
+perf-mixed: build
+	./scripts/perf-mixed.sh
 
 clean:
 	rm -rf bin

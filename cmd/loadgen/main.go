@@ -25,6 +25,8 @@ func main() {
 		err = runWS(os.Args[2:])
 	case "seed":
 		err = runSeed(os.Args[2:])
+	case "mixed":
+		err = runMixed(os.Args[2:])
 	default:
 		usage()
 	}
@@ -35,6 +37,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: loadgen http|ws|seed [flags]   (loadgen http -h for the flags)")
+	fmt.Fprintln(os.Stderr, "usage: loadgen http|ws|seed|mixed [flags]   (loadgen http -h for the flags)")
 	os.Exit(2)
 }
