@@ -43,7 +43,7 @@ func BenchmarkDashboard(b *testing.B) {
 	start := time.Now()
 	n := strconv.Itoa(len(ids))
 	// A time in the last year, spread by i.
-	at := func(i string) string { return `now() - ((` + i + ` * 7919) % 525600) * interval '1 minute'` }
+	at := func(i string) string { return `now() - ((` + i + `::bigint * 7919) % 525600) * interval '1 minute'` }
 	steps := []string{
 		`INSERT INTO forum_topics (id, category_id, author_id, kind, title, body, body_html, excerpt, body_text, created_at, updated_at, last_activity_at, deleted_at)
 		 SELECT gen_random_uuid(), 'automation', ($1::uuid[])[1 + (i * 31) % ` + n + `], CASE WHEN i % 3 = 0 THEN 'discussion' ELSE 'question' END,
