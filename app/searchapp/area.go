@@ -1,6 +1,7 @@
-// Package searchapp is the search area: GET /api/v1/search over topics, use cases, people and
-// the searcher's own messages, and GET /api/v1/search/suggest while typing (domain/search). It
-// owns no data: each area's own search answers, with that area's visibility rules.
+// Package searchapp is the search area: GET /api/v1/search over topics, replies, use cases,
+// people, organizations and the searcher's own messages, and GET /api/v1/search/suggest while
+// typing (domain/search). It owns no data: each area's own search answers, with that area's
+// visibility rules, and searchdb reads replies and organizations under the same rules.
 package searchapp
 
 import (
@@ -50,13 +51,16 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
+	own := searchdb.New(h.Pool)
 	svc := &search.Service{
-		Topics:   forum.NewService(forum.Deps{Store: forumdb.New(h.Pool)}),
-		UseCases: usecase.NewService(usecase.Deps{Store: usecasedb.New(h.Pool)}),
-		People:   people.NewService(peopledb.New(h.Pool)),
-		Messages: messaging.NewService(messaging.Deps{Store: messagingdb.New(h.Pool), Directory: h.Identity}),
-		Cities:   cities,
-		Titles:   searchdb.New(h.Pool),
+		Topics:        forum.NewService(forum.Deps{Store: forumdb.New(h.Pool)}),
+		Replies:       own,
+		UseCases:      usecase.NewService(usecase.Deps{Store: usecasedb.New(h.Pool)}),
+		People:        people.NewService(peopledb.New(h.Pool)),
+		Organizations: own,
+		Messages:      messaging.NewService(messaging.Deps{Store: messagingdb.New(h.Pool), Directory: h.Identity}),
+		Cities:        cities,
+		Titles:        own,
 	}
 	api := h.REST.API
 	read := h.REST.Require()

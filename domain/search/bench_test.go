@@ -67,13 +67,16 @@ func BenchmarkSearch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	own := searchdb.New(pool)
 	svc := &search.Service{
-		Topics:   forum.NewService(forum.Deps{Store: forumdb.New(pool)}),
-		UseCases: usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)}),
-		People:   people.NewService(peopledb.New(pool)),
-		Messages: messaging.NewService(messaging.Deps{Store: messagingdb.New(pool)}),
-		Cities:   cities,
-		Titles:   searchdb.New(pool),
+		Topics:        forum.NewService(forum.Deps{Store: forumdb.New(pool)}),
+		Replies:       own,
+		UseCases:      usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)}),
+		People:        people.NewService(peopledb.New(pool)),
+		Organizations: own,
+		Messages:      messaging.NewService(messaging.Deps{Store: messagingdb.New(pool)}),
+		Cities:        cities,
+		Titles:        own,
 	}
 	p := identity.Principal{UserID: members[0], OrganizationID: org.ID, EmailVerified: true}
 	for _, q := range []string{"pum", "vibra", "conveyor robot", "صيان", "riy"} {

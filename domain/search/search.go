@@ -1,7 +1,8 @@
-// Package search is one search across the platform: topics, use cases, people and the
-// searcher's own messages, each found by its own area's search (with that area's visibility
-// rules, Arabic normalisation and highlights) and answered together, and suggestions while
-// typing under a time budget.
+// Package search is one search across the platform: topics, replies, use cases, people,
+// organizations and the searcher's own messages, each found by its own area's search (with that
+// area's visibility rules, Arabic normalisation and highlights) or, for replies and
+// organizations, which no area searches, by the search's own store under the same rules; answered
+// together, and suggestions while typing under a time budget.
 package search
 
 import (
@@ -25,12 +26,17 @@ import (
 
 // Types of results.
 const (
-	TypeAll      = "all"
-	TypeTopics   = "topics"
-	TypeUseCases = "use-cases"
-	TypePeople   = "people"
-	TypeMessages = "messages"
+	TypeAll           = "all"
+	TypeTopics        = "topics"
+	TypeReplies       = "replies"
+	TypeUseCases      = "use-cases"
+	TypePeople        = "people"
+	TypeOrganizations = "organizations"
+	TypeMessages      = "messages"
 )
+
+// types are the types a search of all of them runs, in the order the error message names them.
+var types = []string{TypeTopics, TypeReplies, TypeUseCases, TypePeople, TypeOrganizations, TypeMessages}
 
 // Limits.
 const (
@@ -63,26 +69,84 @@ type (
 		TopicTitles(ctx context.Context, text string, limit int) ([]Suggestion, error)
 		UseCaseTitles(ctx context.Context, text string, limit int) ([]Suggestion, error)
 	}
+	// Replies finds live replies of live topics whose text matches, best first, after the cursor,
+	// with the rank of each.
+	Replies interface {
+		Replies(ctx context.Context, text string, after *RankCursor, limit int) ([]ReplyHit, []float32, error)
+	}
+	// Organizations finds active organizations whose name contains text (starts with it, for
+	// text too short to look for inside names), those whose name starts with it first, then by
+	// name, after the cursor.
+	Organizations interface {
+		Organizations(ctx context.Context, text string, after *NameCursor, limit int) ([]OrganizationHit, error)
+	}
 )
+
+// ReplyHit is a reply that matched, with its matches marked as a topic's are (`<mark>…</mark>`
+// in otherwise HTML-escaped text).
+type ReplyHit struct {
+	ID         string `json:"id"`
+	TopicID    string `json:"topicId"`
+	TopicTitle string `json:"topicTitle"`
+	Highlight  string `json:"highlight"`
+	forum.Author
+	CreatedAt time.Time `json:"createdAt"`
+	Link      string    `json:"link"`
+}
+
+// OrganizationHit is an organization whose name matched.
+type OrganizationHit struct {
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	Industry string  `json:"industry"`
+	City     string  `json:"city"`
+	Country  string  `json:"country"`
+	Logo     *string `json:"logo"`
+	// MemberCount counts its active members.
+	MemberCount int    `json:"memberCount"`
+	IsVerified  bool   `json:"isVerified"`
+	Link        string `json:"link"`
+	// Key is the name as matched (normalised, lower-cased) and Prefix whether it starts with the
+	// text: the order and the cursor.
+	Key    string `json:"-"`
+	Prefix bool   `json:"-"`
+}
+
+// RankCursor is the position of the last hit of a page ranked by relevance.
+type RankCursor struct {
+	Rank float32 `json:"r"`
+	ID   string  `json:"i"`
+}
+
+// NameCursor is the position of the last organization of a page.
+type NameCursor struct {
+	Prefix bool   `json:"p"`
+	Key    string `json:"n"`
+	ID     string `json:"i"`
+}
 
 // Service searches everywhere.
 type Service struct {
-	Topics   Topics
-	UseCases UseCases
-	People   People
-	Messages Messages
-	Cities   Cities
-	Titles   Titles
+	Topics        Topics
+	Replies       Replies
+	UseCases      UseCases
+	People        People
+	Organizations Organizations
+	Messages      Messages
+	Cities        Cities
+	Titles        Titles
 }
 
 // Results are the pages of each type searched; a type not searched is nil.
 type Results struct {
-	Query    string                          `json:"query"`
-	Type     string                          `json:"type"`
-	Topics   *page.Page[forum.Hit]           `json:"topics,omitempty"`
-	UseCases *page.Page[usecase.Summary]     `json:"useCases,omitempty"`
-	People   *page.Page[people.Person]       `json:"people,omitempty"`
-	Messages *page.Page[messaging.SearchHit] `json:"messages,omitempty"`
+	Query         string                          `json:"query"`
+	Type          string                          `json:"type"`
+	Topics        *page.Page[forum.Hit]           `json:"topics,omitempty"`
+	Replies       *page.Page[ReplyHit]            `json:"replies,omitempty"`
+	UseCases      *page.Page[usecase.Summary]     `json:"useCases,omitempty"`
+	People        *page.Page[people.Person]       `json:"people,omitempty"`
+	Organizations *page.Page[OrganizationHit]     `json:"organizations,omitempty"`
+	Messages      *page.Page[messaging.SearchHit] `json:"messages,omitempty"`
 	// Counts are the results of each type in this answer (the facets of a search of all types).
 	Counts map[string]int `json:"counts"`
 }
@@ -106,11 +170,12 @@ func (s *Service) Search(ctx context.Context, p identity.Principal, text, typ st
 		if limit == 0 {
 			limit = DefaultEach
 		}
-		run = []string{TypeTopics, TypeUseCases, TypePeople, TypeMessages}
-	case TypeTopics, TypeUseCases, TypePeople, TypeMessages:
+		run = types
+	case TypeTopics, TypeReplies, TypeUseCases, TypePeople, TypeOrganizations, TypeMessages:
 		run = []string{typ}
 	default:
-		return Results{}, errs.Fields(errs.FieldError{Field: "type", Message: "must be all, topics, use-cases, people or messages"})
+		return Results{}, errs.Fields(errs.FieldError{Field: "type",
+			Message: "must be all, topics, replies, use-cases, people, organizations or messages"})
 	}
 	if _, err := page.Limit(limit); err != nil {
 		return Results{}, err
@@ -151,6 +216,10 @@ func (s *Service) one(ctx context.Context, p identity.Principal, r *Results, mu 
 			return s.Topics.Search(ctx, p, text, forum.Query{}, limit, cursor)
 		})
 		defer set(mu, func() { r.Topics = pg })
+	case TypeReplies:
+		var pg *page.Page[ReplyHit]
+		pg, n, err = run(all, func() (page.Page[ReplyHit], error) { return s.replies(ctx, text, limit, cursor) })
+		defer set(mu, func() { r.Replies = pg })
 	case TypeUseCases:
 		var pg *page.Page[usecase.Summary]
 		pg, n, err = run(all, func() (page.Page[usecase.Summary], error) {
@@ -163,6 +232,10 @@ func (s *Service) one(ctx context.Context, p identity.Principal, r *Results, mu 
 			return s.People.Directory(ctx, p, people.Query{Q: text}, limit, cursor)
 		})
 		defer set(mu, func() { r.People = pg })
+	case TypeOrganizations:
+		var pg *page.Page[OrganizationHit]
+		pg, n, err = run(all, func() (page.Page[OrganizationHit], error) { return s.organizations(ctx, text, limit, cursor) })
+		defer set(mu, func() { r.Organizations = pg })
 	case TypeMessages:
 		var pg *page.Page[messaging.SearchHit]
 		pg, n, err = run(all, func() (page.Page[messaging.SearchHit], error) {
@@ -174,6 +247,50 @@ func (s *Service) one(ctx context.Context, p identity.Principal, r *Results, mu 
 	r.Counts[typ] = n
 	mu.Unlock()
 	return err
+}
+
+// replies pages the replies matching text, best first.
+func (s *Service) replies(ctx context.Context, text string, limit int, cursor string) (page.Page[ReplyHit], error) {
+	limit, err := page.Limit(limit)
+	if err != nil {
+		return page.Page[ReplyHit]{}, err
+	}
+	var after *RankCursor
+	if cursor != "" {
+		after = &RankCursor{}
+		if err := page.Decode(cursor, after); err != nil {
+			return page.Page[ReplyHit]{}, err
+		}
+	}
+	hits, ranks, err := s.Replies.Replies(ctx, text, after, limit+1)
+	if err != nil {
+		return page.Page[ReplyHit]{}, err
+	}
+	rank := make(map[string]float32, len(hits))
+	for i, h := range hits {
+		rank[h.ID] = ranks[i]
+	}
+	return page.Build(hits, limit, func(h ReplyHit) any { return RankCursor{Rank: rank[h.ID], ID: h.ID} }), nil
+}
+
+// organizations pages the organizations whose name contains text.
+func (s *Service) organizations(ctx context.Context, text string, limit int, cursor string) (page.Page[OrganizationHit], error) {
+	limit, err := page.Limit(limit)
+	if err != nil {
+		return page.Page[OrganizationHit]{}, err
+	}
+	var after *NameCursor
+	if cursor != "" {
+		after = &NameCursor{}
+		if err := page.Decode(cursor, after); err != nil {
+			return page.Page[OrganizationHit]{}, err
+		}
+	}
+	hits, err := s.Organizations.Organizations(ctx, text, after, limit+1)
+	if err != nil {
+		return page.Page[OrganizationHit]{}, err
+	}
+	return page.Build(hits, limit, func(h OrganizationHit) any { return NameCursor{Prefix: h.Prefix, Key: h.Key, ID: h.ID} }), nil
 }
 
 // run runs one type's search. Searching all types, a query one type refuses (a single letter is
@@ -212,7 +329,7 @@ func set(mu *sync.Mutex, f func()) {
 
 // Suggestion is one completion of what is being typed.
 type Suggestion struct {
-	Type string `json:"type"` // topic | use-case | person | city
+	Type string `json:"type"` // topic | use-case | person | organization | city
 	ID   string `json:"id"`
 	Text string `json:"text"`
 	// TextAr is the Arabic name, where the thing has one (cities).
@@ -227,7 +344,8 @@ type Suggestions struct {
 }
 
 // Suggest completes text from topics and use cases (titles containing it, from three letters
-// on), people (names) and cities (English or Arabic names), SuggestEach of each, in that order.
+// on), people and organizations (names) and cities (English or Arabic names), SuggestEach of
+// each, in that order.
 // A source that has not answered within SuggestBudget is left out.
 func (s *Service) Suggest(ctx context.Context, p identity.Principal, text string) (Suggestions, error) {
 	text = strings.TrimSpace(text)
@@ -244,6 +362,14 @@ func (s *Service) Suggest(ctx context.Context, p identity.Principal, text string
 			out := make([]Suggestion, 0, len(pg.Items))
 			for _, x := range pg.Items {
 				out = append(out, Suggestion{Type: "person", ID: x.ID, Text: strings.TrimSpace(x.FirstName + " " + x.LastName), Link: "/people/" + x.ID})
+			}
+			return out, err
+		},
+		func(ctx context.Context) ([]Suggestion, error) {
+			found, err := s.Organizations.Organizations(ctx, text, nil, SuggestEach)
+			out := make([]Suggestion, 0, len(found))
+			for _, x := range found {
+				out = append(out, Suggestion{Type: "organization", ID: x.ID, Text: x.Name, Link: x.Link})
 			}
 			return out, err
 		},

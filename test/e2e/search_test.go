@@ -85,7 +85,8 @@ func TestSearchEverywhere(t *testing.T) {
 	require.Len(t, msgs, 1, "amal's own conversation only")
 	assert.Contains(t, msgs[0]["highlight"], "<mark>")
 	assert.Empty(t, group(r, "topics"))
-	assert.EqualValues(t, map[string]any{"topics": 0.0, "use-cases": 1.0, "people": 0.0, "messages": 1.0}, r["counts"])
+	assert.EqualValues(t, map[string]any{"topics": 0.0, "replies": 0.0, "use-cases": 1.0, "people": 0.0, "organizations": 0.0,
+		"messages": 1.0}, r["counts"])
 
 	// The Arabic topic by another spelling (ه for ة, ا for أ), marked.
 	r = search(nura, "q="+url.QueryEscape("صيانه المضخه"))
@@ -157,4 +158,120 @@ func TestSearchEverywhere(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusUnauthorized, srv.Client(t).Do(http.MethodGet, "/api/v1/search?q=x", nil).Status)
 	assert.Equal(t, http.StatusUnauthorized, srv.Client(t).Do(http.MethodGet, "/api/v1/search/suggest?q=x", nil).Status)
+}
+
+// TestSearchRepliesAndOrganizations: a reply is found by an Arabic spelling variant, marked, with
+// its topic and the link to it, and in a search of everything with its count; a deleted reply, a
+// hidden one and the replies of a deleted topic never are; an organization is found by a part of
+// its name (and suggested) until it is suspended; the type's message names every type.
+func TestSearchRepliesAndOrganizations(t *testing.T) {
+	env := harness.NewEnv(t)
+	modEmail := harness.UniqueEmail("sr-mod")
+	srv := env.Start(t, "P2P_AUTH_MODERATORS="+modEmail)
+	mod := seed.Account{Client: srv.Client(t), Email: modEmail}
+	mod.SignUp(harness.SignUpFields(modEmail))
+	mod.Confirm(t, env)
+	hala, omar, zaid := seed.Verified(t, env, srv, "sr-hala"), seed.Verified(t, env, srv, "sr-omar"), seed.Verified(t, env, srv, "sr-zaid")
+
+	post := func(who seed.Account, path string, body map[string]any) string {
+		t.Helper()
+		res := who.Do(http.MethodPost, path, body)
+		require.Equal(t, http.StatusCreated, res.Status, res.String())
+		return res.JSON()["id"].(string)
+	}
+	topic := post(hala, "/api/v1/forum/topics", map[string]any{"title": "Cooling tower water treatment", "kind": "question",
+		"category": "Maintenance", "content": "Which chemicals do you dose, and how often?"})
+	gone := post(hala, "/api/v1/forum/topics", map[string]any{"title": "Chiller noise", "kind": "discussion",
+		"category": "Maintenance", "content": "Ours got louder after the overhaul."})
+	// The same word (مضخة, written with ة) in every reply: only the live one may be found.
+	live := post(omar, "/api/v1/forum/topics/"+topic+"/replies", map[string]any{"content": "نستخدم **مضخة** جرعات آلية للكلور"})
+	deleted := post(omar, "/api/v1/forum/topics/"+topic+"/replies", map[string]any{"content": "مضخة قديمة حذفت"})
+	hidden := post(zaid, "/api/v1/forum/topics/"+topic+"/replies", map[string]any{"content": "مضخة رخيصة للبيع"})
+	orphan := post(zaid, "/api/v1/forum/topics/"+gone+"/replies", map[string]any{"content": "مضخة في موضوع محذوف"})
+	require.Equal(t, http.StatusNoContent, omar.Do(http.MethodDelete, "/api/v1/forum/replies/"+deleted, nil).Status)
+	res := mod.Do(http.MethodPost, "/api/v1/forum/replies/"+hidden+"/hide", map[string]any{"reason": "advertising"})
+	require.True(t, res.Status/100 == 2, res.String())
+	require.Equal(t, http.StatusNoContent, hala.Do(http.MethodDelete, "/api/v1/forum/topics/"+gone, nil).Status)
+
+	search := func(who seed.Account, query string) map[string]any {
+		t.Helper()
+		res := who.Do(http.MethodGet, "/api/v1/search?"+query, nil)
+		require.Equal(t, http.StatusOK, res.Status, query+": "+res.String())
+		return res.JSON()
+	}
+	items := func(r map[string]any, typ string) []map[string]any {
+		t.Helper()
+		g, ok := r[typ].(map[string]any)
+		require.True(t, ok, "%s in %v", typ, r)
+		var out []map[string]any
+		for _, it := range g["items"].([]any) {
+			out = append(out, it.(map[string]any))
+		}
+		return out
+	}
+
+	// By another spelling (ه for ة), one type at a time.
+	r := search(hala, "type=replies&q="+url.QueryEscape("مضخه"))
+	assert.Nil(t, r["topics"], "only the type asked for")
+	replies := items(r, "replies")
+	require.Len(t, replies, 1, "not the deleted, the hidden or the deleted topic's reply: %v", replies)
+	got := replies[0]
+	assert.Equal(t, live, got["id"])
+	assert.Equal(t, topic, got["topicId"])
+	assert.Equal(t, "Cooling tower water treatment", got["topicTitle"])
+	assert.Equal(t, omar.ID, got["authorId"])
+	assert.Equal(t, "/forum/topics/"+topic+"#reply-"+live, got["link"])
+	assert.Contains(t, got["highlight"], "<mark>")
+	assert.NotContains(t, got["highlight"], "<strong>", "the snippet is text, not the reply's HTML")
+	for _, id := range []string{deleted, hidden, orphan} {
+		assert.NotEqual(t, id, got["id"])
+	}
+
+	// In a search of everything, counted with the rest.
+	r = search(zaid, "q="+url.QueryEscape("مضخه"))
+	require.Len(t, items(r, "replies"), 1)
+	counts := r["counts"].(map[string]any)
+	assert.EqualValues(t, 1, counts["replies"])
+	assert.EqualValues(t, 0, counts["organizations"])
+	assert.Empty(t, items(r, "organizations"))
+
+	// Organizations by a part of their name, any case; a prefix pages with its cursor.
+	r = search(hala, "type=organizations&q=SR-ZAID")
+	orgs := items(r, "organizations")
+	require.Len(t, orgs, 1)
+	assert.Equal(t, zaid.OrgID, orgs[0]["id"])
+	assert.Equal(t, "sr-zaid Industries", orgs[0]["name"])
+	assert.EqualValues(t, 1, orgs[0]["memberCount"])
+	assert.Equal(t, "/organizations/"+zaid.OrgID, orgs[0]["link"])
+	r = search(hala, "q=industries&type=organizations&limit=2")
+	require.Len(t, items(r, "organizations"), 2)
+	next := r["organizations"].(map[string]any)["nextCursor"]
+	require.NotNil(t, next, "hala's, omar's and zaid's organizations are named Industries")
+	first := items(r, "organizations")
+	r = search(hala, "q=industries&type=organizations&limit=2&cursor="+url.QueryEscape(next.(string)))
+	rest := items(r, "organizations")
+	require.Len(t, rest, 1)
+	assert.Nil(t, r["organizations"].(map[string]any)["nextCursor"])
+	seen := map[any]bool{first[0]["id"]: true, first[1]["id"]: true, rest[0]["id"]: true}
+	assert.Len(t, seen, 3, "each organization once across the pages")
+	r = search(hala, "q=industries")
+	assert.Len(t, items(r, "organizations"), 3)
+	assert.EqualValues(t, 3, r["counts"].(map[string]any)["organizations"])
+	res = hala.Do(http.MethodGet, "/api/v1/search/suggest?q=sr-zaid", nil)
+	require.Equal(t, http.StatusOK, res.Status, res.String())
+	var suggested bool
+	for _, it := range res.JSON()["items"].([]any) {
+		s := it.(map[string]any)
+		suggested = suggested || (s["type"] == "organization" && s["id"] == zaid.OrgID)
+	}
+	assert.True(t, suggested, "the organization is suggested: %s", res.String())
+
+	// A suspended organization is never found.
+	res = mod.Do(http.MethodPut, "/api/v1/moderation/organizations/"+zaid.OrgID+"/suspension", map[string]any{"reason": "fraud"})
+	require.Equal(t, http.StatusOK, res.Status, res.String())
+	assert.Empty(t, items(search(hala, "type=organizations&q=sr-zaid"), "organizations"))
+
+	res = hala.Do(http.MethodGet, "/api/v1/search?q=x&type=orders", nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.Status, res.String())
+	assert.Contains(t, res.String(), "must be all, topics, replies, use-cases, people, organizations or messages")
 }

@@ -1,5 +1,6 @@
-// Package searchdb is the PostgreSQL side of the suggestions: titles of live topics and of
-// published use cases containing what is being typed (trigram indexes of migration 00026).
+// Package searchdb is the PostgreSQL side of the search that no area answers: titles of live
+// topics and of published use cases containing what is being typed (trigram indexes of
+// migrations 00026 and 00028) for suggestions, and replies and organizations (migration 00030).
 package searchdb
 
 import (
@@ -22,11 +23,11 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 var _ search.Titles = (*Store)(nil)
 
+// likeEscape makes text literal inside a LIKE pattern.
+var likeEscape = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // like is text as a LIKE pattern matching it anywhere, its own wildcards escaped.
-func like(text string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(text) + "%"
-}
+func like(text string) string { return "%" + likeEscape.Replace(text) + "%" }
 
 // TopicTitles are the most recently active live topics whose title contains text.
 func (s *Store) TopicTitles(ctx context.Context, text string, limit int) ([]search.Suggestion, error) {
