@@ -14,7 +14,7 @@ func TestMain(m *testing.M) { harness.Main(m) }
 
 // TestSeedFillsANewServerOnce: what make run seeds is there for a demo person signing in (topics
 // with replies, likes and a best answer; published use cases on the map), and seeding again
-// changes nothing.
+// changes nothing; the mixed load (make perf-mixed) runs on it without an error.
 func TestSeedFillsANewServerOnce(t *testing.T) {
 	env := harness.NewEnv(t)
 	srv := env.Start(t, "P2P_HTTP_DEV_ENDPOINTS=true", "P2P_AUTH_MODERATORS="+demoPeople[0].email)
@@ -53,4 +53,8 @@ func TestSeedFillsANewServerOnce(t *testing.T) {
 	}
 	require.LessOrEqual(t, featured, 6)
 	assert.Len(t, anon.Do(http.MethodGet, "/api/v1/public/use-cases/featured", nil).JSON()["items"], featured)
+
+	// The mixed load runs on a seeded server, every kind of action without an error.
+	require.NoError(t, runMixed([]string{"-url", srv.URL, "-users", "6", "-writers", "2", "-rate", "20",
+		"-duration", "2s", "-warmup", "0s"}))
 }
