@@ -732,34 +732,25 @@ func (s *Store) AddDownload(ctx context.Context, id string) error {
 // the map has up to 10,000 points). Benefits are the first three quantitative metrics with an
 // improvement, "metric: improvement".
 func (s *Store) Points(ctx context.Context, b usecase.Box, limit int) ([]usecase.Point, error) {
-	// The newest in the box are sorted before their documents are read; jsonb_to_record then
-	// detoasts each document once, and the point's fields come from its small parts (every -> on
-	// the document itself would detoast it again).
-	rows, err := s.pool.Query(ctx, `SELECT u.id, coalesce(d.title, ''), coalesce(d.description, ''),
-		coalesce(d."factoryName", ''), coalesce(d.location->>'city', ''), coalesce(d.category, ''),
-		coalesce(d.implementation->>'implementationTime', ''),
-		coalesce((SELECT array_agg(b.benefit ORDER BY b.i) FROM (
-			SELECT coalesce(m->>'metric', '') || ': ' || (m->>'improvement') AS benefit, i
-			FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d.results->'quantitativeMetrics') = 'array'
-				THEN d.results->'quantitativeMetrics' ELSE '[]' END) WITH ORDINALITY e(m, i)
-			WHERE coalesce(m->>'improvement', '') <> '' ORDER BY i LIMIT 3) b), '{}'),
-		coalesce(d.results->>'roiPercentage', ''), coalesce(d."contactPerson", ''), coalesce(d."contactTitle", ''),
-		(d.location->>'latitude')::float8, (d.location->>'longitude')::float8
-		FROM (SELECT u.id, u.published_at, u.document FROM use_cases u
-			WHERE u.status = 'published' AND u.deleted_at IS NULL
-			  AND (u.document->'location'->>'latitude')::float8 BETWEEN $1 AND $2
-			  AND (u.document->'location'->>'longitude')::float8 BETWEEN $3 AND $4
-			ORDER BY u.published_at DESC, u.id DESC LIMIT $5) u
-		CROSS JOIN LATERAL jsonb_to_record(u.document) AS d(title text, description text, "factoryName" text,
-			category text, "contactPerson" text, "contactTitle" text, location jsonb, implementation jsonb, results jsonb)
-		ORDER BY u.published_at DESC, u.id DESC`, b.MinLat, b.MaxLat, b.MinLng, b.MaxLng, limit)
+	// The newest in the box are sorted, then their points read: a small column kept beside the
+	// document by a trigger (migration 00031), so no document is detoasted.
+	rows, err := s.pool.Query(ctx, `SELECT u.id, u.map_point, (u.document->'location'->>'latitude')::float8,
+		(u.document->'location'->>'longitude')::float8
+		FROM use_cases u
+		WHERE u.status = 'published' AND u.deleted_at IS NULL
+		  AND (u.document->'location'->>'latitude')::float8 BETWEEN $1 AND $2
+		  AND (u.document->'location'->>'longitude')::float8 BETWEEN $3 AND $4
+		ORDER BY u.published_at DESC, u.id DESC LIMIT $5`, b.MinLat, b.MaxLat, b.MinLng, b.MaxLng, limit)
 	if err != nil {
 		return nil, fmt.Errorf("mapping use cases: %w", err)
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usecase.Point, error) {
-		var p usecase.Point
-		err := row.Scan(&p.ID, &p.Title, &p.Description, &p.FactoryName, &p.City, &p.Category, &p.ImplementationTime,
-			&p.Benefits, &p.RoiPercentage, &p.ContactPerson, &p.ContactTitle, &p.Latitude, &p.Longitude)
+		var (
+			p  usecase.Point
+			id string
+		)
+		err := row.Scan(&id, &p, &p.Latitude, &p.Longitude)
+		p.ID = id
 		if p.Benefits == nil {
 			p.Benefits = []string{}
 		}
