@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -254,14 +253,9 @@ func printMixed(ops []mixedOp, lat [][]time.Duration, errs []int, rate, users in
 
 // call sends an authenticated request and fails on a status of 300 or more.
 func call(ctx context.Context, c *http.Client, method, u, token string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	req, err := authRequest(ctx, method, u, token, body)
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("st-auth-mode", "header")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := c.Do(req)
 	if err != nil {

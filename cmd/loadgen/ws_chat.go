@@ -333,14 +333,9 @@ type response struct {
 }
 
 func authed(c *http.Client, method, u, token string, body []byte) (response, error) {
-	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	req, err := authRequest(context.Background(), method, u, token, body)
 	if err != nil {
 		return response{}, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("st-auth-mode", "header")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := c.Do(req)
 	if err != nil {
@@ -352,4 +347,18 @@ func authed(c *http.Client, method, u, token string, body []byte) (response, err
 		return response{}, errors.New(method + " " + u + ": " + res.Status + " " + string(b))
 	}
 	return response{Header: res.Header, body: b}, nil
+}
+
+// authRequest is a request as the user whose access token this is (JSON when body is set).
+func authRequest(ctx context.Context, method, u, token string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("st-auth-mode", "header")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
 }
