@@ -23,7 +23,9 @@ CREATE FUNCTION use_case_map_point(d jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE
             WHERE coalesce(m->>'improvement', '') <> '' ORDER BY i LIMIT 3) b), '[]'),
         'roiPercentage', coalesce(d->'results'->>'roiPercentage', ''),
         'contactPerson', coalesce(d->>'contactPerson', ''),
-        'contactTitle', coalesce(d->>'contactTitle', ''))
+        'contactTitle', coalesce(d->>'contactTitle', ''),
+        'latitude', CASE WHEN jsonb_typeof(d->'location'->'latitude') = 'number' THEN d->'location'->'latitude' END,
+        'longitude', CASE WHEN jsonb_typeof(d->'location'->'longitude') = 'number' THEN d->'location'->'longitude' END)
 $$;
 -- +goose StatementEnd
 -- +goose StatementBegin

@@ -335,6 +335,13 @@ func (s *Store) Delete(ctx context.Context, id string, version int, statuses []s
 // says so (totalCapped).
 const searchCandidates = 1000
 
+// candidates restricts a text search's conditions to its searchCandidates most recently
+// published matches. The inner u is the candidate; the outer query's u is the row listed.
+func candidates(where []string) []string {
+	return append(where, `u.id IN (SELECT u.id FROM use_cases u WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY u.published_at DESC, u.id DESC LIMIT `+strconv.Itoa(searchCandidates)+`)`)
+}
+
 // List lists use cases as q says, with the number that match (at most searchCandidates for a
 // text search, capped then).
 func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after *usecase.Cursor, limit int) ([]usecase.UseCase, int, bool, error) {
@@ -344,33 +351,31 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 		return "$" + strconv.Itoa(len(args))
 	}
 	where := conditions(q, arg)
+	countArgs := len(args)
 	var (
 		total  int
 		capped bool
+		with   string
 	)
 	// The viewer ($1) is not a filter; the count names it so the arguments are numbered alike.
 	count := `WITH viewer AS (SELECT $1::text) SELECT count(*) FROM use_cases u WHERE ` + strings.Join(where, " AND ")
+	// With q, each row also carries how well it matched and where (ts_headline runs on the page's
+	// rows only: PostgreSQL evaluates the select list after the LIMIT), and the count of the
+	// candidates, found once for both (finding them is most of a search's cost).
+	extra := ", 0::float8, '', 0::bigint"
 	if q.Text != "" {
 		n := strconv.Itoa(searchCandidates)
 		count = `WITH viewer AS (SELECT $1::text) SELECT count(*) FROM (SELECT 1 FROM use_cases u WHERE ` +
 			strings.Join(where, " AND ") + ` LIMIT ` + n + ` + 1) x`
-		// The inner u is the candidate; the outer query's u is the row listed.
-		where = append(where, `u.id IN (SELECT u.id FROM use_cases u WHERE `+strings.Join(where, " AND ")+
-			` ORDER BY u.published_at DESC, u.id DESC LIMIT `+n+`)`)
-	}
-	if err := s.pool.QueryRow(ctx, count, args...).Scan(&total); err != nil {
-		return nil, 0, false, fmt.Errorf("counting use cases: %w", err)
-	}
-	if q.Text != "" && total > searchCandidates {
-		total, capped = searchCandidates, true
-	}
-	// With q, each row also carries how well it matched and where (ts_headline runs on the page's
-	// rows only: PostgreSQL evaluates the select list after the LIMIT).
-	extra := ", 0::float8, ''"
-	if q.Text != "" {
+		with = `WITH cand AS MATERIALIZED (SELECT u.id, row_number() OVER (ORDER BY u.published_at DESC, u.id DESC) AS rn
+			FROM use_cases u WHERE ` + strings.Join(where, " AND ") + ` ORDER BY u.published_at DESC, u.id DESC LIMIT ` + n + ` + 1) `
+		where = append(where, "u.id IN (SELECT id FROM cand WHERE rn <= "+n+")")
 		tq := tsquery(arg(q.Text))
 		extra = ", ts_rank_cd(u.search, " + tq + ")::float8, ts_headline('english', coalesce(u.document->>'description', ''), " + tq +
-			", 'StartSel=" + markOpen + ", StopSel=" + markClose + ", MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"')"
+			", 'StartSel=" + markOpen + ", StopSel=" + markClose + ", MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"')" +
+			", (SELECT count(*) FROM cand)"
+	} else if err := s.pool.QueryRow(ctx, count, args...).Scan(&total); err != nil {
+		return nil, 0, false, fmt.Errorf("counting use cases: %w", err)
 	}
 	var order string
 	keyset := func(lead string, lv any) {
@@ -405,7 +410,7 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 			where = append(where, "(u.published_at, u.id) < ("+arg(after.At)+", "+arg(after.ID)+"::uuid)")
 		}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+columns+extra+from+` WHERE `+strings.Join(where, " AND ")+
+	rows, err := s.pool.Query(ctx, with+`SELECT `+columns+extra+from+` WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY `+order+` LIMIT `+arg(limit), args...)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("listing use cases: %w", err)
@@ -414,20 +419,34 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 		var (
 			rank    float64
 			snippet string
+			found   int
 		)
-		u, err := scan(row, &rank, &snippet)
+		u, err := scan(row, &rank, &snippet, &found)
 		u.Rank, u.Snippet = rank, marked(snippet)
+		if q.Text != "" {
+			total = found
+		}
 		return u, err
 	})
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("listing use cases: %w", err)
+	}
+	if q.Text != "" && len(items) == 0 {
+		// A page past the last match carries no count: count them alone (the count's own
+		// arguments are the first ones; the page's come after them).
+		if err := s.pool.QueryRow(ctx, count, args[:countArgs]...).Scan(&total); err != nil {
+			return nil, 0, false, fmt.Errorf("counting use cases: %w", err)
+		}
+	}
+	if q.Text != "" && total > searchCandidates {
+		total, capped = searchCandidates, true
 	}
 	return items, total, capped, nil
 }
 
 // relatedCandidates bounds the use cases Related scores: the newest of those sharing both the
 // category and the industry, the newest sharing the category and the newest sharing the industry,
-// this many each (through use_cases_filters and use_cases_industry_lower), rather than every one
+// this many each (through use_cases_filters and use_cases_industry_key), rather than every one
 // of the thousands that share either.
 const relatedCandidates = 200
 
@@ -452,18 +471,18 @@ func (s *Store) Related(ctx context.Context, viewer string, u usecase.UseCase, l
 	const published = `status = 'published' AND deleted_at IS NULL AND id <> $2::uuid`
 	rows, err := s.pool.Query(ctx, `WITH candidates AS (
 			(SELECT id FROM use_cases WHERE `+published+` AND $3 <> '' AND $4 <> ''
-			   AND lower(category) = lower($3) AND lower(industry) = lower($4) ORDER BY published_at DESC, id DESC LIMIT $7)
+			   AND category_key = lower($3) AND industry_key = lower($4) ORDER BY published_at DESC, id DESC LIMIT $7)
 			UNION
-			(SELECT id FROM use_cases WHERE `+published+` AND $3 <> '' AND lower(category) = lower($3)
+			(SELECT id FROM use_cases WHERE `+published+` AND $3 <> '' AND category_key = lower($3)
 			 ORDER BY published_at DESC, id DESC LIMIT $7)
 			UNION
-			(SELECT id FROM use_cases WHERE `+published+` AND $4 <> '' AND lower(industry) = lower($4)
+			(SELECT id FROM use_cases WHERE `+published+` AND $4 <> '' AND industry_key = lower($4)
 			 ORDER BY published_at DESC, id DESC LIMIT $7))
 		SELECT `+strings.Replace(columns, "u.document", summary, 1)+` FROM candidates c JOIN use_cases u ON u.id = c.id
 		JOIN organizations o ON o.id = u.organization_id JOIN users a ON a.id = u.author_id
 		CROSS JOIN LATERAL (SELECT
-			CASE WHEN lower(u.category) = lower($3) THEN 3 ELSE 0 END +
-			CASE WHEN lower(u.industry) = lower($4) THEN 2 ELSE 0 END +
+			CASE WHEN u.category_key = lower($3) THEN 3 ELSE 0 END +
+			CASE WHEN u.industry_key = lower($4) THEN 2 ELSE 0 END +
 			(SELECT count(*) FROM jsonb_array_elements_text(coalesce(u.document->'tags', '[]')) t
 			 WHERE lower(t) = ANY (SELECT lower(x) FROM unnest($5::text[]) x)) AS score) r
 		WHERE u.status = 'published' AND u.deleted_at IS NULL
@@ -521,10 +540,10 @@ func conditions(q usecase.Query, arg func(any) string) []string {
 		where = append(where, "u.organization_id = "+arg(q.OrganizationID)+"::uuid")
 	}
 	if q.Category != "" {
-		where = append(where, "lower(u.category) = lower("+arg(q.Category)+")")
+		where = append(where, "u.category_key = lower("+arg(q.Category)+")")
 	}
 	if q.Industry != "" {
-		where = append(where, "lower(u.industry) = lower("+arg(q.Industry)+")")
+		where = append(where, "u.industry_key = lower("+arg(q.Industry)+")")
 	}
 	if q.Verified {
 		where = append(where, "u.verified_at IS NOT NULL")
@@ -597,7 +616,8 @@ func cursorField(after *usecase.Cursor, get func(*usecase.Cursor) any) any {
 }
 
 // Facets counts the published use cases q finds per category (q's category aside) and per
-// industry (q's industry aside), and ranks the companies that published most. Counts of the whole
+// industry (q's industry aside), and ranks the companies that published most. A text search
+// counts the matches List would list: its searchCandidates most recently published. Counts of the whole
 // library (no filter) come from memory when younger than facetsFresh; organizations are joined
 // for the companies only.
 func (s *Store) Facets(ctx context.Context, viewer string, q usecase.Query, top int) (usecase.Facets, error) {
@@ -615,6 +635,9 @@ func (s *Store) Facets(ctx context.Context, viewer string, q usecase.Query, top 
 		args := []any{viewer}
 		arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 		where := conditions(q, arg)
+		if q.Text != "" {
+			where = candidates(where) // the matches the library lists for the search
+		}
 		join := ""
 		if strings.HasPrefix(col, "o.") {
 			join = " JOIN organizations o ON o.id = u.organization_id"
@@ -734,8 +757,7 @@ func (s *Store) AddDownload(ctx context.Context, id string) error {
 func (s *Store) Points(ctx context.Context, b usecase.Box, limit int) ([]usecase.Point, error) {
 	// The newest in the box are sorted, then their points read: a small column kept beside the
 	// document by a trigger (migration 00031), so no document is detoasted.
-	rows, err := s.pool.Query(ctx, `SELECT u.id, u.map_point, (u.document->'location'->>'latitude')::float8,
-		(u.document->'location'->>'longitude')::float8
+	rows, err := s.pool.Query(ctx, `SELECT u.id, u.map_point, (u.map_point->>'latitude')::float8, (u.map_point->>'longitude')::float8
 		FROM use_cases u
 		WHERE u.status = 'published' AND u.deleted_at IS NULL
 		  AND (u.document->'location'->>'latitude')::float8 BETWEEN $1 AND $2

@@ -656,6 +656,13 @@ func TestSearchCandidates(t *testing.T) {
 		seen += len(pg.Items)
 	}
 	assert.Equal(t, 1000, seen, "the pages end with the candidates")
+	facets, err := svc.Facets(ctx, org.Owner, usecase.Query{Text: "vibration"})
+	require.NoError(t, err)
+	sum := 0
+	for _, f := range facets.Categories {
+		sum += f.Count
+	}
+	assert.Equal(t, 1000, sum, "the sidebar counts what the search lists")
 
 	pg, err = svc.Library(ctx, org.Owner, usecase.Query{Text: "kiln"}, 10, "")
 	require.NoError(t, err)
