@@ -34,10 +34,15 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	store := mediadb.New(h.Pool)
 	svc := media.NewService(store, h.Blobs, ImageQueue{Client: h.Tasks, Queue: h.Queue}, h.Identity,
 		media.Config{BaseURL: strings.TrimSuffix(h.Config.App.APIDomain, "/") + "/media/"})
+	limits := media.DefaultLimits
+	if m := h.Config.Media; m.ImageBytes > 0 {
+		limits.ImageBytes, limits.VideoBytes, limits.DocumentBytes = m.ImageBytes, m.VideoBytes, m.DocumentBytes
+		limits.URLTTL, limits.UnattachedTTL = m.URLTTL, m.UnattachedTTL
+	}
 	svc.EnableUploads(media.Uploads{
 		Store: store, Storage: storage{h.Blobs}, Signer: signer{h.Blobs}, Events: socketEvents{h.Sockets},
-		Limits: media.DefaultLimits,
-		Tools:  media.Tools{Timeout: media.DefaultLimits.ToolTimeout},
+		Limits: limits,
+		Tools:  media.Tools{Timeout: limits.ToolTimeout},
 	})
 	h.Identity.CountStorage(store.StorageUsed)
 	if h.REST != nil {

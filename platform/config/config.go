@@ -46,6 +46,14 @@ type Config struct {
 	Forum    Forum
 	Export   Export
 	Events   Events
+	Media    Media
+}
+
+// Media configures direct uploads (domain/media): the largest file per kind, how long presigned
+// URLs work and how long an upload may stay attached to nothing.
+type Media struct {
+	ImageBytes, VideoBytes, DocumentBytes int64
+	URLTTL, UnattachedTTL                 time.Duration
 }
 
 // Events configures the events area (domain/calendar).
@@ -299,6 +307,11 @@ var Keys = []Key{
 	{"export.chromium", "", "path of the headless Chromium that prints PDF exports; empty finds chromium on PATH"},
 	{"export.timeout", "2m", "an export running longer than this fails"},
 	{"events.reminder_lead", "1h", "attendees of an event are reminded this long before it starts"},
+	{"media.image_max_mb", "20", "largest image a user may upload directly (MB)"},
+	{"media.video_max_mb", "200", "largest video a user may upload directly (MB)"},
+	{"media.document_max_mb", "50", "largest document (PDF) a user may upload directly (MB)"},
+	{"media.url_ttl", "15m", "how long a presigned upload or download URL works"},
+	{"media.unattached_ttl", "24h", "an upload attached to nothing this long is deleted"},
 }
 
 // EnvName returns the environment variable that sets key.
@@ -461,6 +474,13 @@ func Load(file string, env []string) (Config, error) {
 		Timeout:  p.duration("export.timeout", time.Second, time.Hour),
 	}
 	cfg.Events = Events{ReminderLead: p.duration("events.reminder_lead", time.Minute, 7*24*time.Hour)}
+	cfg.Media = Media{
+		ImageBytes:    int64(p.integer("media.image_max_mb", 1, 100)) << 20,
+		VideoBytes:    int64(p.integer("media.video_max_mb", 1, 10_000)) << 20,
+		DocumentBytes: int64(p.integer("media.document_max_mb", 1, 1_000)) << 20,
+		URLTTL:        p.duration("media.url_ttl", time.Minute, 7*24*time.Hour),
+		UnattachedTTL: p.duration("media.unattached_ttl", time.Hour, 30*24*time.Hour),
+	}
 	if cfg.Log.Format == "" {
 		cfg.Log.Format = "text"
 		if cfg.Production() {

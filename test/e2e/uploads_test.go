@@ -375,3 +375,22 @@ func TestUploadRequestsRefused(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, alice.Do(http.MethodGet, "/api/v1/files/"+id, nil).Status)
 	}
 }
+
+// TestUploadLimitsConfigured: the operator's limits (media.*_max_mb, media.url_ttl) are the ones
+// a request meets: a document over the configured size is refused with the limit, and a
+// presigned URL lives as long as configured.
+func TestUploadLimitsConfigured(t *testing.T) {
+	env := harness.NewEnv(t)
+	srv := env.Start(t, "P2P_APP_API_DOMAIN="+apiDomain, "P2P_MEDIA_DOCUMENT_MAX_MB=1", "P2P_MEDIA_URL_TTL=2m")
+	alice := seed.Founder(t, srv, "limits")
+	res := alice.Do(http.MethodPost, "/api/v1/uploads", map[string]any{"kind": "document", "contentType": "application/pdf",
+		"size": 1<<20 + 1, "name": "big.pdf"})
+	require.Equal(t, http.StatusRequestEntityTooLarge, res.Status, res.String())
+	assert.Contains(t, res.JSON()["detail"], "at most 1 MB")
+	res = alice.Do(http.MethodPost, "/api/v1/uploads", map[string]any{"kind": "document", "contentType": "application/pdf",
+		"size": 1 << 20, "name": "fits.pdf"})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	expires, err := time.Parse(time.RFC3339, res.JSON()["upload"].(map[string]any)["expiresAt"].(string))
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now().Add(2*time.Minute), expires, 30*time.Second)
+}
