@@ -584,11 +584,12 @@ func conditions(q usecase.Query, arg func(any) string) []string {
 }
 
 // Expressions of use_cases "u" that the migrations index: its coordinates (use_cases_location)
-// and its tags with its technology components' names, lower-cased (use_cases_technologies).
+// and its tags with its technology components' names, lower-cased (the stored tech_keys, 00033,
+// under use_cases_technologies).
 const (
 	latitude     = "((u.document->'location'->>'latitude')::float8)"
 	longitude    = "((u.document->'location'->>'longitude')::float8)"
-	technologies = "(lower((coalesce(u.document->'tags', '[]') || jsonb_path_query_array(u.document, '$.solution.technologyComponents[*].component'))::text)::jsonb)"
+	technologies = "u.tech_keys"
 )
 
 // ts_headline marks matches with these private-use characters and escapes nothing; marked
