@@ -17,7 +17,7 @@ import (
 
 // Public is what the landing page's routes need: no session, published use cases only.
 type Public interface {
-	Map(ctx context.Context, b usecase.Box) ([]usecase.Point, error)
+	Map(ctx context.Context, b usecase.Box) (usecase.MapPoints, error)
 	Stats(ctx context.Context) (usecase.PublicStats, error)
 	Featured(ctx context.Context) ([]usecase.Summary, error)
 }
@@ -47,7 +47,7 @@ func mountPublic(rt *rest.Router, p Public, limiter *ratelimit.Limiter) {
 			rest.Fail(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, geoJSON(points))
+		c.Data(http.StatusOK, "application/json; charset=utf-8", points.GeoJSON)
 	})
 	g.GET("/stats", func(c *gin.Context) {
 		st, err := p.Stats(c.Request.Context())
@@ -78,15 +78,4 @@ func bbox(c *gin.Context) (usecase.Box, bool) {
 		return usecase.Box{}, false
 	}
 	return usecase.Box{MinLng: v[0], MinLat: v[1], MaxLng: v[2], MaxLat: v[3]}, true
-}
-
-// geoJSON is the map's points as a GeoJSON FeatureCollection (RFC 7946: longitude first).
-func geoJSON(points []usecase.Point) gin.H {
-	features := make([]gin.H, len(points))
-	for i, p := range points {
-		features[i] = gin.H{"type": "Feature", "id": p.ID,
-			"geometry":   gin.H{"type": "Point", "coordinates": []float64{p.Longitude, p.Latitude}},
-			"properties": p}
-	}
-	return gin.H{"type": "FeatureCollection", "features": features}
 }

@@ -376,8 +376,9 @@ type Store interface {
 	// Facets counts the published use cases q finds per category and per industry (each ignoring
 	// its own filter) and ranks the companies that published most, up to top.
 	Facets(ctx context.Context, viewer string, q Query, top int) (Facets, error)
-	// Points lists published use cases whose coordinates fall in b, newest first (public.go).
-	Points(ctx context.Context, b Box, limit int) ([]Point, error)
+	// Points lists published use cases whose coordinates fall in b, newest first, as a GeoJSON
+	// FeatureCollection (public.go).
+	Points(ctx context.Context, b Box, limit int) (MapPoints, error)
 	// PublicStats computes the landing page's figures.
 	PublicStats(ctx context.Context) (PublicStats, error)
 	// AddViews adds counted views to use cases.

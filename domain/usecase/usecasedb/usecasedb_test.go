@@ -613,8 +613,7 @@ func TestMapPoints(t *testing.T) {
 	_, err = svc.Create(ctx, org.Owner, complete(t)) // a draft
 	require.NoError(t, err)
 
-	points, err := svc.Map(ctx, usecase.Whole)
-	require.NoError(t, err)
+	points := mapPoints(t, svc, usecase.Whole)
 	require.Len(t, points, 2)
 	assert.Equal(t, plain, points[0].ID, "newest first")
 	assert.Equal(t, []string{"Defect rate: 85% reduction", "Inspection time: 40% faster"}, points[0].Benefits)
@@ -627,9 +626,41 @@ func TestMapPoints(t *testing.T) {
 		RoiPercentage: u.Results.RoiPercentage, ContactPerson: "Sara \\ Ali", ContactTitle: u.ContactTitle,
 		Latitude: *u.Location.Latitude, Longitude: *u.Location.Longitude}, p)
 
-	points, err = svc.Map(ctx, usecase.Box{MinLat: 0, MinLng: 0, MaxLat: 10, MaxLng: 10})
+	assert.Equal(t, []usecase.Point{}, mapPoints(t, svc, usecase.Box{MinLat: 0, MinLng: 0, MaxLat: 10, MaxLng: 10}),
+		"none in the box: an empty list")
+}
+
+// mapPoints reads the map's GeoJSON back into points, checking its frame.
+func mapPoints(t *testing.T, svc *usecase.Service, b usecase.Box) []usecase.Point {
+	t.Helper()
+	m, err := svc.Map(context.Background(), b)
 	require.NoError(t, err)
-	assert.Equal(t, []usecase.Point{}, points, "none in the box: an empty list")
+	var doc struct {
+		Type     string `json:"type"`
+		Features []struct {
+			Type     string `json:"type"`
+			ID       string `json:"id"`
+			Geometry struct {
+				Type        string    `json:"type"`
+				Coordinates []float64 `json:"coordinates"`
+			} `json:"geometry"`
+			Properties usecase.Point `json:"properties"`
+		} `json:"features"`
+	}
+	require.NoError(t, json.Unmarshal(m.GeoJSON, &doc))
+	require.Equal(t, "FeatureCollection", doc.Type)
+	require.Len(t, doc.Features, m.Count)
+	points := []usecase.Point{}
+	for _, f := range doc.Features {
+		require.Equal(t, "Feature", f.Type)
+		require.Equal(t, "Point", f.Geometry.Type)
+		require.Len(t, f.Geometry.Coordinates, 2)
+		require.Equal(t, f.ID, f.Properties.ID)
+		p := f.Properties
+		p.Longitude, p.Latitude = f.Geometry.Coordinates[0], f.Geometry.Coordinates[1]
+		points = append(points, p)
+	}
+	return points
 }
 
 // TestSearchCandidates: a search matching more than a thousand use cases is answered from the
