@@ -130,6 +130,9 @@ type Store interface {
 	// Messages counts the user's conversations, their unread messages (muted and archived
 	// conversations aside) and the conversations with a message since today began.
 	Messages(ctx context.Context, userID string, today time.Time) (Messages, error)
+	// Upcoming lists the next events after now that the user may see (the platform's and their
+	// organization's), soonest first, at most n.
+	Upcoming(ctx context.Context, userID, orgID string, now time.Time, n int) ([]Event, error)
 	// Rebuild recounts every counter from the areas' tables, during activity too: what it
 	// counted is never counted again by Apply.
 	Rebuild(ctx context.Context) (RebuildReport, error)
@@ -190,6 +193,22 @@ type Messages struct {
 	Today         int64 `json:"today"`
 }
 
+// Event is an upcoming event in the frontend's shape ({title, date, location}) with what links
+// it.
+type Event struct {
+	ID            string    `json:"id"`
+	Title         string    `json:"title"`
+	TitleAr       string    `json:"titleAr"`
+	Date          time.Time `json:"date"`
+	Location      string    `json:"location"` // the place, or "Online"
+	Online        bool      `json:"online"`
+	AttendingByMe bool      `json:"attendingByMe"`
+	Link          string    `json:"link"`
+}
+
+// UpcomingShown is how many upcoming events the dashboard lists.
+const UpcomingShown = 3
+
 // Organization is seed 004's DashboardStats for the user's organization over the period.
 type Organization struct {
 	Users struct {
@@ -219,6 +238,7 @@ type Dashboard struct {
 	QuickAccess  []Access     `json:"quickAccess"`
 	ThisMonth    Month        `json:"thisMonth"`
 	Messages     Messages     `json:"messages"`
+	Upcoming     []Event      `json:"upcomingEvents"`
 	Organization Organization `json:"organization"`
 	GeneratedAt  time.Time    `json:"generatedAt"`
 }
@@ -239,8 +259,8 @@ func NewService(store Store, cache Cache, now func() time.Time) *Service {
 }
 
 // Get is p's dashboard for the period (ParsePeriod's names). The counters come from the cache
-// when no event changed them since; the messages are read live (they change with every message,
-// which is no event of the dashboard's).
+// when no event changed them since; the messages and upcoming events are read live (they change
+// with every message and as time passes, which are no events of the dashboard's).
 func (s *Service) Get(ctx context.Context, p identity.Principal, period string) (Dashboard, error) {
 	per, err := ParsePeriod(period)
 	if err != nil {
@@ -272,6 +292,9 @@ func (s *Service) Get(ctx context.Context, p identity.Principal, period string) 
 		}
 	}
 	if d.Messages, err = s.store.Messages(ctx, p.UserID, today); err != nil {
+		return Dashboard{}, err
+	}
+	if d.Upcoming, err = s.store.Upcoming(ctx, p.UserID, p.OrganizationID, now, UpcomingShown); err != nil {
 		return Dashboard{}, err
 	}
 	return d, nil

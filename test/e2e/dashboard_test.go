@@ -172,6 +172,19 @@ func TestDashboard(t *testing.T) {
 	assert.Equal(t, [2]float64{30, 30}, progress["reputation"])
 	assert.NotEqual(t, first, res.JSON()["generatedAt"])
 
+	// Upcoming events, read live: the organization's own reach its members only.
+	start := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Minute)
+	res = amal.Do(http.MethodPost, "/api/v1/events", map[string]any{"scope": "organization", "title": "Pump clinic",
+		"titleAr": "عيادة المضخات", "startsAt": start.Format(time.RFC3339), "endsAt": start.Add(time.Hour).Format(time.RFC3339),
+		"timeZone": "Asia/Riyadh", "onlineUrl": "https://meet.example/pumps"})
+	require.Equal(t, http.StatusCreated, res.Status, res.String())
+	event := res.JSON()["id"].(string)
+	upcoming := badr.Do(http.MethodGet, "/api/v1/dashboard", nil).JSON()["upcomingEvents"].([]any)
+	require.Len(t, upcoming, 1)
+	assert.Equal(t, map[string]any{"id": event, "title": "Pump clinic", "titleAr": "عيادة المضخات", "date": start.Format(time.RFC3339),
+		"location": "Online", "online": true, "attendingByMe": false, "link": "/events/" + event}, upcoming[0])
+	assert.Empty(t, carol.Do(http.MethodGet, "/api/v1/dashboard", nil).JSON()["upcomingEvents"], "another organization's event")
+
 	// Hostile input.
 	res = amal.Do(http.MethodGet, "/api/v1/dashboard?period=365d", nil)
 	assert.Equal(t, http.StatusUnprocessableEntity, res.Status, res.String())

@@ -92,6 +92,34 @@ func (s *Store) Apply(ctx context.Context, eventID int64, day time.Time, c dashb
 	return t, nil
 }
 
+// Upcoming lists the next events the user may see, soonest first (calendar_events_upcoming).
+func (s *Store) Upcoming(ctx context.Context, userID, orgID string, now time.Time, n int) ([]dashboard.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT e.id::text, e.title, e.title_ar, e.starts_at, e.location, e.online_url <> '',
+		EXISTS (SELECT 1 FROM calendar_attendees a WHERE a.event_id = e.id AND a.user_id = $1)
+		FROM calendar_events e
+		WHERE e.deleted_at IS NULL AND e.starts_at > $3 AND (e.organization_id IS NULL OR e.organization_id = $2)
+		ORDER BY e.starts_at, e.id LIMIT $4`, userID, orgID, now, n)
+	if err != nil {
+		return nil, fmt.Errorf("listing upcoming events: %w", err)
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (dashboard.Event, error) {
+		var e dashboard.Event
+		err := row.Scan(&e.ID, &e.Title, &e.TitleAr, &e.Date, &e.Location, &e.Online, &e.AttendingByMe)
+		if e.Location == "" && e.Online {
+			e.Location = "Online"
+		}
+		e.Link = "/events/" + e.ID
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing upcoming events: %w", err)
+	}
+	if events == nil {
+		events = []dashboard.Event{}
+	}
+	return events, nil
+}
+
 // figuresSQL reads a dashboard: $1 the user, $2 their organization, $3 today, $4 the period's
 // first day (NULL: all), $5 the month's first day. Every part is an index walk: the user's and
 // the organization's counter rows, the organization's active days in the period, the month's
