@@ -58,22 +58,8 @@ func TestSearchEverywhere(t *testing.T) {
 	res = nura.Do(http.MethodPatch, "/api/v1/me", map[string]any{"firstName": "Nurhayat", "profileVisibility": "private"})
 	require.Equal(t, http.StatusOK, res.Status, res.String())
 
-	search := func(who seed.Account, query string) map[string]any {
-		t.Helper()
-		res := who.Do(http.MethodGet, "/api/v1/search?"+query, nil)
-		require.Equal(t, http.StatusOK, res.Status, query+": "+res.String())
-		return res.JSON()
-	}
-	group := func(r map[string]any, typ string) []map[string]any {
-		t.Helper()
-		g, ok := r[typ].(map[string]any)
-		require.True(t, ok, "%s in %v", typ, r)
-		var out []map[string]any
-		for _, it := range g["items"].([]any) {
-			out = append(out, it.(map[string]any))
-		}
-		return out
-	}
+	search := func(who seed.Account, query string) map[string]any { return searchAs(t, who, query) }
+	group := func(r map[string]any, typ string) []map[string]any { return resultsOf(t, r, typ) }
 
 	// amal: the use case by its tag (not the draft), her own message, no topic.
 	r := search(amal, "q=thermography")
@@ -193,22 +179,8 @@ func TestSearchRepliesAndOrganizations(t *testing.T) {
 	require.True(t, res.Status/100 == 2, res.String())
 	require.Equal(t, http.StatusNoContent, hala.Do(http.MethodDelete, "/api/v1/forum/topics/"+gone, nil).Status)
 
-	search := func(who seed.Account, query string) map[string]any {
-		t.Helper()
-		res := who.Do(http.MethodGet, "/api/v1/search?"+query, nil)
-		require.Equal(t, http.StatusOK, res.Status, query+": "+res.String())
-		return res.JSON()
-	}
-	items := func(r map[string]any, typ string) []map[string]any {
-		t.Helper()
-		g, ok := r[typ].(map[string]any)
-		require.True(t, ok, "%s in %v", typ, r)
-		var out []map[string]any
-		for _, it := range g["items"].([]any) {
-			out = append(out, it.(map[string]any))
-		}
-		return out
-	}
+	search := func(who seed.Account, query string) map[string]any { return searchAs(t, who, query) }
+	items := func(r map[string]any, typ string) []map[string]any { return resultsOf(t, r, typ) }
 
 	// By another spelling (ه for ة), one type at a time.
 	r := search(hala, "type=replies&q="+url.QueryEscape("مضخه"))
@@ -274,4 +246,24 @@ func TestSearchRepliesAndOrganizations(t *testing.T) {
 	res = hala.Do(http.MethodGet, "/api/v1/search?q=x&type=orders", nil)
 	require.Equal(t, http.StatusUnprocessableEntity, res.Status, res.String())
 	assert.Contains(t, res.String(), "must be all, topics, replies, use-cases, people, organizations or messages")
+}
+
+// searchAs runs GET /search?query as who and returns the answer.
+func searchAs(t *testing.T, who seed.Account, query string) map[string]any {
+	t.Helper()
+	res := who.Do(http.MethodGet, "/api/v1/search?"+query, nil)
+	require.Equal(t, http.StatusOK, res.Status, query+": "+res.String())
+	return res.JSON()
+}
+
+// resultsOf is the items of one type of a search's answer.
+func resultsOf(t *testing.T, r map[string]any, typ string) []map[string]any {
+	t.Helper()
+	g, ok := r[typ].(map[string]any)
+	require.True(t, ok, "%s in %v", typ, r)
+	var out []map[string]any
+	for _, it := range g["items"].([]any) {
+		out = append(out, it.(map[string]any))
+	}
+	return out
 }
