@@ -51,6 +51,12 @@ build:
 services:
 	./scripts/services.sh
 
+## ferretdb: build bin/ferretdb (FerretDB on PostgreSQL), the MongoDB-wire server of the document
+## store's tests, when missing (scripts/ferretdb.sh)
+.PHONY: ferretdb
+ferretdb:
+	./scripts/ferretdb.sh
+
 ## perf-health: the readiness probe under a fixed 1,000 requests/s (see docs/perf.md)
 perf-health: build
 	./scripts/perf-health.sh

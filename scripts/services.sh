@@ -110,3 +110,4 @@ ensure_chromium
 ensure_media_tools
 [ "${1:-}" = "--with-node" ] && ensure_node
 say "PostgreSQL on $PG_HOST:$PG_PORT and Redis on 127.0.0.1:$REDIS_PORT are up"
+"$(dirname "$0")/ferretdb.sh" # bin/ferretdb, the MongoDB-wire server the document store's tests start
