@@ -6,10 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,6 +15,7 @@ import (
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/export"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/platform/blob"
 	"github.com/p2psandbox/hub/platform/ratelimit"
 	"github.com/p2psandbox/hub/rest"
 )
@@ -29,14 +27,19 @@ type Exports interface {
 	Downloaded(ctx context.Context, e export.Export) error
 }
 
-// Opener reads stored files.
-type Opener interface {
-	Open(ctx context.Context, key string) (io.ReadCloser, error)
+// Signer hands out short-lived URLs that read one stored file (blob.Objects: a presigned S3
+// GET, or the disk backend's signed URL).
+type Signer interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration, filename string) (blob.Presigned, error)
 }
+
+// handoffTTL is the life of the presigned GET a download link redirects to: the client follows
+// the redirect at once, so it only has to outlive that hop; a copied URL dies with it.
+const handoffTTL = 2 * time.Minute
 
 type routes struct {
 	svc     Exports
-	files   Opener
+	files   Signer
 	links   *links
 	limiter *ratelimit.Limiter
 	policy  ratelimit.Policy
@@ -75,8 +78,10 @@ func (r routes) get(c *gin.Context) {
 	rest.Respond(c, e, err)
 }
 
-// file serves a ready export to its requester holding a live link; each download of a use
-// case's PDF counts in its downloads.
+// file counts a download of a ready export by its requester holding a live link, then hands the
+// transfer to the storage: a 303 to a presigned GET of the file (as an attachment), so the bytes
+// go from the bucket to the browser, not through the hub. Each download of a use case's PDF counts
+// in its downloads.
 func (r routes) file(c *gin.Context) {
 	ctx := c.Request.Context()
 	e, err := r.svc.Get(ctx, rest.Principal(c), c.Param("id"))
@@ -92,20 +97,17 @@ func (r routes) file(c *gin.Context) {
 		rest.Fail(c, errs.E(errs.Forbidden, "the download link expired; ask for the export's status again for a new one"))
 		return
 	}
-	body, err := r.files.Open(ctx, e.FileKey)
+	get, err := r.files.PresignGet(ctx, e.FileKey, handoffTTL, e.FileName)
 	if err != nil {
-		rest.Fail(c, fmt.Errorf("opening export %s: %w", e.ID, err))
+		rest.Fail(c, fmt.Errorf("signing export %s: %w", e.ID, err))
 		return
 	}
-	defer body.Close()
 	if err := r.svc.Downloaded(ctx, e); err != nil {
 		rest.Fail(c, err)
 		return
 	}
-	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": e.FileName}))
 	c.Header("Cache-Control", "private, no-store")
-	c.Header("Content-Length", strconv.FormatInt(e.Size, 10))
-	c.DataFromReader(http.StatusOK, e.Size, e.ContentType, body, nil)
+	c.Redirect(http.StatusSeeOther, get.URL)
 }
 
 // links are download links: an unguessable token per link, kept in Redis for the link's life,

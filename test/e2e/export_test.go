@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -61,16 +62,26 @@ func exportReady(t *testing.T, a seed.Account, req map[string]any) map[string]an
 	return last
 }
 
-// download fetches a ready export's file through its link.
-func download(t *testing.T, a seed.Account, status map[string]any) []byte {
+// download fetches a ready export's file through its link: the hub counts the download and
+// answers 303 with a presigned GET, which serves the file as an attachment without a session.
+// at maps the Location to where the storage answers (the hub itself for the disk backend).
+func download(t *testing.T, a seed.Account, status map[string]any, at func(string) string) []byte {
 	t.Helper()
-	url, _ := status["downloadUrl"].(string)
-	require.NotEmpty(t, url)
-	res := a.Do(http.MethodGet, url, nil)
-	require.Equal(t, http.StatusOK, res.Status, res.String())
-	assert.Equal(t, status["contentType"], res.Header.Get("Content-Type"))
-	assert.Contains(t, res.Header.Get("Content-Disposition"), "attachment")
-	return res.Body
+	link, _ := status["downloadUrl"].(string)
+	require.NotEmpty(t, link)
+	res := a.NoRedirects().Do(http.MethodGet, link, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.String())
+	loc := res.Header.Get("Location")
+	require.NotEmpty(t, loc)
+	got, err := http.Get(at(loc))
+	require.NoError(t, err)
+	defer got.Body.Close()
+	body, err := io.ReadAll(got.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, got.StatusCode, "%s", body)
+	assert.Equal(t, status["contentType"], got.Header.Get("Content-Type"))
+	assert.Contains(t, got.Header.Get("Content-Disposition"), "attachment")
+	return body
 }
 
 // TestExports: a published use case (Arabic) as PDF, read back by poppler, downloaded twice
@@ -84,8 +95,10 @@ func TestExports(t *testing.T) {
 	}
 	env := harness.NewEnv(t)
 	modEmail := harness.UniqueEmail("ex-mod")
+	var srv *harness.Server
+	onHub := func(loc string) string { return onServer(t, srv, loc) }
 	const perHour = 12
-	srv := env.Start(t, "P2P_AUTH_MODERATORS="+modEmail, "P2P_EXPORT_PER_HOUR=12")
+	srv = env.Start(t, "P2P_AUTH_MODERATORS="+modEmail, "P2P_EXPORT_PER_HOUR=12")
 	mod := seed.Account{Client: srv.Client(t), Email: modEmail}
 	mod.SignUp(harness.SignUpFields(modEmail))
 	mod.Confirm(t, env)
@@ -105,7 +118,7 @@ func TestExports(t *testing.T) {
 	assert.Equal(t, "application/pdf", st["contentType"])
 	assert.EqualValues(t, 1, st["rows"])
 	require.NotEmpty(t, st["expiresAt"])
-	pdf := download(t, badr, st)
+	pdf := download(t, badr, st, onHub)
 	require.True(t, bytes.HasPrefix(pdf, []byte("%PDF-")))
 	dir := t.TempDir()
 	file := filepath.Join(dir, "u.pdf")
@@ -124,7 +137,7 @@ func TestExports(t *testing.T) {
 	info, err := os.Stat(pages[0])
 	require.NoError(t, err)
 	assert.Greater(t, info.Size(), int64(10_000), "a rendered page, not a blank one")
-	download(t, badr, st)
+	download(t, badr, st, onHub)
 	var downloads int
 	require.NoError(t, db(t, env).QueryRow(context.Background(), `SELECT download_count FROM use_cases WHERE id = $1`, arID).Scan(&downloads))
 	assert.Equal(t, 2, downloads, "each download counts")
@@ -148,7 +161,7 @@ func TestExports(t *testing.T) {
 	// The library's filter as Excel: exactly its rows.
 	st = exportReady(t, member, map[string]any{"kind": "use-cases-xlsx", "filters": map[string]any{"category": "Energy Efficiency"}})
 	assert.EqualValues(t, 2, st["rows"])
-	book, err := excelize.OpenReader(bytes.NewReader(download(t, member, st)))
+	book, err := excelize.OpenReader(bytes.NewReader(download(t, member, st, onHub)))
 	require.NoError(t, err)
 	rows, err := book.GetRows(book.GetSheetName(0))
 	require.NoError(t, err)
@@ -162,7 +175,7 @@ func TestExports(t *testing.T) {
 
 	// As CSV: a byte order mark, the same rows, the formula neutralized.
 	st = exportReady(t, member, map[string]any{"kind": "use-cases-csv", "filters": map[string]any{"category": "Energy Efficiency", "q": "compressor"}})
-	csv := download(t, member, st)
+	csv := download(t, member, st, onHub)
 	require.True(t, bytes.HasPrefix(csv, []byte("\uFEFF")))
 	lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
 	require.Len(t, lines, 2, string(csv))
@@ -170,7 +183,7 @@ func TestExports(t *testing.T) {
 
 	// Members, for admins.
 	st = exportReady(t, amal, map[string]any{"kind": "members-xlsx"})
-	book, err = excelize.OpenReader(bytes.NewReader(download(t, amal, st)))
+	book, err = excelize.OpenReader(bytes.NewReader(download(t, amal, st, onHub)))
 	require.NoError(t, err)
 	rows, err = book.GetRows(book.GetSheetName(0))
 	require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 	_ "golang.org/x/image/webp"
 
 	"github.com/p2psandbox/hub/domain/media/mediatest"
@@ -180,4 +181,29 @@ func TestDirectUploadsS3(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, res.StatusCode)
 		assert.Contains(t, string(b), "Request has expired")
 	})
+}
+
+// TestExportLinkS3: an export's download link hands over a presigned GET of the bucket (the bytes
+// never pass through the hub), which serves the file as an attachment until its two minutes
+// pass, then is refused.
+func TestExportLinkS3(t *testing.T) {
+	srv, s3srv, _ := s3Hub(t)
+	admin := seed.Founder(t, srv, "s3exporter")
+	st := exportReady(t, admin, map[string]any{"kind": "members-xlsx"})
+	fromBucket := func(loc string) string {
+		require.True(t, strings.HasPrefix(loc, s3srv.URL+"/"+blobtest.Bucket+"/"), "the link leads to the bucket: %s", loc)
+		return loc
+	}
+	book, err := excelize.OpenReader(bytes.NewReader(download(t, admin, st, fromBucket)))
+	require.NoError(t, err)
+	rows, err := book.GetRows(book.GetSheetName(0))
+	require.NoError(t, err)
+	assert.Len(t, rows, 2, "a header and the founder")
+
+	res := admin.NoRedirects().Do(http.MethodGet, st["downloadUrl"].(string), nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.String())
+	loc := res.Header.Get("Location")
+	s3srv.Advance(3 * time.Minute)
+	b, got := onBucket(t, http.MethodGet, loc, nil, nil)
+	assert.Equal(t, http.StatusForbidden, got.StatusCode, "an expired handoff is refused: %s", b)
 }

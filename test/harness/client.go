@@ -26,6 +26,16 @@ type Client struct {
 	AntiCSRF     string
 }
 
+// NoRedirects returns a copy of c that answers a redirect as it is, so a test sees its
+// Location.
+func (c *Client) NoRedirects() *Client {
+	hc := *c.HTTP
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cp := *c
+	cp.HTTP = &hc
+	return &cp
+}
+
 // Client returns a header-mode client of s.
 func (s *Server) Client(t testing.TB) *Client {
 	return &Client{t: t, Base: s.URL, HTTP: &http.Client{Timeout: 30 * time.Second}}
