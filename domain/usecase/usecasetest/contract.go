@@ -43,9 +43,9 @@ func Contract(t *testing.T, open func(t *testing.T) usecase.Documents) {
 			id := ids.New()
 			c, err := usecase.Merge(usecase.Content{}, map[string]any{
 				"title": "Draft", "tags": []any{}, "lessonsLearned": []any{},
-				"businessChallenge": map[string]any{"specificProblems": []any{}},
-				"solution":          map[string]any{"selectionCriteria": []any{}, "technologyComponents": []any{}},
-				"results":           map[string]any{"quantitativeMetrics": []any{}, "qualitativeImpacts": []any{}},
+				"businessChallenge":      map[string]any{"specificProblems": []any{}},
+				"solution":               map[string]any{"selectionCriteria": []any{}, "technologyComponents": []any{}},
+				"results":                map[string]any{"quantitativeMetrics": []any{}, "qualitativeImpacts": []any{}},
 				"challengesAndSolutions": []any{},
 			})
 			require.NoError(t, err)
