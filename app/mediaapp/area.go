@@ -28,10 +28,9 @@ func (*Area) Name() string { return "media" }
 // OpenAPI is the area's part of the document.
 func (*Area) OpenAPI() []byte { return openAPI }
 
-// Register builds the media service on the blob storage. Processed images are served by the API
-// itself at <app.api_domain>/media/<key>.
-func (*Area) Register(_ context.Context, h *area.Host) error {
-	store := mediadb.New(h.Pool)
+// NewService builds the media service on the host's storage with direct uploads enabled as
+// configured: the media area's own, and other areas' (their content's attached files).
+func NewService(h *area.Host, store *mediadb.Store) *media.Service {
 	svc := media.NewService(store, h.Blobs, ImageQueue{Client: h.Tasks, Queue: h.Queue}, h.Identity,
 		media.Config{BaseURL: strings.TrimSuffix(h.Config.App.APIDomain, "/") + "/media/"})
 	limits := media.DefaultLimits
@@ -44,6 +43,14 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 		Limits: limits,
 		Tools:  media.Tools{Timeout: limits.ToolTimeout},
 	})
+	return svc
+}
+
+// Register builds the media service on the blob storage. Processed images are served by the API
+// itself at <app.api_domain>/media/<key>.
+func (*Area) Register(_ context.Context, h *area.Host) error {
+	store := mediadb.New(h.Pool)
+	svc := NewService(h, store)
 	h.Identity.CountStorage(store.StorageUsed)
 	if h.REST != nil {
 		mountREST(h.REST, svc, h.Blobs)

@@ -10,9 +10,11 @@ import (
 
 	"github.com/p2psandbox/hub/app/area"
 	"github.com/p2psandbox/hub/app/events"
+	"github.com/p2psandbox/hub/app/mediaapp"
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/location"
+	"github.com/p2psandbox/hub/domain/media/mediadb"
 	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
 	"github.com/p2psandbox/hub/platform/ratelimit"
@@ -39,7 +41,7 @@ func (*Area) OpenAPI() []byte { return openAPI }
 // app/notifyapp's business: it follows usecase.Reviewed.
 func (*Area) Register(_ context.Context, h *area.Host) error {
 	store := usecasedb.New(h.Pool)
-	deps := usecase.Deps{Store: store, Events: h.Events}
+	deps := usecase.Deps{Store: store, Events: h.Events, Images: images{mediaapp.NewService(h, mediadb.New(h.Pool))}}
 	if h.REST != nil {
 		// Views are counted where use cases are read, and flushed from there.
 		v := viewcount.New(h.Redis, h.Config.Redis.Prefix, "usecase", h.Log)

@@ -135,6 +135,10 @@ type UploadStore interface {
 	// target is a no-op. NotFound for another owner's or a missing file, Conflict for a file not
 	// ready or attached elsewhere.
 	Attach(ctx context.Context, id, ownerUserID, targetType, targetID string) (File, error)
+	// Release detaches the files attached to target that keep does not list.
+	Release(ctx context.Context, targetType, targetID string, keep []string) error
+	// Attached returns the ready files among ids attached to content of targetType.
+	Attached(ctx context.Context, targetType string, ids []string) ([]File, error)
 	// SweepUnattached deletes up to limit direct uploads created before `before` and attached to
 	// nothing, and returns them (their keys are to be deleted from storage).
 	SweepUnattached(ctx context.Context, before time.Time, limit int) ([]File, error)

@@ -79,9 +79,5 @@ func (s *Service) Featured(ctx context.Context) ([]Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Summary, len(items))
-	for i, u := range items {
-		out[i] = Summarize(u)
-	}
-	return out, nil
+	return s.summaries(ctx, items)
 }

@@ -83,6 +83,8 @@ type Content struct {
 	Location               Location            `json:"location"`
 	ContactPerson          string              `json:"contactPerson"`
 	ContactTitle           string              `json:"contactTitle"`
+	// ImageIDs are the author's uploaded images (POST /uploads, kind image), the hero first.
+	ImageIDs []string `json:"imageIds"`
 }
 
 // BusinessChallenge is the problem the use case solved.
@@ -212,6 +214,10 @@ type UseCase struct {
 	Submissions int    `json:"submissions"`
 	// Review is the last decision, shown to the author's organization and the moderators only.
 	Review *Review `json:"review"`
+	// Images are the hero-sized URLs of the images, hero first (the frontend's images[]);
+	// Gallery the same images with their other sizes. Both signed, short-lived.
+	Images  []string `json:"images"`
+	Gallery []Image  `json:"gallery"`
 	// ReviewerID is the moderator reviewing it (under_review only).
 	ReviewerID  string     `json:"reviewerId,omitempty"`
 	SubmittedAt *time.Time `json:"submittedAt"`
@@ -249,6 +255,7 @@ type Summary struct {
 	Featured       bool       `json:"featured"`
 	PublishedBy    string     `json:"publishedBy"`
 	PublisherTitle string     `json:"publisherTitle"`
+	Image          *string    `json:"image"` // the first image, card-sized; null without one
 	Version        int        `json:"version"`
 	ReviewerID     string     `json:"reviewerId,omitempty"` // the moderator reviewing it (the queue's under_review ones)
 	SubmittedAt    *time.Time `json:"submittedAt"`
@@ -389,6 +396,30 @@ type Store interface {
 	History(ctx context.Context, id string, limit int) ([]Entry, error)
 }
 
+// Image is an image of a use case as its readers get it: signed URLs of its sizes.
+type Image struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Width        int    `json:"width,omitempty"`
+	Height       int    `json:"height,omitempty"`
+	URL          string `json:"url"` // hero size (1600 px wide at most)
+	CardURL      string `json:"cardUrl"`
+	ThumbnailURL string `json:"thumbnailUrl"`
+}
+
+// Images keeps the uploaded images of use cases (domain/media behind it): attached when a save
+// lists them, released when it stops listing them, shown to whoever may read the use case.
+type Images interface {
+	// Attach attaches the uploads ids of p to the use case; a file that cannot be is a
+	// validation error on imageIds[i].
+	Attach(ctx context.Context, p identity.Principal, useCaseID string, ids []string) error
+	// Release detaches the use case's images that keep does not list.
+	Release(ctx context.Context, useCaseID string, keep []string) error
+	// Show signs the ready images among ids that belong to use cases; cardOnly signs the card
+	// size alone (the library's cards).
+	Show(ctx context.Context, ids []string, cardOnly bool) (map[string]Image, error)
+}
+
 // Views counts a published use case's views, once per user per day, away from the request:
 // Seen is cheap and never fails the read.
 type Views interface {
@@ -399,7 +430,8 @@ type Views interface {
 type Deps struct {
 	Store  Store
 	Events event.Publisher
-	Views  Views // nil: views are not counted
+	Views  Views  // nil: views are not counted
+	Images Images // nil: use cases have no images (imageIds is refused)
 }
 
 // Service is the use cases' rules.
@@ -407,6 +439,7 @@ type Service struct {
 	store  Store
 	events event.Publisher
 	views  Views
+	images Images
 	now    func() time.Time
 }
 
@@ -415,7 +448,7 @@ func NewService(d Deps) *Service {
 	if d.Events == nil {
 		d.Events = event.Discard{}
 	}
-	return &Service{store: d.Store, events: d.Events, views: d.Views, now: time.Now}
+	return &Service{store: d.Store, events: d.Events, views: d.Views, images: d.Images, now: time.Now}
 }
 
 var notFound = errs.E(errs.NotFound, "no such use case")
@@ -437,8 +470,11 @@ func (s *Service) Create(ctx context.Context, p identity.Principal, patch map[st
 		return UseCase{}, err
 	}
 	u := Stored{ID: ids.New(), OrganizationID: p.OrganizationID, AuthorID: p.UserID, Content: tidy(c), At: s.now().UTC()}
-	if err := s.store.Create(ctx, u); err != nil {
+	if err := s.attach(ctx, p, u.ID, nil, c.ImageIDs); err != nil {
 		return UseCase{}, err
+	}
+	if err := s.store.Create(ctx, u); err != nil {
+		return UseCase{}, s.unattach(ctx, u.ID, nil, err)
 	}
 	return s.Get(ctx, p, u.ID)
 }
@@ -458,6 +494,9 @@ func (s *Service) Get(ctx context.Context, p identity.Principal, id string) (Use
 	}
 	u.IsMine = u.AuthorID == p.UserID
 	u.ReadTime = readTime(u.Content)
+	if err := s.showImages(ctx, &u); err != nil {
+		return UseCase{}, err
+	}
 	if u.OrganizationID != p.OrganizationID && !p.Can(identity.PermUseCasesReview) {
 		u.Review, u.ReviewerID = nil, "" // between the author's organization and the moderators
 	}
@@ -519,15 +558,105 @@ func (s *Service) Update(ctx context.Context, p identity.Principal, id string, v
 		if err := checkSizes(c); err != nil {
 			return UseCase{}, err
 		}
+		if err := s.attach(ctx, p, id, u.ImageIDs, c.ImageIDs); err != nil {
+			return UseCase{}, err
+		}
 		_, err = s.store.Save(ctx, id, u.Version, editable, tidy(c), s.now().UTC())
+		if err != nil {
+			err = s.unattach(ctx, id, u.ImageIDs, err)
+		}
 		if errors.Is(err, ErrStale) && version == 0 && attempt < 5 {
 			continue
 		}
 		if err != nil {
 			return UseCase{}, err
 		}
+		if s.images != nil && !slices.Equal(u.ImageIDs, c.ImageIDs) {
+			if err := s.images.Release(ctx, id, c.ImageIDs); err != nil {
+				return UseCase{}, err
+			}
+		}
 		return s.Get(ctx, p, id)
 	}
+}
+
+// attach attaches the images a save lists that the saved content did not (had).
+func (s *Service) attach(ctx context.Context, p identity.Principal, id string, had, next []string) error {
+	added := slices.DeleteFunc(slices.Clone(next), func(x string) bool { return slices.Contains(had, x) })
+	if len(added) == 0 {
+		return nil
+	}
+	if s.images == nil {
+		return errs.Fields(errs.FieldError{Field: "imageIds", Message: "images are not enabled on this server"})
+	}
+	if err := s.images.Attach(ctx, p, id, added); err != nil {
+		return s.unattach(ctx, id, had, err)
+	}
+	return nil
+}
+
+// unattach undoes attach after a failed save (cause): the use case keeps the images it had, and
+// the ones the save brought go back to their uploader, unattached.
+func (s *Service) unattach(ctx context.Context, id string, had []string, cause error) error {
+	if s.images == nil {
+		return cause
+	}
+	if err := s.images.Release(context.WithoutCancel(ctx), id, had); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+// showImages signs the use case's images in their order; an image released or not ready is
+// left out.
+func (s *Service) showImages(ctx context.Context, u *UseCase) error {
+	if u.ImageIDs == nil {
+		u.ImageIDs = []string{}
+	}
+	u.Images, u.Gallery = []string{}, []Image{}
+	if s.images == nil || len(u.ImageIDs) == 0 {
+		return nil
+	}
+	shown, err := s.images.Show(ctx, u.ImageIDs, false)
+	if err != nil {
+		return err
+	}
+	for _, id := range u.ImageIDs {
+		if img, ok := shown[id]; ok {
+			u.Images = append(u.Images, img.URL)
+			u.Gallery = append(u.Gallery, img)
+		}
+	}
+	return nil
+}
+
+// summaries are the cards of items, each with its first image, card-sized (signed in one call).
+func (s *Service) summaries(ctx context.Context, items []UseCase) ([]Summary, error) {
+	cards := make([]Summary, len(items))
+	var first []string
+	for i, u := range items {
+		cards[i] = Summarize(u)
+		if len(u.ImageIDs) > 0 {
+			first = append(first, u.ImageIDs[0])
+		}
+	}
+	if s.images == nil || len(first) == 0 {
+		return cards, nil
+	}
+	shown, err := s.images.Show(ctx, first, true)
+	if err != nil {
+		return nil, err
+	}
+	for i, u := range items {
+		if len(u.ImageIDs) == 0 {
+			continue
+		}
+		if img, ok := shown[u.ImageIDs[0]]; ok && img.CardURL != "" {
+			url := img.CardURL
+			cards[i].Image = &url
+		}
+	}
+	return cards, nil
 }
 
 func isEditable(status string) bool { return status == StatusDraft || status == StatusChangesRequested }
@@ -702,9 +831,9 @@ func (s *Service) list(ctx context.Context, p identity.Principal, q Query, limit
 	if err != nil {
 		return page.Page[Summary]{}, err
 	}
-	cards := make([]Summary, len(items))
-	for i, u := range items {
-		cards[i] = Summarize(u)
+	cards, err := s.summaries(ctx, items)
+	if err != nil {
+		return page.Page[Summary]{}, err
 	}
 	pg := page.Build(cards, limit, func(u Summary) any { return cursorOf(u, q.Sort) })
 	pg.Total, pg.TotalCapped = &total, capped
@@ -781,11 +910,7 @@ func (s *Service) Related(ctx context.Context, p identity.Principal, id string) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Summary, len(items))
-	for i, x := range items {
-		out[i] = Summarize(x)
-	}
-	return out, nil
+	return s.summaries(ctx, items)
 }
 
 // React likes or saves (on) a published use case, or takes the like or save back, and returns

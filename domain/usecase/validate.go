@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/ids"
 )
 
 // Steps of the submission form: basic information, business challenge, solution and
@@ -121,10 +122,31 @@ func checkSizes(c Content) error {
 			}
 		}
 	})
+	bad = append(bad, checkImages(c.ImageIDs)...)
 	if len(bad) > 0 {
 		return errs.Fields(bad...)
 	}
 	return nil
+}
+
+// MaxImages is how many images a use case shows (the submission form's limit).
+const MaxImages = 5
+
+func checkImages(list []string) []errs.FieldError {
+	if len(list) > MaxImages {
+		return []errs.FieldError{{Field: "imageIds", Message: "must have at most " + strconv.Itoa(MaxImages) + " items"}}
+	}
+	var bad []errs.FieldError
+	for i, id := range list {
+		at := "imageIds[" + strconv.Itoa(i) + "]"
+		switch {
+		case !ids.Valid(id):
+			bad = append(bad, errs.FieldError{Field: at, Message: "must be the id of an uploaded image"})
+		case slices.Contains(list[:i], id):
+			bad = append(bad, errs.FieldError{Field: at, Message: "is listed twice"})
+		}
+	}
+	return bad
 }
 
 // walk calls fn for every field, item and leaf of v with its path (a.b[1].c).

@@ -276,3 +276,30 @@ func (s *Store) SweepUnattached(ctx context.Context, before time.Time, limit int
 	}
 	return files, nil
 }
+
+// Release implements media.UploadStore.
+func (s *Store) Release(ctx context.Context, targetType, targetID string, keep []string) error {
+	if keep == nil {
+		keep = []string{}
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE files SET attached_type = NULL, attached_id = NULL, attached_at = NULL, updated_at = now()
+		WHERE attached_type = $1 AND attached_id = $2 AND NOT (id::text = ANY($3))`, targetType, targetID, keep)
+	if err != nil {
+		return fmt.Errorf("releasing the files of %s %s: %w", targetType, targetID, err)
+	}
+	return nil
+}
+
+// Attached implements media.UploadStore.
+func (s *Store) Attached(ctx context.Context, targetType string, ids []string) ([]media.File, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM files
+		WHERE id = ANY($1::uuid[]) AND attached_type = $2 AND status = 'ready'`, ids, targetType)
+	if err != nil {
+		return nil, fmt.Errorf("reading attached files: %w", err)
+	}
+	files, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (media.File, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("reading attached files: %w", err)
+	}
+	return files, nil
+}

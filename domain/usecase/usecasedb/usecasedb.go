@@ -455,7 +455,7 @@ const relatedCandidates = 200
 // whole document (u.document in columns).
 const summary = `jsonb_build_object('title', u.document->'title', 'subtitle', u.document->'subtitle',
 	'description', u.document->'description', 'category', u.document->'category', 'industry', u.document->'industry',
-	'factoryName', u.document->'factoryName', 'tags', u.document->'tags',
+	'factoryName', u.document->'factoryName', 'tags', u.document->'tags', 'imageIds', u.document->'imageIds',
 	'location', jsonb_build_object('city', u.document->'location'->'city'),
 	'implementation', jsonb_build_object('implementationTime', u.document->'implementation'->'implementationTime'),
 	'results', jsonb_build_object('roiPercentage', u.document->'results'->'roiPercentage',

@@ -1,0 +1,102 @@
+package media
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/p2psandbox/hub/domain/errs"
+	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/ids"
+)
+
+// Other areas keep direct uploads with their content (a use case's images, say): they attach
+// the files in the request that saves the content, release the ones it no longer lists, and show
+// the attached ones to whoever may read the content. Release leaves a file unattached, so the
+// sweep removes it like an upload never used; content that goes away takes its files with it
+// after the retention window (ReleaseGone).
+
+// AttachAll attaches each of fileIDs, uploads of p, to the target (again to the same target is a
+// no-op). The answer names the first file that cannot be attached, by its index in field (a
+// missing or someone else's file, one not ready, one of another kind, one attached elsewhere):
+// the caller's request is then refused as a whole. Files attached before that one stay attached
+// to the target; the caller's save fails, and the next save or the retention sweep settles them.
+func (s *Service) AttachAll(ctx context.Context, p identity.Principal, kind Kind, targetType, targetID, field string, fileIDs []string) error {
+	u, err := s.uploads()
+	if err != nil {
+		return err
+	}
+	for i, id := range fileIDs {
+		at := fmt.Sprintf("%s[%d]", field, i)
+		f, err := s.ownUpload(ctx, u, p, id)
+		if errs.CodeOf(err) == errs.NotFound {
+			return errs.Fields(errs.FieldError{Field: at, Message: "no such file of yours"})
+		}
+		if err != nil {
+			return err
+		}
+		if f.Kind != kind {
+			return errs.Fields(errs.FieldError{Field: at, Message: fmt.Sprintf("must be an uploaded %s, not a %s", kind, f.Kind)})
+		}
+		if _, err := u.Store.Attach(ctx, id, p.UserID, targetType, targetID); err != nil {
+			if e, ok := errs.As(err); ok && (e.Code == errs.Conflict || e.Code == errs.NotFound) {
+				return errs.Fields(errs.FieldError{Field: at, Message: e.Message})
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Release detaches the target's files that keep does not list; the sweep then removes them.
+func (s *Service) Release(ctx context.Context, targetType, targetID string, keep []string) error {
+	u, err := s.uploads()
+	if err != nil {
+		return err
+	}
+	return u.Store.Release(ctx, targetType, targetID, keep)
+}
+
+// Shown is a ready file attached to content, for its readers: the signed URL of each variant
+// that was asked for, by name, in WebP.
+type Shown struct {
+	ID     string            `json:"id"`
+	Name   string            `json:"name"`
+	Width  int               `json:"width,omitempty"`
+	Height int               `json:"height,omitempty"`
+	URLs   map[string]string `json:"urls"`
+}
+
+// ShowAttached returns the ready files among fileIDs that are attached to content of targetType,
+// keyed by id, each with signed URLs of the named variants. The caller has checked that the
+// reader may see the content; files attached elsewhere, released or gone are left out.
+func (s *Service) ShowAttached(ctx context.Context, targetType string, fileIDs []string, variants ...string) (map[string]Shown, error) {
+	u, err := s.uploads()
+	fileIDs = slices.DeleteFunc(slices.Clone(fileIDs), func(id string) bool { return !ids.Valid(id) })
+	if err != nil || len(fileIDs) == 0 {
+		return map[string]Shown{}, nil
+	}
+	files, err := u.Store.Attached(ctx, targetType, fileIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Shown, len(files))
+	for _, f := range files {
+		sh := Shown{ID: f.ID, Name: f.Name, URLs: make(map[string]string, len(variants))}
+		if f.Meta != nil {
+			sh.Width, sh.Height = f.Meta.Width, f.Meta.Height
+		}
+		for _, v := range f.Variants {
+			if v.Format != "webp" || !slices.Contains(variants, v.Name) {
+				continue
+			}
+			g, err := u.Signer.PresignGet(ctx, v.Key, u.Limits.URLTTL, "")
+			if err != nil {
+				return nil, fmt.Errorf("media: signing %s of file %s: %w", v.Name, f.ID, err)
+			}
+			sh.URLs[v.Name] = g.URL
+		}
+		out[f.ID] = sh
+	}
+	return out, nil
+}
