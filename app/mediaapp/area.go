@@ -36,7 +36,7 @@ func NewService(h *area.Host, store *mediadb.Store) *media.Service {
 	limits := media.DefaultLimits
 	if m := h.Config.Media; m.ImageBytes > 0 {
 		limits.ImageBytes, limits.VideoBytes, limits.DocumentBytes = m.ImageBytes, m.VideoBytes, m.DocumentBytes
-		limits.URLTTL, limits.UnattachedTTL = m.URLTTL, m.UnattachedTTL
+		limits.URLTTL, limits.UnattachedTTL, limits.Retention = m.URLTTL, m.UnattachedTTL, m.Retention
 	}
 	svc.EnableUploads(media.Uploads{
 		Store: store, Storage: storage{h.Blobs}, Signer: signer{h.Blobs}, Events: socketEvents{h.Sockets},

@@ -41,7 +41,9 @@ func (*Area) OpenAPI() []byte { return openAPI }
 // app/notifyapp's business: it follows usecase.Reviewed.
 func (*Area) Register(_ context.Context, h *area.Host) error {
 	store := usecasedb.New(h.Pool)
-	deps := usecase.Deps{Store: store, Events: h.Events, Images: images{mediaapp.NewService(h, mediadb.New(h.Pool))}}
+	files := mediaapp.NewService(h, mediadb.New(h.Pool))
+	deps := usecase.Deps{Store: store, Events: h.Events, Images: images{files}}
+	forgetImages(h.Events, files)
 	if h.REST != nil {
 		// Views are counted where use cases are read, and flushed from there.
 		v := viewcount.New(h.Redis, h.Config.Redis.Prefix, "usecase", h.Log)

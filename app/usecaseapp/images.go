@@ -3,6 +3,7 @@ package usecaseapp
 import (
 	"context"
 
+	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/media"
 	"github.com/p2psandbox/hub/domain/usecase"
@@ -10,6 +11,25 @@ import (
 
 // AttachedType names use cases among the files' attachments (files.attached_type).
 const AttachedType = "use_case"
+
+// ImagesSubscriber is the durable subscriber that hands a deleted use case's images to the media
+// sweep (its cursor in domain_event_cursors).
+const ImagesSubscriber = "usecase-images"
+
+// forgetImages marks the images of each deleted use case gone: the media sweep deletes them
+// after media.retention. Durable, so a deletion made while no process listened still counts;
+// marking twice keeps the first time.
+func forgetImages(bus *events.Bus, files *media.Service) {
+	sub := bus.Subscribe(ImagesSubscriber, events.Options{})
+	events.On(sub, func(ctx context.Context, batch []events.Recorded[usecase.Removed]) error {
+		for _, r := range batch {
+			if err := files.Forget(ctx, AttachedType, r.Event.UseCaseID, r.At); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
 
 // images keeps use cases' images as direct uploads of the media area (usecase.Images).
 type images struct{ media *media.Service }

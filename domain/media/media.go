@@ -137,6 +137,10 @@ type UploadStore interface {
 	Attach(ctx context.Context, id, ownerUserID, targetType, targetID string) (File, error)
 	// Release detaches the files attached to target that keep does not list.
 	Release(ctx context.Context, targetType, targetID string, keep []string) error
+	// Forget marks the files attached to target gone at (once: a later call keeps the first time).
+	Forget(ctx context.Context, targetType, targetID string, at time.Time) error
+	// SweepGone deletes up to limit files marked gone before `before`, and returns them.
+	SweepGone(ctx context.Context, before time.Time, limit int) ([]File, error)
 	// Attached returns the ready files among ids attached to content of targetType.
 	Attached(ctx context.Context, targetType string, ids []string) ([]File, error)
 	// SweepUnattached deletes up to limit direct uploads created before `before` and attached to

@@ -36,13 +36,16 @@ type Limits struct {
 	UnattachedTTL time.Duration
 	// URLTTL is the life of presigned PUT and GET URLs.
 	URLTTL time.Duration
+	// Retention is how long the files of deleted content are kept (an operator may still undo the
+	// deletion) before the sweep deletes them.
+	Retention time.Duration
 }
 
 // DefaultLimits are the limits when the configuration says nothing.
 var DefaultLimits = Limits{
 	ImageBytes: 20 << 20, VideoBytes: 200 << 20, DocumentBytes: 50 << 20,
 	ImagePixels: 50_000_000, ToolTimeout: 60 * time.Second,
-	UnattachedTTL: 24 * time.Hour, URLTTL: 15 * time.Minute,
+	UnattachedTTL: 24 * time.Hour, URLTTL: 15 * time.Minute, Retention: 30 * 24 * time.Hour,
 }
 
 func (l Limits) maxBytes(k Kind) int64 {

@@ -320,16 +320,32 @@ func (s *Service) Claim(ctx context.Context, p identity.Principal, fileID, targe
 	return s.viewUpload(ctx, u, f), nil
 }
 
-// Sweep deletes direct uploads that were attached to nothing for Limits.UnattachedTTL, rows and
-// bytes, in batches; it returns how many it removed.
+// Sweep deletes direct uploads that were attached to nothing for Limits.UnattachedTTL, and the
+// files of deleted content once Limits.Retention has passed (Forget), rows and bytes, in
+// batches; it returns how many it removed.
 func (s *Service) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	u, err := s.uploads()
 	if err != nil {
 		return 0, nil
 	}
+	unattached, err := s.sweep(ctx, func(limit int) ([]File, error) {
+		return u.Store.SweepUnattached(ctx, now.Add(-u.Limits.UnattachedTTL), limit)
+	})
+	if err != nil {
+		return unattached, err
+	}
+	gone, err := s.sweep(ctx, func(limit int) ([]File, error) {
+		return u.Store.SweepGone(ctx, now.Add(-u.Limits.Retention), limit)
+	})
+	return unattached + gone, err
+}
+
+// sweep deletes the bytes of the files next removes, a batch at a time, until a batch is short.
+func (s *Service) sweep(ctx context.Context, next func(limit int) ([]File, error)) (int64, error) {
+	const batch = 200
 	var n int64
 	for {
-		files, err := u.Store.SweepUnattached(ctx, now.Add(-u.Limits.UnattachedTTL), 200)
+		files, err := next(batch)
 		if err != nil {
 			return n, err
 		}
@@ -339,10 +355,20 @@ func (s *Service) Sweep(ctx context.Context, now time.Time) (int64, error) {
 			}
 		}
 		n += int64(len(files))
-		if len(files) < 200 {
+		if len(files) < batch {
 			return n, nil
 		}
 	}
+}
+
+// Forget marks the files attached to content that was deleted: the sweep deletes them once
+// Limits.Retention has passed. Readers of the content no longer reach them anyway.
+func (s *Service) Forget(ctx context.Context, targetType, targetID string, at time.Time) error {
+	u, err := s.uploads()
+	if err != nil {
+		return err
+	}
+	return u.Store.Forget(ctx, targetType, targetID, at)
 }
 
 // uploadKeys are every key a direct upload may have written.

@@ -391,7 +391,7 @@ func TestUploadNames(t *testing.T) {
 }
 
 // TestSweep: an unattached upload older than a day is removed, rows and bytes; an attached one
-// and a recent one stay.
+// and a recent one stay; the file of deleted content goes once the retention window has passed.
 func TestSweep(t *testing.T) {
 	u := newUploadEnv(t)
 	ctx := context.Background()
@@ -429,6 +429,24 @@ func TestSweep(t *testing.T) {
 	assert.Equal(t, media.Ready, got.Status)
 	for _, v := range got.Variants {
 		assert.Equal(t, http.StatusOK, u.get(t, v.URL).Code, "the attached file's %s stays", v.Name)
+	}
+
+	// Its content deleted, the file stays for the retention window, then goes with its bytes.
+	deleted := time.Now()
+	require.NoError(t, u.svc.Forget(ctx, "use_case", got.AttachedID, deleted))
+	require.NoError(t, u.svc.Forget(ctx, "use_case", got.AttachedID, deleted.Add(time.Hour)), "a second mark keeps the first")
+	n, err = u.svc.Sweep(ctx, deleted.Add(media.DefaultLimits.Retention-time.Minute))
+	require.NoError(t, err)
+	assert.Zero(t, n, "kept for the retention window")
+	_, err = u.svc.File(ctx, p, kept.ID)
+	require.NoError(t, err)
+	n, err = u.svc.Sweep(ctx, deleted.Add(media.DefaultLimits.Retention+time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+	_, err = u.svc.File(ctx, p, kept.ID)
+	assert.Equal(t, errs.NotFound, errs.CodeOf(err))
+	for _, key := range u.stored(t) {
+		assert.NotContains(t, key, kept.ID, "the deleted content's file leaves no bytes")
 	}
 }
 

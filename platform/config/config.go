@@ -54,6 +54,7 @@ type Config struct {
 type Media struct {
 	ImageBytes, VideoBytes, DocumentBytes int64
 	URLTTL, UnattachedTTL                 time.Duration
+	Retention                             time.Duration // files of deleted content are kept this long
 }
 
 // Events configures the events area (domain/calendar).
@@ -312,6 +313,7 @@ var Keys = []Key{
 	{"media.document_max_mb", "50", "largest document (PDF) a user may upload directly (MB)"},
 	{"media.url_ttl", "15m", "how long a presigned upload or download URL works"},
 	{"media.unattached_ttl", "24h", "an upload attached to nothing this long is deleted"},
+	{"media.retention", "720h", "the files of deleted content (a use case's images) are deleted this long after it"},
 }
 
 // EnvName returns the environment variable that sets key.
@@ -480,6 +482,7 @@ func Load(file string, env []string) (Config, error) {
 		DocumentBytes: int64(p.integer("media.document_max_mb", 1, 1_000)) << 20,
 		URLTTL:        p.duration("media.url_ttl", time.Minute, 7*24*time.Hour),
 		UnattachedTTL: p.duration("media.unattached_ttl", time.Hour, 30*24*time.Hour),
+		Retention:     p.duration("media.retention", 0, 10*365*24*time.Hour),
 	}
 	if cfg.Log.Format == "" {
 		cfg.Log.Format = "text"

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -29,7 +30,8 @@ func readyImage(t *testing.T, srv *harness.Server, a seed.Account, name string) 
 // shows them to its readers as signed URLs of three sizes (images[] in the frontend's shape, and
 // gallery[]), and the library's card shows the first; other people's files, unknown, unready,
 // repeated or too many ids are 422 on imageIds[i]; an image dropped from the list is released
-// (the sweep then removes it), and an image of one use case cannot be given to another.
+// (the sweep then removes it), an image of one use case cannot be given to another, and the
+// images of a deleted use case are marked gone for the sweep.
 func TestUseCaseImages(t *testing.T) {
 	env := harness.NewEnv(t)
 	modEmail := harness.UniqueEmail("img-mod")
@@ -102,6 +104,17 @@ func TestUseCaseImages(t *testing.T) {
 	assert.False(t, attached, "the dropped image is released")
 	assert.Nil(t, amal.Do(http.MethodGet, "/api/v1/files/"+first, nil).JSON()["attachedId"])
 	assert.Equal(t, id, amal.Do(http.MethodGet, "/api/v1/files/"+second, nil).JSON()["attachedId"])
+
+	// A released image may go to another draft; when that draft is deleted, its images are
+	// marked gone (the media sweep deletes them after media.retention).
+	doomed := draftUseCase(t, amal, map[string]any{"title": "Deleted soon", "imageIds": []string{first}})
+	res = amal.Do(http.MethodDelete, "/api/v1/use-cases/"+doomed, nil)
+	require.Equal(t, http.StatusNoContent, res.Status, res.String())
+	require.Eventually(t, func() bool {
+		var gone bool
+		require.NoError(t, db(t, env).QueryRow(context.Background(), `SELECT gone_at IS NOT NULL FROM files WHERE id = $1`, first).Scan(&gone))
+		return gone
+	}, 10*time.Second, 50*time.Millisecond, "the deleted draft's image is marked gone")
 
 	// Published: other readers get the images, and the library's card its first one.
 	res = amal.Do(http.MethodPost, path+"/submit", nil)

@@ -303,3 +303,28 @@ func (s *Store) Attached(ctx context.Context, targetType string, ids []string) (
 	}
 	return files, nil
 }
+
+// Forget implements media.UploadStore.
+func (s *Store) Forget(ctx context.Context, targetType, targetID string, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE files SET gone_at = $3, updated_at = now()
+		WHERE attached_type = $1 AND attached_id = $2 AND gone_at IS NULL`, targetType, targetID, at)
+	if err != nil {
+		return fmt.Errorf("forgetting the files of %s %s: %w", targetType, targetID, err)
+	}
+	return nil
+}
+
+// SweepGone implements media.UploadStore.
+func (s *Store) SweepGone(ctx context.Context, before time.Time, limit int) ([]media.File, error) {
+	rows, err := s.pool.Query(ctx, `DELETE FROM files WHERE id IN (
+		SELECT id FROM files WHERE gone_at < $1 ORDER BY gone_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING `+columns, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sweeping the files of deleted content: %w", err)
+	}
+	files, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (media.File, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("sweeping the files of deleted content: %w", err)
+	}
+	return files, nil
+}
