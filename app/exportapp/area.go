@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"github.com/p2psandbox/hub/app/area"
+	"github.com/p2psandbox/hub/app/usecaseapp"
 	"github.com/p2psandbox/hub/domain/export"
 	"github.com/p2psandbox/hub/domain/export/exportdb"
 	"github.com/p2psandbox/hub/domain/notify"
 	"github.com/p2psandbox/hub/domain/notify/notifydb"
-	"github.com/p2psandbox/hub/domain/usecase"
-	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
 	"github.com/p2psandbox/hub/platform/ratelimit"
 )
 
@@ -36,7 +35,7 @@ func (*Area) OpenAPI() []byte { return openAPI }
 func (*Area) Register(_ context.Context, h *area.Host) error {
 	store := exportdb.New(h.Pool)
 	// The exports read use cases as their requester would, through the use cases' own rules.
-	useCases := usecase.NewService(usecase.Deps{Store: usecasedb.New(h.Pool), Events: h.Events})
+	useCases := usecaseapp.Reader(h)
 	svc := export.NewService(store, useCases, Queue{Client: h.Tasks, Queue: h.Queue, Timeout: h.Config.Export.Timeout})
 	if h.REST != nil {
 		mountREST(h.REST, routes{

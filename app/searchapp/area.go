@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/p2psandbox/hub/app/area"
+	"github.com/p2psandbox/hub/app/usecaseapp"
 	"github.com/p2psandbox/hub/domain/forum"
 	"github.com/p2psandbox/hub/domain/forum/forumdb"
 	"github.com/p2psandbox/hub/domain/location"
@@ -21,8 +22,6 @@ import (
 	"github.com/p2psandbox/hub/domain/people/peopledb"
 	"github.com/p2psandbox/hub/domain/search"
 	"github.com/p2psandbox/hub/domain/search/searchdb"
-	"github.com/p2psandbox/hub/domain/usecase"
-	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
 	"github.com/p2psandbox/hub/rest"
 )
 
@@ -55,7 +54,7 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	svc := &search.Service{
 		Topics:        forum.NewService(forum.Deps{Store: forumdb.New(h.Pool)}),
 		Replies:       own,
-		UseCases:      usecase.NewService(usecase.Deps{Store: usecasedb.New(h.Pool)}),
+		UseCases:      usecaseapp.Reader(h),
 		People:        people.NewService(peopledb.New(h.Pool)),
 		Organizations: own,
 		Messages:      messaging.NewService(messaging.Deps{Store: messagingdb.New(h.Pool), Directory: h.Identity}),

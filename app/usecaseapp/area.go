@@ -37,6 +37,14 @@ func (*Area) Name() string { return "usecases" }
 // OpenAPI is the area's part of the document.
 func (*Area) OpenAPI() []byte { return openAPI }
 
+// Reader builds the use cases service for another area that reads use cases through their rules
+// (exports, search): the same store and images, no view counting, publishing its events (if
+// any) on the host's bus.
+func Reader(h *area.Host) *usecase.Service {
+	return usecase.NewService(usecase.Deps{Store: usecasedb.New(h.Pool), Events: h.Events,
+		Images: images{mediaapp.NewService(h, mediadb.New(h.Pool))}})
+}
+
 // Register builds the use cases service and mounts its routes. Who is told of a review is
 // app/notifyapp's business: it follows usecase.Reviewed.
 func (*Area) Register(_ context.Context, h *area.Host) error {
