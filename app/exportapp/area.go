@@ -7,9 +7,12 @@ import (
 	"time"
 
 	"github.com/p2psandbox/hub/app/area"
+	"github.com/p2psandbox/hub/app/mediaapp"
 	"github.com/p2psandbox/hub/app/usecaseapp"
 	"github.com/p2psandbox/hub/domain/export"
 	"github.com/p2psandbox/hub/domain/export/exportdb"
+	"github.com/p2psandbox/hub/domain/media"
+	"github.com/p2psandbox/hub/domain/media/mediadb"
 	"github.com/p2psandbox/hub/domain/notify"
 	"github.com/p2psandbox/hub/domain/notify/notifydb"
 	"github.com/p2psandbox/hub/platform/ratelimit"
@@ -52,10 +55,18 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 		notes := notify.NewService(notify.Deps{Store: notifydb.New(h.Pool), Events: h.Events, Log: h.Log.With("component", "exports")})
 		runner := export.NewRunner(export.RunnerDeps{
 			Store: store, UseCases: useCases, Members: h.Identity, Files: h.Blobs, Printer: chrome,
+			Images:   useCaseImages{mediaapp.NewService(h, mediadb.New(h.Pool))},
 			Listener: listener{sockets: h.Sockets, notes: notes, log: h.Log}, Timeout: h.Config.Export.Timeout,
 			Log: h.Log.With("component", "exports"),
 		})
 		h.Worker.Handle(TypeExportRun, RunTask{Runner: runner})
 	}
 	return nil
+}
+
+// useCaseImages reads a use case's images, card-sized, for its PDF.
+type useCaseImages struct{ files *media.Service }
+
+func (i useCaseImages) Read(ctx context.Context, fileID string) ([]byte, string, error) {
+	return i.files.ReadAttached(ctx, usecaseapp.AttachedType, fileID, "card")
 }

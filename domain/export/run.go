@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,11 @@ import (
 // Files is where finished exports go (object storage).
 type Files interface {
 	Put(ctx context.Context, key string, r io.Reader, contentType string, maxSize int64) (int64, error)
+}
+
+// Images reads a use case's image (card-sized) for embedding in its PDF.
+type Images interface {
+	Read(ctx context.Context, fileID string) (data []byte, contentType string, err error)
 }
 
 // Printer prints an HTML page as a PDF (a headless browser).
@@ -41,6 +47,7 @@ type RunnerDeps struct {
 	UseCases UseCases
 	Members  Members
 	Files    Files
+	Images   Images // nil: PDFs carry no images
 	Printer  Printer
 	Listener Listener
 	Timeout  time.Duration
@@ -130,7 +137,7 @@ func (r *Runner) make(ctx context.Context, e *Export, step func(int)) ([]byte, e
 			return nil, err
 		}
 		step(20)
-		html, err := DetailPage(u)
+		html, err := DetailPage(u, r.embedded(ctx, u)...)
 		if err != nil {
 			return nil, err
 		}
@@ -218,4 +225,29 @@ func (r *Runner) members(ctx context.Context, p identity.Principal, w *sheet, st
 		}
 		cursor = *list.NextCursor
 	}
+}
+
+// maxEmbedded is how many of a use case's images its PDF shows (the detail page's hero and the
+// first of the gallery).
+const maxEmbedded = 3
+
+// embedded are the use case's first images as data URLs, so the page prints without the browser
+// reaching the storage. An image that cannot be read is left out of the PDF, not the PDF.
+func (r *Runner) embedded(ctx context.Context, u usecase.UseCase) []string {
+	if r.d.Images == nil {
+		return nil
+	}
+	var out []string
+	for _, img := range u.Gallery {
+		if len(out) == maxEmbedded {
+			break
+		}
+		b, ct, err := r.d.Images.Read(ctx, img.ID)
+		if err != nil {
+			r.d.Log.WarnContext(ctx, "leaving an image out of a PDF", "useCase", u.ID, "file", img.ID, "err", err)
+			continue
+		}
+		out = append(out, "data:"+ct+";base64,"+base64.StdEncoding.EncodeToString(b))
+	}
+	return out
 }

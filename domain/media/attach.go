@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/p2psandbox/hub/domain/errs"
@@ -99,4 +100,45 @@ func (s *Service) ShowAttached(ctx context.Context, targetType string, fileIDs [
 		out[f.ID] = sh
 	}
 	return out, nil
+}
+
+// MaxEmbedded bounds the bytes ReadAttached returns: a card-sized image is some 100 kB.
+const MaxEmbedded = 4 << 20
+
+// ReadAttached reads the named variant (WebP) of a ready file attached to content of
+// targetType, for a document made on the server (an export) that embeds it. The caller has
+// checked that the document's reader may see the content.
+func (s *Service) ReadAttached(ctx context.Context, targetType, fileID, variant string) ([]byte, string, error) {
+	u, err := s.uploads()
+	if err != nil {
+		return nil, "", err
+	}
+	if !ids.Valid(fileID) {
+		return nil, "", errs.E(errs.NotFound, "no file with this id")
+	}
+	files, err := u.Store.Attached(ctx, targetType, []string{fileID})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, f := range files {
+		for _, v := range f.Variants {
+			if v.Name != variant || v.Format != "webp" {
+				continue
+			}
+			rc, err := u.Storage.Open(ctx, v.Key)
+			if err != nil {
+				return nil, "", fmt.Errorf("media: reading %s of file %s: %w", variant, fileID, err)
+			}
+			defer rc.Close()
+			b, err := io.ReadAll(io.LimitReader(rc, MaxEmbedded+1))
+			if err != nil {
+				return nil, "", fmt.Errorf("media: reading %s of file %s: %w", variant, fileID, err)
+			}
+			if len(b) > MaxEmbedded {
+				return nil, "", errs.E(errs.TooLarge, "the image is too large to embed")
+			}
+			return b, v.ContentType, nil
+		}
+	}
+	return nil, "", errs.E(errs.NotFound, "no file with this id")
 }

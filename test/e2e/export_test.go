@@ -89,7 +89,7 @@ func download(t *testing.T, a seed.Account, status map[string]any, at func(strin
 // filter's rows (and the CSV's formula guard); members for admins only; someone else's export
 // and file are 404; hostile bodies 4xx; the per-user limit 429 with Retry-After.
 func TestExports(t *testing.T) {
-	for _, tool := range []string{"pdftotext", "pdftoppm"} {
+	for _, tool := range []string{"pdftotext", "pdftoppm", "pdfimages"} {
 		_, err := exec.LookPath(tool)
 		require.NoError(t, err, "%s comes with poppler-utils (scripts/services.sh installs it)", tool)
 	}
@@ -106,7 +106,8 @@ func TestExports(t *testing.T) {
 	member := seed.Invite(t, env, srv, amal, "ex-mia", "member")
 
 	const arTitle = "نظام فحص الجودة بالرؤية الحاسوبية"
-	arID := publishUseCase(t, amal, mod, map[string]any{"title": arTitle, "subtitle": "تحويل تصنيع اللوحات الإلكترونية"})
+	arID := publishUseCase(t, amal, mod, map[string]any{"title": arTitle, "subtitle": "تحويل تصنيع اللوحات الإلكترونية",
+		"imageIds": []string{readyImage(t, srv, amal, "line.jpg")}})
 	energy := []string{
 		publishUseCase(t, amal, mod, map[string]any{"title": "Solar rooftop in Jubail", "category": "Energy Efficiency"}),
 		publishUseCase(t, amal, mod, map[string]any{"title": "=HYPERLINK(\"http://x\") compressor heat recovery", "category": "Energy Efficiency"}),
@@ -137,6 +138,9 @@ func TestExports(t *testing.T) {
 	info, err := os.Stat(pages[0])
 	require.NoError(t, err)
 	assert.Greater(t, info.Size(), int64(10_000), "a rendered page, not a blank one")
+	list, err := exec.Command("pdfimages", "-list", file).Output()
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, len(strings.Split(strings.TrimSpace(string(list)), "\n")), 3, "the use case's image is in the PDF:\n%s", list)
 	download(t, badr, st, onHub)
 	var downloads int
 	require.NoError(t, db(t, env).QueryRow(context.Background(), `SELECT download_count FROM use_cases WHERE id = $1`, arID).Scan(&downloads))
