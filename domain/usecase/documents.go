@@ -42,3 +42,33 @@ const (
 	MaxFieldChars = maxText  // characters of any one string field
 	MaxListItems  = maxItems // items of any one list
 )
+
+// Project is the part of c that PostgreSQL keeps in use_cases.document when the documents live in
+// a Documents store: what the relational side reads there and nothing else. The readers are the
+// search vector (title, factoryName, tags, description: migrations 00015 and 00024), the
+// technology keys (tags and technologyComponents[].component: 00033), the map's points (title,
+// description, factoryName, category, location, implementationTime, quantitativeMetrics,
+// roiPercentage, contactPerson, contactTitle: 00031), the library's cards and related use cases
+// (usecasedb's summary and Summarize: subtitle, industry, imageIds besides), the facets (category,
+// industry) and the store's own columns (city, region, roi). The rest (the challenge, the
+// solution's details, the lessons, the money) is read only with the whole document, by Get.
+//
+// Lists are kept nil or empty as c has them, so that a projection read back shows [] where the
+// document does.
+func Project(c Content) Content {
+	p := Content{
+		Title: c.Title, Subtitle: c.Subtitle, Description: c.Description, Category: c.Category,
+		Industry: c.Industry, FactoryName: c.FactoryName, Tags: c.Tags, ImageIDs: c.ImageIDs,
+		Location: c.Location, ContactPerson: c.ContactPerson, ContactTitle: c.ContactTitle,
+		Implementation: Implementation{ImplementationTime: c.Implementation.ImplementationTime},
+		Results: Results{RoiPercentage: c.Results.RoiPercentage, QuantitativeMetrics: c.Results.QuantitativeMetrics},
+	}
+	if c.Solution.TechnologyComponents != nil {
+		// The names only: the technology filter reads them, and a component's details are prose.
+		p.Solution.TechnologyComponents = make([]Component, len(c.Solution.TechnologyComponents))
+		for i, x := range c.Solution.TechnologyComponents {
+			p.Solution.TechnologyComponents[i] = Component{Component: x.Component}
+		}
+	}
+	return p
+}
