@@ -61,10 +61,15 @@ catch uploads made in between.`,
 	migrate.Flags().IntVar(&every, "progress-every", 100, "print progress after this many objects")
 	migrate.Flags().IntVar(&workers, "concurrency", 4, "objects copied at the same time")
 
-	var wait time.Duration
+	var (
+		wait    time.Duration
+		origins []string
+		noCORS  bool
+	)
 	ensure := &cobra.Command{
-		Use:   "ensure-bucket",
-		Short: "Create the blob.s3_bucket bucket if it does not exist (retrying while the server starts)",
+		Use: "ensure-bucket",
+		Short: "Create the blob.s3_bucket bucket if it does not exist (retrying while the server starts) and " +
+			"let the web app's pages use its presigned URLs (CORS)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := load()
@@ -79,8 +84,21 @@ catch uploads made in between.`,
 			defer cancel()
 			for {
 				err = s3.EnsureBucket(ctx)
+				if err == nil && !noCORS {
+					if len(origins) == 0 {
+						origins = []string{a.cfg.App.WebsiteDomain}
+					}
+					err = s3.AllowBrowsers(ctx, origins)
+					if errors.Is(err, blob.ErrNoBucketCORS) {
+						fmt.Fprintf(cmd.ErrOrStderr(), "blobs: %v; allow %s in the server's own CORS settings\n", err, strings.Join(origins, ", "))
+						noCORS, err = true, nil
+					}
+				}
 				if err == nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "blobs: bucket %s ready\n", a.cfg.Blob.S3.Bucket)
+					if !noCORS {
+						fmt.Fprintf(cmd.OutOrStdout(), "blobs: pages of %s may upload to it and read from it (CORS)\n", strings.Join(origins, ", "))
+					}
 					return nil
 				}
 				select {
@@ -92,6 +110,9 @@ catch uploads made in between.`,
 		},
 	}
 	ensure.Flags().DurationVar(&wait, "wait", time.Minute, "how long to retry while the S3 server is not answering")
+	ensure.Flags().StringSliceVar(&origins, "cors-origin", nil,
+		"an origin whose pages may use the presigned URLs (repeatable; default app.website_domain)")
+	ensure.Flags().BoolVar(&noCORS, "no-cors", false, "leave the bucket's CORS rules as they are (the operator manages them)")
 	cmd.AddCommand(migrate, ensure)
 	return cmd
 }

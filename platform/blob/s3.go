@@ -105,6 +105,37 @@ func (s *S3) EnsureBucket(ctx context.Context) error {
 	return nil
 }
 
+// AllowBrowsers sets the bucket's CORS rules so that pages of origins may use the presigned URLs
+// we hand out: PUT (direct uploads, with the Content-Type and x-amz-* headers signed into them),
+// GET and HEAD (downloads, image tags that read pixels). The rules replace any the bucket had.
+func (s *S3) AllowBrowsers(ctx context.Context, origins []string) error {
+	if len(origins) == 0 {
+		return errors.New("blob: s3: no origin to allow")
+	}
+	_, err := s.client.PutBucketCors(ctx, &s3.PutBucketCorsInput{
+		Bucket: &s.o.Bucket,
+		CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{{
+			AllowedOrigins: origins,
+			AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPut},
+			AllowedHeaders: []string{"Content-Type", "x-amz-*"},
+			ExposeHeaders:  []string{"ETag", "Content-Length"},
+			MaxAgeSeconds:  aws.Int32(3600),
+		}}},
+	})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && (ae.ErrorCode() == "NotImplemented" || ae.ErrorCode() == "MethodNotAllowed") {
+		return fmt.Errorf("%w: %s", ErrNoBucketCORS, ae.ErrorCode())
+	}
+	if err != nil {
+		return fmt.Errorf("blob: s3: setting the CORS rules of %s: %w", s.o.Bucket, err)
+	}
+	return nil
+}
+
+// ErrNoBucketCORS says the server takes no bucket CORS rules: some S3-compatible servers set CORS
+// for every bucket in their own configuration instead (SeaweedFS's -s3.allowedOrigins).
+var ErrNoBucketCORS = errors.New("blob: s3: the server takes no bucket CORS rules")
+
 func (s *S3) name(key string) *string { return aws.String(s.o.Prefix + key) }
 
 func (s *S3) sse() (types.ServerSideEncryption, *string) {

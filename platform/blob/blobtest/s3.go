@@ -58,6 +58,8 @@ type Server struct {
 	mu   sync.Mutex
 	reqs []Request
 	skew time.Duration // Advance: how far the server's clock runs ahead
+	// corsRules is the bucket's CORS configuration (cors.go); nil: none, every preflight refused.
+	corsRules *corsConfig
 }
 
 // NewServer starts a server, stopped when t ends.
@@ -65,7 +67,7 @@ func NewServer(t testing.TB) *Server {
 	t.Helper()
 	fake := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true))
 	s := &Server{}
-	srv := httptest.NewServer(s.verify(fake.Server()))
+	srv := httptest.NewServer(s.cors(s.verify(fake.Server())))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	return s
