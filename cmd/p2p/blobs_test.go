@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -156,4 +157,46 @@ func TestBlobsMigrateFailures(t *testing.T) {
 	code, _, errs = p2pRun(t, []string{"P2P_ENV=test", "P2P_BLOB_DIR=" + dir}, "blobs", "migrate")
 	assert.Equal(t, exitConfig, code)
 	assert.Contains(t, errs, "P2P_BLOB_S3_BUCKET (blob.s3_bucket): is required")
+}
+
+// TestEnsureBucketAllowsTheWebApp: ensure-bucket sets the bucket's CORS rules, so a page of the
+// web app (app.website_domain, or each --cors-origin) passes the browser's preflight for a
+// presigned PUT with its Content-Type and reads the answers; a page of any other site is refused.
+func TestEnsureBucketAllowsTheWebApp(t *testing.T) {
+	srv := blobtest.NewServer(t)
+	preflight := func(origin, method, headers string) *http.Response {
+		req, err := http.NewRequest(http.MethodOptions, srv.URL+"/"+blobtest.Bucket+"/uploads/org/file", nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", method)
+		if headers != "" {
+			req.Header.Set("Access-Control-Request-Headers", headers)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+	const app = "https://app.p2p.test"
+	assert.Equal(t, http.StatusForbidden, preflight(app, http.MethodPut, "content-type").StatusCode, "no rules yet: refused, as S3 does")
+
+	env := append(blobsEnv(srv, t.TempDir(), ""), "P2P_APP_WEBSITE_DOMAIN="+app)
+	code, out, errs := p2pRun(t, env, "blobs", "ensure-bucket")
+	require.Equal(t, exitOK, code, "%s%s", out, errs)
+	assert.Contains(t, out, "blobs: pages of "+app+" may upload to it and read from it (CORS)")
+
+	res := preflight(app, http.MethodPut, "content-type,x-amz-server-side-encryption")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, app, res.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, res.Header.Get("Access-Control-Allow-Methods"), "PUT")
+	assert.Equal(t, http.StatusOK, preflight(app, http.MethodGet, "").StatusCode)
+	assert.Equal(t, http.StatusForbidden, preflight("https://evil.example", http.MethodPut, "content-type").StatusCode)
+	assert.Equal(t, http.StatusForbidden, preflight(app, http.MethodDelete, "").StatusCode, "deleting is not the pages' business")
+	assert.Equal(t, http.StatusForbidden, preflight(app, http.MethodPut, "authorization").StatusCode)
+
+	// Other origins, named; the earlier rules are replaced.
+	code, out, errs = p2pRun(t, env, "blobs", "ensure-bucket", "--cors-origin", "https://a.test", "--cors-origin", "https://b.test")
+	require.Equal(t, exitOK, code, "%s%s", out, errs)
+	assert.Equal(t, http.StatusOK, preflight("https://b.test", http.MethodPut, "content-type").StatusCode)
+	assert.Equal(t, http.StatusForbidden, preflight(app, http.MethodPut, "content-type").StatusCode)
 }
