@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"log/slog"
 	"math"
 	"reflect"
 	"slices"
@@ -31,9 +32,13 @@ import (
 type Store struct {
 	pool   *pgxpool.Pool
 	facets facetCache
+	// docs, when set, keeps the whole content; use_cases.document then holds its projection
+	// (usecase.Project) and the outbox carries the content across (documents.go).
+	docs usecase.Documents
+	log  *slog.Logger
 }
 
-// New returns a store on pool.
+// New returns a store on pool that keeps the whole content in use_cases.document.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // facetsFresh is how long the facets of the whole library (no filter: the top companies always,
@@ -144,7 +149,7 @@ func derived(c usecase.Content) (doc []byte, roi *float64, err error) {
 
 // Create stores a new draft.
 func (s *Store) Create(ctx context.Context, u usecase.Stored) error {
-	doc, roi, err := derived(u.Content)
+	doc, roi, err := derived(s.relational(u.Content))
 	if err != nil {
 		return err
 	}
@@ -157,6 +162,9 @@ func (s *Store) Create(ctx context.Context, u usecase.Stored) error {
 			return fmt.Errorf("creating use case: %w", err)
 		}
 		if err := history(ctx, tx, u.ID, nil, usecase.Transition{To: usecase.StatusDraft, Action: usecase.ActionCreate, ActorID: u.AuthorID, At: u.At}); err != nil {
+			return err
+		}
+		if err := s.queue(ctx, tx, u.ID, 1, u.Content); err != nil {
 			return err
 		}
 		return outbox.AddEvents(ctx, tx, usecase.Drafted{UseCaseID: u.ID, AuthorID: u.AuthorID, OrganizationID: u.OrganizationID})
@@ -204,8 +212,12 @@ func (s *Store) History(ctx context.Context, id string, limit int) ([]usecase.En
 	return items, nil
 }
 
-// Get loads one use case that is not deleted.
+// Get loads one use case that is not deleted. With a Documents store its content is read from
+// there (or from its outbox row while one waits), in place of the projection.
 func (s *Store) Get(ctx context.Context, viewer, id string) (usecase.UseCase, error) {
+	if s.docs != nil {
+		return s.getDocument(ctx, viewer, id)
+	}
 	u, err := scan(s.pool.QueryRow(ctx, `SELECT `+columns+from+` WHERE u.id = $2 AND u.deleted_at IS NULL`, viewer, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, notFound
@@ -234,7 +246,7 @@ func why(ctx context.Context, q pgx.Tx, id string, statuses []string) error {
 
 // Save replaces the content at version (any when 0) and returns the new version.
 func (s *Store) Save(ctx context.Context, id string, version int, statuses []string, c usecase.Content, at time.Time) (int, error) {
-	doc, roi, err := derived(c)
+	doc, roi, err := derived(s.relational(c))
 	if err != nil {
 		return 0, err
 	}
@@ -250,7 +262,7 @@ func (s *Store) Save(ctx context.Context, id string, version int, statuses []str
 		if err != nil {
 			return fmt.Errorf("saving use case: %w", err)
 		}
-		return nil
+		return s.queue(ctx, tx, id, next, c)
 	})
 	return next, err
 }

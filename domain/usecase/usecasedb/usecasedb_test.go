@@ -17,11 +17,8 @@ import (
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/identity/identitytest"
 	"github.com/p2psandbox/hub/domain/usecase"
-	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
 	"github.com/p2psandbox/hub/platform/postgres/pgtest"
 )
-
-func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // complete is a use case that passes every step (../testdata/complete.json), as a patch.
 func complete(t *testing.T) map[string]any {
@@ -38,10 +35,10 @@ func code(err error) errs.Code { return errs.CodeOf(err) }
 // TestLifecycle: a draft autosaved (stale versions refused), seen only by its organization,
 // submitted when complete, sent back with comments (the event recorded with the change),
 // resubmitted, published, then listed, searched in English and Arabic, liked and saved.
-func TestLifecycle(t *testing.T) {
+func testLifecycle(t *testing.T, open opener) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
-	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	svc := usecase.NewService(usecase.Deps{Store: open(t, pool)})
 	org, other := identitytest.NewOrg(t, pool), identitytest.NewOrg(t, pool)
 	author, colleague := org.Owner, org.Member(t, pool)
 	outsider := other.Owner
@@ -194,6 +191,8 @@ func TestLifecycle(t *testing.T) {
 	assert.Equal(t, errs.NotFound, code(err))
 }
 
+func TestLifecycle(t *testing.T) { eachBackend(t, testLifecycle) }
+
 // publish makes use case id complete (with extra over it), submits it and publishes it.
 func publish(t *testing.T, svc *usecase.Service, author, mod identity.Principal, id string, extra map[string]any) {
 	t.Helper()
@@ -211,10 +210,10 @@ func publish(t *testing.T, svc *usecase.Service, author, mod identity.Principal,
 }
 
 // TestPages: the library pages through every published use case once, in each sort.
-func TestPages(t *testing.T) {
+func testPages(t *testing.T, open opener) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
-	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	svc := usecase.NewService(usecase.Deps{Store: open(t, pool)})
 	org := identitytest.NewOrg(t, pool)
 	mod := org.Member(t, pool)
 	mod.Roles = append(mod.Roles, identity.RoleModerator)
@@ -257,12 +256,14 @@ func TestPages(t *testing.T) {
 	assert.Equal(t, errs.Validation, code(err))
 }
 
+func TestPages(t *testing.T) { eachBackend(t, testPages) }
+
 // TestConcurrentAutosaves: saves on one version race and one wins (the rest are stale); saves
 // without a version merge, and none is lost.
-func TestConcurrentAutosaves(t *testing.T) {
+func testConcurrentAutosaves(t *testing.T, open opener) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
-	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	svc := usecase.NewService(usecase.Deps{Store: open(t, pool)})
 	org := identitytest.NewOrg(t, pool)
 	u, err := svc.Create(ctx, org.Owner, map[string]any{})
 	require.NoError(t, err)
@@ -305,13 +306,15 @@ func TestConcurrentAutosaves(t *testing.T) {
 	assert.Equal(t, 6, got.Version)
 }
 
+func TestConcurrentAutosaves(t *testing.T) { eachBackend(t, testConcurrentAutosaves) }
+
 // TestRelatedAndSaved: related use cases share the category (3), the industry (2) and tags (1
 // each), best first, never the one shown, drafts or unrelated ones; the saved filter lists what
 // the viewer saved.
-func TestRelatedAndSaved(t *testing.T) {
+func testRelatedAndSaved(t *testing.T, open opener) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
-	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	svc := usecase.NewService(usecase.Deps{Store: open(t, pool)})
 	org := identitytest.NewOrg(t, pool)
 	mod := org.Member(t, pool)
 	mod.Roles = append(mod.Roles, identity.RoleModerator)
@@ -383,12 +386,14 @@ func TestRelatedAndSaved(t *testing.T) {
 	assert.Equal(t, errs.Conflict, code(err), "not yet published")
 }
 
+func TestRelatedAndSaved(t *testing.T) { eachBackend(t, testRelatedAndSaved) }
+
 // library is a new database (its pool) and its use case service with one organization, and made, which publishes
 // a use case of its owner with the complete content changed by extra.
-func library(t *testing.T) (*pgxpool.Pool, *usecase.Service, identitytest.Org, func(extra map[string]any) string) {
+func library(t *testing.T, open opener) (*pgxpool.Pool, *usecase.Service, identitytest.Org, func(extra map[string]any) string) {
 	t.Helper()
 	pool, _ := pgtest.New(t)
-	svc := usecase.NewService(usecase.Deps{Store: usecasedb.New(pool)})
+	svc := usecase.NewService(usecase.Deps{Store: open(t, pool)})
 	org := identitytest.NewOrg(t, pool)
 	mod := org.Member(t, pool)
 	mod.Roles = append(mod.Roles, identity.RoleModerator)
@@ -402,9 +407,9 @@ func library(t *testing.T) (*pgxpool.Pool, *usecase.Service, identitytest.Org, f
 
 // TestLibraryFilters: technology (a tag or a component, any case), city, ROI range and distance
 // from a point narrow the library; a search's snippet marks the matches and escapes the rest.
-func TestLibraryFilters(t *testing.T) {
+func testLibraryFilters(t *testing.T, open opener) {
 	ctx := context.Background()
-	_, svc, org, made := library(t)
+	_, svc, org, made := library(t, open)
 	results := func(roi string) map[string]any {
 		m := complete(t)["results"].(map[string]any)
 		m["roiPercentage"] = roi
@@ -476,14 +481,16 @@ func TestLibraryFilters(t *testing.T) {
 	}
 }
 
+func TestLibraryFilters(t *testing.T) { eachBackend(t, testLibraryFilters) }
+
 // TestReviewWorkflow: comments per field are stored with the decision and replaced by the next;
 // of moderators claiming at once exactly one wins; every change of status is in the history, and
 // a change whose history cannot be written does not happen (one transaction); archived ones leave
 // the library and come back restored.
-func TestReviewWorkflow(t *testing.T) {
+func testReviewWorkflow(t *testing.T, open opener) {
 	ctx := context.Background()
 	pool, _ := pgtest.New(t)
-	store := usecasedb.New(pool)
+	store := open(t, pool)
 	svc := usecase.NewService(usecase.Deps{Store: store})
 	org, other := identitytest.NewOrg(t, pool), identitytest.NewOrg(t, pool)
 	author, outsider := org.Owner, other.Owner
@@ -592,12 +599,14 @@ func TestReviewWorkflow(t *testing.T) {
 	assert.Equal(t, errs.NotFound, code(err))
 }
 
+func TestReviewWorkflow(t *testing.T) { eachBackend(t, testReviewWorkflow) }
+
 // TestMapPoints: the map's points, extracted from the documents in SQL, show what the detail
 // shows; benefits are the first three metrics with an improvement; drafts and use cases outside
 // the box are left out.
-func TestMapPoints(t *testing.T) {
+func testMapPoints(t *testing.T, open opener) {
 	ctx := context.Background()
-	pool, svc, org, made := library(t)
+	pool, svc, org, made := library(t, open)
 	metric := func(name, improvement string) map[string]any {
 		return map[string]any{"metric": name, "baseline": "10", "current": "20", "improvement": improvement}
 	}
@@ -629,6 +638,8 @@ func TestMapPoints(t *testing.T) {
 	assert.Equal(t, []usecase.Point{}, mapPoints(t, svc, usecase.Box{MinLat: 0, MinLng: 0, MaxLat: 10, MaxLng: 10}),
 		"none in the box: an empty list")
 }
+
+func TestMapPoints(t *testing.T) { eachBackend(t, testMapPoints) }
 
 // mapPoints reads the map's GeoJSON back into points, checking its frame.
 func mapPoints(t *testing.T, svc *usecase.Service, b usecase.Box) []usecase.Point {
@@ -668,7 +679,7 @@ func mapPoints(t *testing.T, svc *usecase.Service, b usecase.Box) []usecase.Poin
 // matching fewer counts them all.
 func TestSearchCandidates(t *testing.T) {
 	ctx := context.Background()
-	pool, svc, org, made := library(t)
+	pool, svc, org, made := library(t, postgresOnly)
 	made(map[string]any{"title": "Kiln vibration monitoring"})
 	_, err := pool.Exec(ctx, `INSERT INTO use_cases (id, organization_id, author_id, status, category, title, document, published_at, created_at, updated_at)
 		SELECT gen_random_uuid(), $1, $2, 'published', 'Automation', 'Conveyor vibration ' || i,

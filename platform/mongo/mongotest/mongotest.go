@@ -59,13 +59,17 @@ func URL(t testing.TB) string {
 func Main(m *testing.M) { os.Exit(Run(m)) }
 
 // Run is Main without the exit, for a TestMain with cleaning of its own to do afterwards.
-func Run(m *testing.M) int {
+func Run(m *testing.M) int { return Around(m.Run) }
+
+// Around runs run (a package's tests, such as pgtest.Run's) with a FerretDB and returns its code,
+// for a package whose tests need both a PostgreSQL template and a FerretDB.
+func Around(run func() int) int {
 	stop, err := start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mongotest:", err)
 		return 1
 	}
-	code := m.Run()
+	code := run()
 	if err := stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "mongotest:", err)
 		if code == 0 {
