@@ -33,7 +33,9 @@ import (
 	"github.com/p2psandbox/hub/app/usecaseapp"
 	"github.com/p2psandbox/hub/migrations"
 	"github.com/p2psandbox/hub/platform/authcore"
+	"github.com/p2psandbox/hub/domain/usecase/usecasemongo"
 	"github.com/p2psandbox/hub/platform/config"
+	"github.com/p2psandbox/hub/platform/mongo"
 	"github.com/p2psandbox/hub/platform/postgres"
 	"github.com/p2psandbox/hub/platform/redis"
 	"github.com/p2psandbox/hub/rest/openapi"
@@ -111,6 +113,40 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger, migrate b
 		return Conns{}, err
 	}
 	return Conns{Pool: pool, Redis: rdb}, nil
+}
+
+// MongoConfig maps the configuration onto platform/mongo's.
+func MongoConfig(cfg config.Config) mongo.Config {
+	return mongo.Config{
+		URL: cfg.Mongo.URL, Database: cfg.Mongo.Database, ConnectTimeout: cfg.Mongo.ConnectTimeout,
+		OperationTimeout: cfg.Mongo.OperationTimeout, MaxPoolSize: cfg.Mongo.MaxPoolSize,
+	}
+}
+
+// OpenDocuments connects to MongoDB when mongo.url is set and returns the client and the use
+// cases' document store on it, its collection, index and validator ensured (idempotent, so every
+// process does it at start). Without mongo.url it returns nils: the documents stay in
+// PostgreSQL. m records the driver's commands; it may be nil.
+func OpenDocuments(ctx context.Context, cfg config.Config, m *mongo.Metrics, log *slog.Logger) (*mongo.Client, *usecasemongo.Store, error) {
+	if cfg.Mongo.URL == "" {
+		return nil, nil, nil
+	}
+	client, err := mongo.Open(ctx, MongoConfig(cfg), m)
+	if err != nil {
+		return nil, nil, err
+	}
+	store := usecasemongo.New(client.Database())
+	validated, err := store.EnsureSchema(ctx)
+	if err != nil {
+		_ = client.Close(context.WithoutCancel(ctx))
+		return nil, nil, err
+	}
+	if !validated {
+		// FerretDB takes no validator; the store checks every document itself (usecasemongo).
+		log.Info("the MongoDB server keeps no $jsonSchema validator; documents are checked by the hub alone")
+	}
+	log.Info("use case documents in MongoDB", "database", client.Database().Name())
+	return client, store, nil
 }
 
 // MigrationSets are applied in order by migrate and by serve with migrate_on_start: the system

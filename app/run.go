@@ -17,12 +17,14 @@ import (
 	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/app/identityapp"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
 	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/platform/gcfloor"
 	"github.com/p2psandbox/hub/platform/httpserver"
 	"github.com/p2psandbox/hub/platform/idempotency"
 	"github.com/p2psandbox/hub/platform/mail"
 	"github.com/p2psandbox/hub/platform/metrics"
+	"github.com/p2psandbox/hub/platform/mongo"
 	"github.com/p2psandbox/hub/platform/outbox"
 	"github.com/p2psandbox/hub/platform/postgres"
 	"github.com/p2psandbox/hub/realtime"
@@ -49,6 +51,11 @@ const (
 	serveGCFloor   = 64 << 20
 )
 
+// healEvery is how often a worker delivers the use case documents a save left in their outbox
+// (usecasedb.Heal): a document store that was down is caught up within seconds of its return,
+// and in between Get reads those documents from the outbox.
+const healEvery = 5 * time.Second
+
 // LoadRoomKind is the room kind, open to any signed-in user, that the test environment adds for
 // the load tool: a room as large as it likes (a group conversation stops at ten people).
 const LoadRoomKind = "load"
@@ -64,6 +71,9 @@ type System struct {
 	hub        *realtime.Hub
 	worker     *workers.Worker
 	dispatcher *outbox.Dispatcher
+	// healer delivers the use case documents left in their outbox (MongoDB configured, a
+	// process running the worker); nil otherwise.
+	healer func(context.Context) error
 
 	g    *errgroup.Group
 	gctx context.Context
@@ -169,6 +179,25 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 		{Name: "postgres", Check: conns.Pool.Ping},
 		{Name: "redis", Check: func(ctx context.Context) error { return conns.Redis.Ping(ctx).Err() }},
 	}
+	if cfg.Mongo.URL != "" {
+		client, docs, err := OpenDocuments(ctx, cfg, mongo.NewMetrics(registry), log.With("component", "mongo"))
+		if err != nil {
+			return nil, err
+		}
+		p.onClose(func() {
+			closeCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+			defer cancel()
+			if err := client.Close(closeCtx); err != nil {
+				log.Warn("closing the MongoDB client", "err", err)
+			}
+		})
+		host.Documents = docs
+		checks = append(checks, rest.HealthCheck{Name: "mongo", Check: client.Ping})
+		if o.Worker {
+			store := usecasedb.WithDocuments(conns.Pool, docs, log.With("component", "usecase-documents"))
+			p.healer = func(ctx context.Context) error { return store.RunHealer(ctx, healEvery, usecasedb.HealAge) }
+		}
+	}
 	routerDeps := rest.Deps{
 		Log: log, Production: cfg.Production(), Build: o.Build, Checks: checks,
 		CheckTimeout: cfg.Health.CheckTimeout, Registry: registry,
@@ -250,6 +279,9 @@ func (p *System) Run(ctx context.Context) (err error) {
 	g.Go(func() error { return p.dispatcher.Run(gctx) })
 	if p.worker != nil {
 		g.Go(func() error { return p.worker.Run(gctx) })
+	}
+	if p.healer != nil {
+		g.Go(func() error { return p.healer(gctx) })
 	}
 	if p.cfg.HTTP.PprofAddr != "" {
 		if err := p.servePprof(); err != nil {

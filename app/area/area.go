@@ -16,6 +16,7 @@ import (
 
 	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/platform/blob"
 	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/realtime"
@@ -59,6 +60,9 @@ type Host struct {
 	Blobs blob.Objects
 	// Identity is the core service every area asks who people are.
 	Identity *identity.Service
+	// Documents keeps the use cases' whole documents when MongoDB is configured (mongo.url);
+	// nil keeps them in PostgreSQL.
+	Documents usecase.Documents
 
 	REST   *rest.Router
 	Hub    *realtime.Hub

@@ -41,14 +41,23 @@ func (*Area) OpenAPI() []byte { return openAPI }
 // (exports, search): the same store and images, no view counting, publishing its events (if
 // any) on the host's bus.
 func Reader(h *area.Host) *usecase.Service {
-	return usecase.NewService(usecase.Deps{Store: usecasedb.New(h.Pool), Events: h.Events,
+	return usecase.NewService(usecase.Deps{Store: newStore(h), Events: h.Events,
 		Images: images{mediaapp.NewService(h, mediadb.New(h.Pool))}})
+}
+
+// newStore is the use cases' store: with the host's Documents (MongoDB), PostgreSQL keeps the
+// projection and the documents live there (usecasedb.WithDocuments).
+func newStore(h *area.Host) *usecasedb.Store {
+	if h.Documents != nil {
+		return usecasedb.WithDocuments(h.Pool, h.Documents, h.Log.With("component", "usecase-documents"))
+	}
+	return usecasedb.New(h.Pool)
 }
 
 // Register builds the use cases service and mounts its routes. Who is told of a review is
 // app/notifyapp's business: it follows usecase.Reviewed.
 func (*Area) Register(_ context.Context, h *area.Host) error {
-	store := usecasedb.New(h.Pool)
+	store := newStore(h)
 	files := mediaapp.NewService(h, mediadb.New(h.Pool))
 	deps := usecase.Deps{Store: store, Events: h.Events, Images: images{files}}
 	forgetImages(h.Events, files)

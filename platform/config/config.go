@@ -47,6 +47,18 @@ type Config struct {
 	Export   Export
 	Events   Events
 	Media    Media
+	Mongo    Mongo
+}
+
+// Mongo configures the optional MongoDB document store of use cases (issue 16): with a URL, the
+// use cases' whole documents live in MongoDB and PostgreSQL keeps their projection; without one,
+// everything stays in PostgreSQL.
+type Mongo struct {
+	URL              string // mongodb:// or mongodb+srv://; empty: no MongoDB
+	Database         string // empty: the database named in URL's path
+	ConnectTimeout   time.Duration
+	OperationTimeout time.Duration
+	MaxPoolSize      int
 }
 
 // Media configures direct uploads (domain/media): the largest file per kind, how long presigned
@@ -314,6 +326,11 @@ var Keys = []Key{
 	{"media.url_ttl", "15m", "how long a presigned upload or download URL works"},
 	{"media.unattached_ttl", "24h", "an upload attached to nothing this long is deleted"},
 	{"media.retention", "720h", "the files of deleted content (a use case's images) are deleted this long after it"},
+	{"mongo.url", "", "MongoDB connection URL (mongodb:// or mongodb+srv://); set, use case documents live there and PostgreSQL keeps their projection; empty: PostgreSQL only"},
+	{"mongo.database", "", "MongoDB database of the documents; empty: the one named in mongo.url's path"},
+	{"mongo.connect_timeout", "5s", "longest wait to connect to MongoDB and to choose a server"},
+	{"mongo.operation_timeout", "5s", "longest wait for one MongoDB operation"},
+	{"mongo.max_pool_size", "100", "most connections held to each MongoDB server"},
 }
 
 // EnvName returns the environment variable that sets key.
@@ -483,6 +500,17 @@ func Load(file string, env []string) (Config, error) {
 		URLTTL:        p.duration("media.url_ttl", time.Minute, 7*24*time.Hour),
 		UnattachedTTL: p.duration("media.unattached_ttl", time.Hour, 30*24*time.Hour),
 		Retention:     p.duration("media.retention", 0, 10*365*24*time.Hour),
+	}
+	cfg.Mongo = Mongo{
+		URL:              p.raw("mongo.url"),
+		Database:         p.raw("mongo.database"),
+		ConnectTimeout:   p.duration("mongo.connect_timeout", 100*time.Millisecond, 5*time.Minute),
+		OperationTimeout: p.duration("mongo.operation_timeout", 100*time.Millisecond, 10*time.Minute),
+		MaxPoolSize:      p.integer("mongo.max_pool_size", 1, 10_000),
+	}
+	if u := cfg.Mongo.URL; u != "" && !strings.HasPrefix(u, "mongodb://") && !strings.HasPrefix(u, "mongodb+srv://") {
+		// Not quoted: the URL may carry a password.
+		p.fail("mongo.url", "must be a mongodb:// or mongodb+srv:// URL")
 	}
 	if cfg.Log.Format == "" {
 		cfg.Log.Format = "text"
