@@ -9,9 +9,11 @@ import (
 
 	"github.com/p2psandbox/hub/app/area"
 	"github.com/p2psandbox/hub/app/events"
+	"github.com/p2psandbox/hub/app/mediaapp"
 	"github.com/p2psandbox/hub/domain/forum"
 	"github.com/p2psandbox/hub/domain/forum/forumdb"
 	"github.com/p2psandbox/hub/domain/identity"
+	"github.com/p2psandbox/hub/domain/media/mediadb"
 	"github.com/p2psandbox/hub/platform/markdown"
 	"github.com/p2psandbox/hub/platform/ratelimit"
 	"github.com/p2psandbox/hub/platform/viewcount"
@@ -36,7 +38,10 @@ func (*Area) OpenAPI() []byte { return openAPI }
 // Register builds the forum service and mounts its routes.
 func (*Area) Register(_ context.Context, h *area.Host) error {
 	store := forumdb.New(h.Pool)
+	files := mediaapp.NewService(h, mediadb.New(h.Pool))
+	forgetFiles(h.Events, files)
 	deps := forum.Deps{Store: store, Renderer: forum.Markdown{MD: markdown.New()}, Events: h.Events, People: h.Identity,
+		Files:  attachments{files},
 		Limits: postLimit{ratelimit.New(h.Redis, h.Config.Redis.Prefix), h.Config.Forum.PostsPerMinute}}
 	if h.REST != nil {
 		// Views are counted where topics are read, and flushed from there.

@@ -35,7 +35,7 @@ func forgetImages(bus *events.Bus, files *media.Service) {
 type images struct{ media *media.Service }
 
 func (i images) Attach(ctx context.Context, p identity.Principal, useCaseID string, ids []string) error {
-	return i.media.AttachAll(ctx, p, media.KindImage, AttachedType, useCaseID, "imageIds", ids)
+	return i.media.AttachAll(ctx, p, []media.Kind{media.KindImage}, AttachedType, useCaseID, "imageIds", ids)
 }
 
 func (i images) Release(ctx context.Context, useCaseID string, keep []string) error {

@@ -96,6 +96,8 @@ type Topic struct {
 	UpdatedAt      time.Time  `json:"updatedAt"`
 	EditedAt       *time.Time `json:"editedAt"`
 	LastActivityAt time.Time  `json:"lastActivityAt"`
+	// Attachments are the topic's files, with the detail.
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// Comments is the first page of replies to the topic, with the detail.
 	Comments         []Reply `json:"comments,omitempty"`
 	CommentsNextPage *string `json:"commentsNextCursor,omitempty"`
@@ -159,6 +161,8 @@ type NewTopic struct {
 	Category string   `json:"category"` // slug or name
 	Kind     string   `json:"kind"`
 	Tags     []string `json:"tags"`
+	// AttachmentIDs are the author's uploads (POST /uploads) the topic carries.
+	AttachmentIDs []string `json:"attachmentIds"`
 }
 
 // TopicUpdate is what PATCH /forum/topics/{id} takes; nil leaves a field as it is.
@@ -167,6 +171,8 @@ type TopicUpdate struct {
 	Content  *string   `json:"content"`
 	Category *string   `json:"category"`
 	Tags     *[]string `json:"tags"`
+	// AttachmentIDs replaces the topic's files: new ones are attached, missing ones released.
+	AttachmentIDs *[]string `json:"attachmentIds"`
 }
 
 // NewReply is what POST /forum/topics/{id}/replies takes.
@@ -366,6 +372,7 @@ type Service struct {
 	limit  Limiter
 	views  Views
 	people People
+	files  Attachments
 	now    func() time.Time
 }
 
@@ -379,6 +386,8 @@ type Deps struct {
 	Views    Views
 	// People resolves mentions (nil: mentions are plain text).
 	People People
+	// Files keeps topics' attachments (nil: attachmentIds is refused).
+	Files Attachments
 }
 
 // NewService returns the forum service.
@@ -386,7 +395,7 @@ func NewService(d Deps) *Service {
 	if d.Events == nil {
 		d.Events = event.Discard{}
 	}
-	return &Service{store: d.Store, render: d.Renderer, events: d.Events, limit: d.Limits, views: d.Views, people: d.People, now: time.Now}
+	return &Service{store: d.Store, render: d.Renderer, events: d.Events, limit: d.Limits, views: d.Views, people: d.People, files: d.Files, now: time.Now}
 }
 
 // compose turns a new post into what is stored: what was found wrong with it refuses it, then
@@ -472,6 +481,7 @@ func (s *Service) CreateTopic(ctx context.Context, p identity.Principal, in NewT
 	}
 	tags, tagProblems := cleanTags(in.Tags)
 	bad = append(bad, tagProblems...)
+	bad = append(bad, checkAttachments(in.AttachmentIDs)...)
 	cat, err := s.category(ctx, in.Category)
 	if err != nil {
 		bad = append(bad, errs.FieldError{Field: "category", Message: "is not a forum category"})
@@ -482,8 +492,11 @@ func (s *Service) CreateTopic(ctx context.Context, p identity.Principal, in NewT
 	}
 	t := StoredTopic{ID: ids.New(), CategoryID: cat.ID, AuthorID: p.UserID, Kind: in.Kind, Title: title,
 		Body: body, Tags: tags, Mentioned: who, At: s.now().UTC()}
-	if err := s.store.CreateTopic(ctx, t); err != nil {
+	if err := s.attach(ctx, p, t.ID, nil, in.AttachmentIDs); err != nil {
 		return Topic{}, err
+	}
+	if err := s.store.CreateTopic(ctx, t); err != nil {
+		return Topic{}, s.unattach(ctx, t.ID, nil, err)
 	}
 	stored, err := s.store.Topic(ctx, p.UserID, t.ID)
 	if err != nil {
@@ -590,6 +603,11 @@ func (s *Service) Topic(ctx context.Context, p identity.Principal, id string) (T
 		return Topic{}, err
 	}
 	t.Comments, t.CommentsNextPage = pg.Items, pg.NextCursor
+	if s.files != nil {
+		if t.Attachments, err = s.files.Of(ctx, id); err != nil {
+			return Topic{}, err
+		}
+	}
 	if s.views != nil && p.UserID != "" {
 		s.views.Seen(ctx, id, p.UserID)
 	}
@@ -627,6 +645,17 @@ func (s *Service) UpdateTopic(ctx context.Context, p identity.Principal, id stri
 			st.Tags = []string{}
 		}
 	}
+	var had []string
+	if up.AttachmentIDs != nil {
+		bad = append(bad, checkAttachments(*up.AttachmentIDs)...)
+		if s.files != nil {
+			current, err := s.files.Of(ctx, id)
+			if err != nil {
+				return Topic{}, err
+			}
+			had = attachmentIDs(current)
+		}
+	}
 	if len(bad) > 0 {
 		return Topic{}, errs.Fields(bad...)
 	}
@@ -637,8 +666,21 @@ func (s *Service) UpdateTopic(ctx context.Context, p identity.Principal, id stri
 		}
 		st.Body = &body
 	}
+	if up.AttachmentIDs != nil {
+		if err := s.attach(ctx, p, id, had, *up.AttachmentIDs); err != nil {
+			return Topic{}, err
+		}
+	}
 	if err := s.store.UpdateTopic(ctx, id, st); err != nil {
+		if up.AttachmentIDs != nil {
+			err = s.unattach(ctx, id, had, err)
+		}
 		return Topic{}, err
+	}
+	if up.AttachmentIDs != nil && s.files != nil {
+		if err := s.files.Release(ctx, id, *up.AttachmentIDs); err != nil {
+			return Topic{}, err
+		}
 	}
 	s.announce(ctx, id)
 	return s.Topic(ctx, p, id)

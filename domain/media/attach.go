@@ -17,12 +17,12 @@ import (
 // sweep removes it like an upload never used; content that goes away takes its files with it
 // after the retention window (ReleaseGone).
 
-// AttachAll attaches each of fileIDs, uploads of p, to the target (again to the same target is a
+// AttachAll attaches each of fileIDs, uploads of p of one of kinds, to the target (again to the same target is a
 // no-op). The answer names the first file that cannot be attached, by its index in field (a
 // missing or someone else's file, one not ready, one of another kind, one attached elsewhere):
 // the caller's request is then refused as a whole. Files attached before that one stay attached
 // to the target; the caller's save fails, and the next save or the retention sweep settles them.
-func (s *Service) AttachAll(ctx context.Context, p identity.Principal, kind Kind, targetType, targetID, field string, fileIDs []string) error {
+func (s *Service) AttachAll(ctx context.Context, p identity.Principal, kinds []Kind, targetType, targetID, field string, fileIDs []string) error {
 	u, err := s.uploads()
 	if err != nil {
 		return err
@@ -36,8 +36,8 @@ func (s *Service) AttachAll(ctx context.Context, p identity.Principal, kind Kind
 		if err != nil {
 			return err
 		}
-		if f.Kind != kind {
-			return errs.Fields(errs.FieldError{Field: at, Message: fmt.Sprintf("must be an uploaded %s, not a %s", kind, f.Kind)})
+		if !slices.Contains(kinds, f.Kind) {
+			return errs.Fields(errs.FieldError{Field: at, Message: fmt.Sprintf("must be an uploaded %s, not a %s", kinds[0], f.Kind)})
 		}
 		if _, err := u.Store.Attach(ctx, id, p.UserID, targetType, targetID); err != nil {
 			if e, ok := errs.As(err); ok && (e.Code == errs.Conflict || e.Code == errs.NotFound) {
@@ -59,13 +59,19 @@ func (s *Service) Release(ctx context.Context, targetType, targetID string, keep
 }
 
 // Shown is a ready file attached to content, for its readers: the signed URL of each variant
-// that was asked for, by name, in WebP.
+// that was asked for, by name: the WebP of each image size, poster, preview and page, and the
+// original as a download under the file's name.
 type Shown struct {
-	ID     string            `json:"id"`
-	Name   string            `json:"name"`
-	Width  int               `json:"width,omitempty"`
-	Height int               `json:"height,omitempty"`
-	URLs   map[string]string `json:"urls"`
+	ID              string            `json:"id"`
+	Kind            Kind              `json:"kind"`
+	Name            string            `json:"name"`
+	ContentType     string            `json:"contentType"`
+	Size            int64             `json:"size"`
+	Width           int               `json:"width,omitempty"`
+	Height          int               `json:"height,omitempty"`
+	DurationSeconds float64           `json:"durationSeconds,omitempty"`
+	Pages           int               `json:"pages,omitempty"`
+	URLs            map[string]string `json:"urls"`
 }
 
 // ShowAttached returns the ready files among fileIDs that are attached to content of targetType,
@@ -83,23 +89,60 @@ func (s *Service) ShowAttached(ctx context.Context, targetType string, fileIDs [
 	}
 	out := make(map[string]Shown, len(files))
 	for _, f := range files {
-		sh := Shown{ID: f.ID, Name: f.Name, URLs: make(map[string]string, len(variants))}
-		if f.Meta != nil {
-			sh.Width, sh.Height = f.Meta.Width, f.Meta.Height
-		}
-		for _, v := range f.Variants {
-			if v.Format != "webp" || !slices.Contains(variants, v.Name) {
-				continue
-			}
-			g, err := u.Signer.PresignGet(ctx, v.Key, u.Limits.URLTTL, "")
-			if err != nil {
-				return nil, fmt.Errorf("media: signing %s of file %s: %w", v.Name, f.ID, err)
-			}
-			sh.URLs[v.Name] = g.URL
+		sh, err := s.show(ctx, u, f, variants)
+		if err != nil {
+			return nil, err
 		}
 		out[f.ID] = sh
 	}
 	return out, nil
+}
+
+// ShowAttachedTo returns the ready files attached to one piece of content, in the order they
+// were attached, each with signed URLs of the named variants.
+func (s *Service) ShowAttachedTo(ctx context.Context, targetType, targetID string, variants ...string) ([]Shown, error) {
+	u, err := s.uploads()
+	if err != nil || !ids.Valid(targetID) {
+		return []Shown{}, nil
+	}
+	files, err := u.Store.AttachedTo(ctx, targetType, targetID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Shown, 0, len(files))
+	for _, f := range files {
+		sh, err := s.show(ctx, u, f, variants)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sh)
+	}
+	return out, nil
+}
+
+// show signs the named variants of f (the WebP of a picture, the original as a download).
+func (s *Service) show(ctx context.Context, u *Uploads, f File, variants []string) (Shown, error) {
+	sh := Shown{ID: f.ID, Kind: f.Kind, Name: f.Name, ContentType: f.ContentType, Size: f.Size,
+		URLs: make(map[string]string, len(variants))}
+	if f.Meta != nil {
+		sh.Width, sh.Height, sh.DurationSeconds, sh.Pages = f.Meta.Width, f.Meta.Height, f.Meta.DurationSeconds, f.Meta.Pages
+	}
+	for _, v := range f.Variants {
+		original := v.Name == "original"
+		if !slices.Contains(variants, v.Name) || (!original && v.Format != "webp") {
+			continue
+		}
+		filename := ""
+		if original {
+			filename = downloadName(f.Name, f.ContentType)
+		}
+		g, err := u.Signer.PresignGet(ctx, v.Key, u.Limits.URLTTL, filename)
+		if err != nil {
+			return Shown{}, fmt.Errorf("media: signing %s of file %s: %w", v.Name, f.ID, err)
+		}
+		sh.URLs[v.Name] = g.URL
+	}
+	return sh, nil
 }
 
 // MaxEmbedded bounds the bytes ReadAttached returns: a card-sized image is some 100 kB.

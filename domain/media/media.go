@@ -141,6 +141,8 @@ type UploadStore interface {
 	Forget(ctx context.Context, targetType, targetID string, at time.Time) error
 	// SweepGone deletes up to limit files marked gone before `before`, and returns them.
 	SweepGone(ctx context.Context, before time.Time, limit int) ([]File, error)
+	// AttachedTo returns the ready files attached to target, in the order they were attached.
+	AttachedTo(ctx context.Context, targetType, targetID string) ([]File, error)
 	// Attached returns the ready files among ids attached to content of targetType.
 	Attached(ctx context.Context, targetType string, ids []string) ([]File, error)
 	// SweepUnattached deletes up to limit direct uploads created before `before` and attached to

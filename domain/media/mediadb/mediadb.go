@@ -328,3 +328,18 @@ func (s *Store) SweepGone(ctx context.Context, before time.Time, limit int) ([]m
 	}
 	return files, nil
 }
+
+// AttachedTo implements media.UploadStore.
+func (s *Store) AttachedTo(ctx context.Context, targetType, targetID string) ([]media.File, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM files
+		WHERE attached_id = $2 AND attached_type = $1 AND status = 'ready' AND gone_at IS NULL
+		ORDER BY attached_at, id`, targetType, targetID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the files of %s %s: %w", targetType, targetID, err)
+	}
+	files, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (media.File, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("reading the files of %s %s: %w", targetType, targetID, err)
+	}
+	return files, nil
+}
