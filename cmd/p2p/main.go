@@ -86,6 +86,7 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		moderatorsCmd(load),
 		blobsCmd(load),
 		statsCmd(load),
+		docsCmd(load),
 		healthcheckCmd(),
 		&cobra.Command{
 			Use:   "version",

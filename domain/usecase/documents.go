@@ -61,7 +61,7 @@ func Project(c Content) Content {
 		Industry: c.Industry, FactoryName: c.FactoryName, Tags: c.Tags, ImageIDs: c.ImageIDs,
 		Location: c.Location, ContactPerson: c.ContactPerson, ContactTitle: c.ContactTitle,
 		Implementation: Implementation{ImplementationTime: c.Implementation.ImplementationTime},
-		Results: Results{RoiPercentage: c.Results.RoiPercentage, QuantitativeMetrics: c.Results.QuantitativeMetrics},
+		Results:        Results{RoiPercentage: c.Results.RoiPercentage, QuantitativeMetrics: c.Results.QuantitativeMetrics},
 	}
 	if c.Solution.TechnologyComponents != nil {
 		// The names only: the technology filter reads them, and a component's details are prose.

@@ -64,11 +64,14 @@ func Run(m *testing.M) int { return Around(m.Run) }
 // Around runs run (a package's tests, such as pgtest.Run's) with a FerretDB and returns its code,
 // for a package whose tests need both a PostgreSQL template and a FerretDB.
 func Around(run func() int) int {
-	stop, err := start()
+	url, stop, err := start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mongotest:", err)
 		return 1
 	}
+	server.Lock()
+	server.url = url
+	server.Unlock()
 	code := run()
 	if err := stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "mongotest:", err)
@@ -100,27 +103,44 @@ func Database(t testing.TB) (*mongo.Database, string) {
 	return db, url
 }
 
-// start builds and starts FerretDB and returns the function that stops it.
-func start() (func() error, error) {
+// Start starts a FerretDB of t's own, stopped (and its PostgreSQL database dropped) at cleanup,
+// and returns its mongodb:// URL without a database: for a test that runs processes on it (a
+// command, the hub) and so cannot share the package's.
+func Start(t testing.TB) string {
+	t.Helper()
+	url, stop, err := start()
+	if err != nil {
+		t.Fatalf("mongotest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("mongotest: %v", err)
+		}
+	})
+	return url
+}
+
+// start builds and starts FerretDB and returns its URL and the function that stops it.
+func start() (string, func() error, error) {
 	root, err := repoRoot()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	build := exec.Command(filepath.Join(root, "scripts", "ferretdb.sh"))
 	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building bin/ferretdb (scripts/ferretdb.sh): %w\n%s", err, out)
+		return "", nil, fmt.Errorf("building bin/ferretdb (scripts/ferretdb.sh): %w\n%s", err, out)
 	}
 
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, pgtest.ServerURL())
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the test PostgreSQL: %w", err)
+		return "", nil, fmt.Errorf("connecting to the test PostgreSQL: %w", err)
 	}
 	defer admin.Close(ctx)
 	sweepStale(ctx, admin)
 	pgName := fmt.Sprintf("%s_%d_%s", prefix, time.Now().Unix(), randomHex(6))
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgName); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", pgName, err)
+		return "", nil, fmt.Errorf("creating %s: %w", pgName, err)
 	}
 	drop := func() error {
 		conn, err := pgx.Connect(ctx, pgtest.ServerURL())
@@ -136,7 +156,7 @@ func start() (func() error, error) {
 
 	cfg, err := pgx.ParseConfig(pgtest.ServerURL())
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("P2P_TEST_POSTGRES_URL: %w", err), drop())
+		return "", nil, errors.Join(fmt.Errorf("P2P_TEST_POSTGRES_URL: %w", err), drop())
 	}
 	pgURL := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, pgName)
 
@@ -145,14 +165,11 @@ func start() (func() error, error) {
 	for range 3 {
 		stop, url, err := launch(root, pgURL)
 		if err == nil {
-			server.Lock()
-			server.url = url
-			server.Unlock()
-			return func() error { return errors.Join(stop(), drop()) }, nil
+			return url, func() error { return errors.Join(stop(), drop()) }, nil
 		}
 		lastErr = err
 	}
-	return nil, errors.Join(lastErr, drop())
+	return "", nil, errors.Join(lastErr, drop())
 }
 
 // launch starts bin/ferretdb on a free port over pgURL and waits until it answers a ping.
