@@ -15,6 +15,8 @@ import (
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/location"
 	"github.com/p2psandbox/hub/domain/media/mediadb"
+	"github.com/p2psandbox/hub/domain/messaging"
+	"github.com/p2psandbox/hub/domain/messaging/messagingdb"
 	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
 	"github.com/p2psandbox/hub/platform/ratelimit"
@@ -59,7 +61,10 @@ func newStore(h *area.Host) *usecasedb.Store {
 func (*Area) Register(_ context.Context, h *area.Host) error {
 	store := newStore(h)
 	files := mediaapp.NewService(h, mediadb.New(h.Pool))
-	deps := usecase.Deps{Store: store, Events: h.Events, Images: images{files}}
+	deps := usecase.Deps{Store: store, Events: h.Events, Images: images{files}, Messenger: messenger{messaging.NewService(messaging.Deps{
+		Store: messagingdb.New(h.Pool), Directory: h.Identity, Events: h.Events, Files: h.Blobs,
+		Log: h.Log.With("component", "messaging"),
+	})}}
 	forgetImages(h.Events, files)
 	if h.REST != nil {
 		// Views are counted where use cases are read, and flushed from there.

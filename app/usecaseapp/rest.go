@@ -39,6 +39,7 @@ type UseCases interface {
 	Archive(ctx context.Context, p identity.Principal, id, reason, lang string) (usecase.UseCase, error)
 	Restore(ctx context.Context, p identity.Principal, id, reason, lang string) (usecase.UseCase, error)
 	History(ctx context.Context, p identity.Principal, id, lang string) ([]usecase.Entry, error)
+	Contact(ctx context.Context, p identity.Principal, id, message string) (usecase.Conversation, error)
 }
 
 type routes struct{ u UseCases }
@@ -56,6 +57,7 @@ func mountREST(rt *rest.Router, u UseCases) {
 	api.GET("/use-cases/facets", read, r.facets)
 	api.GET("/use-cases/:id", read, r.get)
 	api.GET("/use-cases/:id/related", read, r.related)
+	api.POST("/use-cases/:id/contact", read, rt.Retryable(), r.contact)
 	api.PATCH("/use-cases/:id", write, r.update)
 	api.DELETE("/use-cases/:id", read, r.remove)
 	api.POST("/use-cases/:id/validate", read, r.validate)

@@ -432,15 +432,18 @@ type Deps struct {
 	Events event.Publisher
 	Views  Views  // nil: views are not counted
 	Images Images // nil: use cases have no images (imageIds is refused)
+	// Messenger opens conversations with publishers (nil: Contact is unavailable).
+	Messenger Messenger
 }
 
 // Service is the use cases' rules.
 type Service struct {
-	store  Store
-	events event.Publisher
-	views  Views
-	images Images
-	now    func() time.Time
+	store     Store
+	events    event.Publisher
+	views     Views
+	images    Images
+	messenger Messenger
+	now       func() time.Time
 }
 
 // NewService returns the service.
@@ -448,7 +451,7 @@ func NewService(d Deps) *Service {
 	if d.Events == nil {
 		d.Events = event.Discard{}
 	}
-	return &Service{store: d.Store, events: d.Events, views: d.Views, images: d.Images, now: time.Now}
+	return &Service{store: d.Store, events: d.Events, views: d.Views, images: d.Images, messenger: d.Messenger, now: time.Now}
 }
 
 var notFound = errs.E(errs.NotFound, "no such use case")
@@ -499,6 +502,10 @@ func (s *Service) Get(ctx context.Context, p identity.Principal, id string) (Use
 	}
 	if u.OrganizationID != p.OrganizationID && !p.Can(identity.PermUseCasesReview) {
 		u.Review, u.ReviewerID = nil, "" // between the author's organization and the moderators
+		if !p.EmailVerified {
+			// Contact details are for people with a confirmed address.
+			u.ContactPerson, u.ContactTitle = "", ""
+		}
 	}
 	return u, nil
 }
