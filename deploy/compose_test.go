@@ -204,3 +204,51 @@ func TestSupertokensCoreUsesPostgres(t *testing.T) {
 	require.NotNil(t, st.Environment["API_KEYS"])
 	assert.GreaterOrEqual(t, len(*st.Environment["API_KEYS"]), 20, "the real core wants API keys of 20 characters or more")
 }
+
+// TestComposeMongoProfile: MongoDB 7 runs only with the mongo profile; the hubs and the worker
+// then wait for it to be healthy and reach it by P2P_MONGO_URL. Without the profile nothing
+// points at it and the documents stay in PostgreSQL.
+func TestComposeMongoProfile(t *testing.T) {
+	plain := loadProject(t)
+	assert.NotContains(t, plain.ServiceNames(), "mongo", "MongoDB is optional")
+	for _, name := range []string{"hub1", "hub2", "worker"} {
+		assert.Empty(t, *plain.Services[name].Environment["P2P_MONGO_URL"], "%s: PostgreSQL only by default", name)
+	}
+
+	const url = "mongodb://p2p:a-password@mongo:27017/?authSource=admin"
+	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
+		cli.WithWorkingDirectory(".."),
+		cli.WithEnv([]string{"P2P_MONGO_URL=" + url, "MONGO_PASSWORD=a-password"}),
+		cli.WithProfiles([]string{"mongo"}),
+	)
+	require.NoError(t, err)
+	p, err := opts.LoadProject(context.Background())
+	require.NoError(t, err)
+	mongo, ok := p.Services["mongo"]
+	require.True(t, ok, "the mongo profile starts MongoDB")
+	assert.Equal(t, "mongo:7", mongo.Image)
+	assert.Equal(t, "a-password", *mongo.Environment["MONGO_INITDB_ROOT_PASSWORD"])
+	assert.Equal(t, "p2p", *mongo.Environment["MONGO_INITDB_ROOT_USERNAME"])
+	if assert.NotNil(t, mongo.HealthCheck) {
+		assert.Contains(t, strings.Join(mongo.HealthCheck.Test, " "), "ping")
+	}
+	for _, name := range []string{"hub1", "hub2", "worker"} {
+		svc := p.Services[name]
+		assert.Equal(t, url, *svc.Environment["P2P_MONGO_URL"], name)
+		assert.Equal(t, "p2p", *svc.Environment["P2P_MONGO_DATABASE"], name)
+		dep, ok := svc.DependsOn["mongo"]
+		if assert.True(t, ok, "%s waits for MongoDB", name) {
+			assert.Equal(t, types.ServiceConditionHealthy, dep.Condition, name)
+			assert.False(t, dep.Required, "%s: without the profile there is no mongo to wait for", name)
+		}
+		var vars []string
+		for k, v := range svc.Environment {
+			if v != nil {
+				vars = append(vars, k+"="+*v)
+			}
+		}
+		cfg, err := config.Load("", vars)
+		require.NoError(t, err, "%s's environment must be a valid configuration", name)
+		assert.Equal(t, url, cfg.Mongo.URL, name)
+	}
+}
