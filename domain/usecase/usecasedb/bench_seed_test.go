@@ -119,7 +119,10 @@ var (
 // verified, one in 300 featured; 100,000 likes. The columns and the document are written as
 // usecasedb.Create and Save write them (roi is the ROI's leading number). It ends with VACUUM
 // ANALYZE (autovacuum is off on this machine) and a CHECKPOINT, so neither overlaps the timings.
-func seedLibrary(b *testing.B, pool *pgxpool.Pool) benchData {
+func seedLibrary(b *testing.B, pool *pgxpool.Pool) benchData { return seedLibraryOf(b, pool, 100_000) }
+
+// seedLibraryOf is seedLibrary with n use cases in place of 100,000.
+func seedLibraryOf(b *testing.B, pool *pgxpool.Pool, n int) benchData {
 	b.Helper()
 	ctx := context.Background()
 	base, err := os.ReadFile("../testdata/complete.json")
@@ -168,7 +171,7 @@ func seedLibrary(b *testing.B, pool *pgxpool.Pool) benchData {
 			1, 1, 'publish', $7::uuid, p.published, CASE WHEN i % 8 = 0 THEN p.published + interval '2 days' END,
 			CASE WHEN i % 8 = 0 THEN $7::uuid END, CASE WHEN i % 300 = 0 THEN p.published + interval '3 days' END,
 			p.published - interval '3 days', p.published, p.published - interval '30 days', p.published
-		FROM generate_series(0, 99999) i
+		FROM generate_series(0, ` + fmt.Sprint(n-1) + `) i
 		CROSS JOIN LATERAL (SELECT
 			i % 5 = 1 AS ar,
 			1 + least(` + fmt.Sprint(nc-1) + `, floor(` + fmt.Sprint(nc) + ` * power(` + rnd(1) + `, 3))::int) AS c,
@@ -293,7 +296,7 @@ func seedLibrary(b *testing.B, pool *pgxpool.Pool) benchData {
 	// The square around Jeddah that holds 10,000 use cases (Makkah and Taif fall in it).
 	const lat, lng = 21.49012, 39.18624
 	var half float64
-	if err := pool.QueryRow(ctx, `SELECT percentile_disc(10000.0 / (SELECT count(*) FROM use_cases WHERE status = 'published')) WITHIN GROUP (ORDER BY greatest(abs(y - $1), abs(x - $2)))
+	if err := pool.QueryRow(ctx, `SELECT percentile_disc(least(1, 10000.0 / (SELECT count(*) FROM use_cases WHERE status = 'published'))) WITHIN GROUP (ORDER BY greatest(abs(y - $1), abs(x - $2)))
 		FROM (SELECT (document->'location'->>'latitude')::float8 y, (document->'location'->>'longitude')::float8 x
 		        FROM use_cases WHERE status = 'published') s`, lat, lng).Scan(&half); err != nil {
 		b.Fatal(err)
