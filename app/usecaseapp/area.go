@@ -80,7 +80,7 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 			return err
 		}
 		mountLocations(h.REST, cities)
-		mountPublic(h.REST, svc, ratelimit.New(h.Redis, h.Config.Redis.Prefix))
+		mountPublic(h.REST, h.Events, svc, ratelimit.New(h.Redis, h.Config.Redis.Prefix))
 	}
 	if h.Hub != nil {
 		// The moderators' queue, live: only reviewers may join it; there is one.

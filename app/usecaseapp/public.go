@@ -2,6 +2,7 @@ package usecaseapp
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/platform/ratelimit"
@@ -29,7 +31,13 @@ const publicMaxAge = 60 * time.Second
 // address is all there is to count).
 var publicPerIP = ratelimit.Policy{Events: 120, Per: time.Minute}
 
-func mountPublic(rt *rest.Router, p Public, limiter *ratelimit.Limiter) {
+// publicCacheBytes bounds the answers a node keeps for the public routes.
+const publicCacheBytes = 64 << 20
+
+func mountPublic(rt *rest.Router, bus *events.Bus, p Public, limiter *ratelimit.Limiter) {
+	cache := newPublicCache(publicMaxAge, publicCacheBytes)
+	events.Listen(bus, func(context.Context, usecase.Reviewed) { cache.clear() })
+	events.Listen(bus, func(context.Context, usecase.Marked) { cache.clear() })
 	g := rt.API.Group("/public", func(c *gin.Context) {
 		if !rest.Throttle(c, limiter, "public:"+c.ClientIP(), publicPerIP, "too many requests from this address; try again in a moment") {
 			return
@@ -42,21 +50,43 @@ func mountPublic(rt *rest.Router, p Public, limiter *ratelimit.Limiter) {
 		if !ok {
 			return
 		}
-		points, err := p.Map(c.Request.Context(), box)
-		if err != nil {
-			rest.Fail(c, err)
-			return
-		}
-		c.Data(http.StatusOK, "application/json; charset=utf-8", points.GeoJSON)
+		key := "map:" + strconv.FormatFloat(box.MinLng, 'g', -1, 64) + "," + strconv.FormatFloat(box.MinLat, 'g', -1, 64) +
+			"," + strconv.FormatFloat(box.MaxLng, 'g', -1, 64) + "," + strconv.FormatFloat(box.MaxLat, 'g', -1, 64)
+		body, err := cache.get(c.Request.Context(), key, func(ctx context.Context) ([]byte, error) {
+			points, err := p.Map(ctx, box)
+			return points.GeoJSON, err
+		})
+		serve(c, body, err)
 	})
 	g.GET("/stats", func(c *gin.Context) {
-		st, err := p.Stats(c.Request.Context())
-		rest.Respond(c, st, err)
+		body, err := cache.get(c.Request.Context(), "stats", func(ctx context.Context) ([]byte, error) {
+			st, err := p.Stats(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(st)
+		})
+		serve(c, body, err)
 	})
 	g.GET("/use-cases/featured", func(c *gin.Context) {
-		items, err := p.Featured(c.Request.Context())
-		rest.Respond(c, gin.H{"items": items}, err)
+		body, err := cache.get(c.Request.Context(), "featured", func(ctx context.Context) ([]byte, error) {
+			items, err := p.Featured(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(gin.H{"items": items})
+		})
+		serve(c, body, err)
 	})
+}
+
+// serve writes a public answer kept as JSON.
+func serve(c *gin.Context, body []byte, err error) {
+	if err != nil {
+		rest.Fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
 // bbox reads ?bbox=minLng,minLat,maxLng,maxLat (GeoJSON's order); absent, the whole map.

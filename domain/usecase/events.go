@@ -80,3 +80,15 @@ type Reacted struct {
 
 func (Reacted) EventName() string     { return "usecase.reacted" }
 func (e Reacted) AggregateID() string { return e.UseCaseID }
+
+// Marked: a moderator set a published use case's marks (nil: that mark was left as it was).
+// Told in process after the change, not recorded: what reads it (the public routes' cache)
+// rebuilds from the store.
+type Marked struct {
+	UseCaseID string `json:"useCaseId"`
+	Verified  *bool  `json:"verified,omitempty"`
+	Featured  *bool  `json:"featured,omitempty"`
+}
+
+func (Marked) EventName() string     { return "usecase.marked" }
+func (e Marked) AggregateID() string { return e.UseCaseID }

@@ -897,6 +897,7 @@ func (s *Service) mark(ctx context.Context, p identity.Principal, id string, ver
 	if err := s.store.Mark(ctx, id, p.UserID, verified, featured, s.now().UTC()); err != nil {
 		return UseCase{}, err
 	}
+	s.events.Publish(ctx, Marked{UseCaseID: id, Verified: verified, Featured: featured})
 	return s.Get(ctx, p, id)
 }
 
