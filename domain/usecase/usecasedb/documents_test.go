@@ -218,3 +218,42 @@ func TestGetWithoutDocument(t *testing.T) {
 	_, err = after.Get(ctx, author, "5b0cbe49-8a43-4d6c-9bb5-6a3f1d0a2c11")
 	assert.Equal(t, errs.NotFound, errs.CodeOf(err))
 }
+
+// TestRunHealer: the worker's loop heals at start and then on its schedule, and stops with its
+// context.
+func TestRunHealer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pool, _ := pgtest.New(t)
+	docs := &flaky{Documents: usecasedocs.New(pool)}
+	store := usecasedb.WithDocuments(pool, docs, logging.Discard())
+	svc := usecase.NewService(usecase.Deps{Store: store})
+	author := identitytest.NewOrg(t, pool).Owner
+	docs.failNext.Store(true)
+	u, err := svc.Create(ctx, author, map[string]any{"title": "Waiting"})
+	require.NoError(t, err)
+	require.Len(t, outboxRows(t, pool, u.ID), 1)
+
+	done := make(chan error, 1)
+	go func() { done <- store.RunHealer(ctx, 50*time.Millisecond, 0) }()
+	assert.Eventually(t, func() bool { return len(outboxRows(t, pool, u.ID)) == 0 }, 10*time.Second, 20*time.Millisecond)
+	got, v, err := docs.Get(ctx, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, v)
+	assert.Equal(t, "Waiting", got.Title)
+
+	// A later failure is healed on the schedule.
+	docs.failNext.Store(true)
+	_, err = svc.Update(ctx, author, u.ID, 0, map[string]any{"title": "Waiting again"})
+	require.NoError(t, err)
+	assert.Eventually(t, func() bool {
+		c, _, err := docs.Get(ctx, u.ID)
+		return err == nil && c.Title == "Waiting again" && len(outboxRows(t, pool, u.ID)) == 0
+	}, 10*time.Second, 20*time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunHealer did not stop with its context")
+	}
+}
