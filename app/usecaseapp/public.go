@@ -35,9 +35,9 @@ var publicPerIP = ratelimit.Policy{Events: 120, Per: time.Minute}
 const publicCacheBytes = 64 << 20
 
 func mountPublic(rt *rest.Router, bus *events.Bus, p Public, limiter *ratelimit.Limiter) {
-	cache := newPublicCache(publicMaxAge, publicCacheBytes)
-	events.Listen(bus, func(context.Context, usecase.Reviewed) { cache.clear() })
-	events.Listen(bus, func(context.Context, usecase.Marked) { cache.clear() })
+	pr := publicRoutes{p: p, cache: newPublicCache(publicMaxAge, publicCacheBytes)}
+	events.Listen(bus, func(context.Context, usecase.Reviewed) { pr.cache.clear() })
+	events.Listen(bus, func(context.Context, usecase.Marked) { pr.cache.clear() })
 	g := rt.API.Group("/public", func(c *gin.Context) {
 		if !rest.Throttle(c, limiter, "public:"+c.ClientIP(), publicPerIP, "too many requests from this address; try again in a moment") {
 			return
@@ -45,39 +45,51 @@ func mountPublic(rt *rest.Router, bus *events.Bus, p Public, limiter *ratelimit.
 		c.Header("Cache-Control", "public, max-age="+strconv.Itoa(int(publicMaxAge.Seconds())))
 		c.Next()
 	})
-	g.GET("/use-cases/map", func(c *gin.Context) {
-		box, ok := bbox(c)
-		if !ok {
-			return
+	g.GET("/use-cases/map", pr.mapPoints)
+	g.GET("/stats", pr.stats)
+	g.GET("/use-cases/featured", pr.featured)
+}
+
+// publicRoutes answer the landing page from the cache.
+type publicRoutes struct {
+	p     Public
+	cache *publicCache
+}
+
+func (pr publicRoutes) mapPoints(c *gin.Context) {
+	box, ok := bbox(c)
+	if !ok {
+		return
+	}
+	key := "map:" + strconv.FormatFloat(box.MinLng, 'g', -1, 64) + "," + strconv.FormatFloat(box.MinLat, 'g', -1, 64) +
+		"," + strconv.FormatFloat(box.MaxLng, 'g', -1, 64) + "," + strconv.FormatFloat(box.MaxLat, 'g', -1, 64)
+	body, err := pr.cache.get(c.Request.Context(), key, func(ctx context.Context) ([]byte, error) {
+		points, err := pr.p.Map(ctx, box)
+		return points.GeoJSON, err
+	})
+	serve(c, body, err)
+}
+
+func (pr publicRoutes) stats(c *gin.Context) {
+	body, err := pr.cache.get(c.Request.Context(), "stats", func(ctx context.Context) ([]byte, error) {
+		st, err := pr.p.Stats(ctx)
+		if err != nil {
+			return nil, err
 		}
-		key := "map:" + strconv.FormatFloat(box.MinLng, 'g', -1, 64) + "," + strconv.FormatFloat(box.MinLat, 'g', -1, 64) +
-			"," + strconv.FormatFloat(box.MaxLng, 'g', -1, 64) + "," + strconv.FormatFloat(box.MaxLat, 'g', -1, 64)
-		body, err := cache.get(c.Request.Context(), key, func(ctx context.Context) ([]byte, error) {
-			points, err := p.Map(ctx, box)
-			return points.GeoJSON, err
-		})
-		serve(c, body, err)
+		return json.Marshal(st)
 	})
-	g.GET("/stats", func(c *gin.Context) {
-		body, err := cache.get(c.Request.Context(), "stats", func(ctx context.Context) ([]byte, error) {
-			st, err := p.Stats(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return json.Marshal(st)
-		})
-		serve(c, body, err)
+	serve(c, body, err)
+}
+
+func (pr publicRoutes) featured(c *gin.Context) {
+	body, err := pr.cache.get(c.Request.Context(), "featured", func(ctx context.Context) ([]byte, error) {
+		items, err := pr.p.Featured(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(gin.H{"items": items})
 	})
-	g.GET("/use-cases/featured", func(c *gin.Context) {
-		body, err := cache.get(c.Request.Context(), "featured", func(ctx context.Context) ([]byte, error) {
-			items, err := p.Featured(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return json.Marshal(gin.H{"items": items})
-		})
-		serve(c, body, err)
-	})
+	serve(c, body, err)
 }
 
 // serve writes a public answer kept as JSON.
