@@ -2,6 +2,7 @@ package usecasedb_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"strconv"
 	"testing"
@@ -16,7 +17,8 @@ import (
 )
 
 // BenchmarkDocuments measures the use case detail (the service's View, as GET /use-cases/:id
-// calls it) and a library page (20 cards, two filters, newest first) on both backends, on the
+// calls it), a library page (20 cards, two filters, newest first) and the creation of a draft
+// with a whole document (the save path: the outbox and its delivery) on both backends, on the
 // same seeded use cases (seedLibraryOf, USECASE_DOCS_N of them, 2,000 by default: every FerretDB
 // find is a sequential scan and each Put makes two, so moving documents there takes time that
 // grows with the square of their number): first with
@@ -37,6 +39,15 @@ func BenchmarkDocuments(b *testing.B) {
 	pool, _ := pgtest.New(b)
 	d := seedLibraryOf(b, pool, n)
 	p := d.viewer
+	// A draft as the form's autosave first stores it: the whole of ../testdata/complete.json.
+	raw, err := os.ReadFile("../testdata/complete.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var draft map[string]any
+	if err := json.Unmarshal(raw, &draft); err != nil {
+		b.Fatal(err)
+	}
 	ops := []struct {
 		name string
 		run  func(svc *usecase.Service, i int) (int, error)
@@ -48,6 +59,10 @@ func BenchmarkDocuments(b *testing.B) {
 		{"library", func(svc *usecase.Service, _ int) (int, error) {
 			pg, err := svc.Library(ctx, p, usecase.Query{Category: "quality control", Industry: "Petrochemicals", Sort: usecase.SortNewest}, 20, "")
 			return len(pg.Items), err
+		}},
+		{"create", func(svc *usecase.Service, _ int) (int, error) {
+			u, err := svc.Create(ctx, p, draft)
+			return len(u.Solution.SelectionCriteria), err
 		}},
 	}
 	measure := func(backend string, svc *usecase.Service) {
