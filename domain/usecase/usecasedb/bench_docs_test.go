@@ -19,12 +19,12 @@ import (
 // BenchmarkDocuments measures the use case detail (the service's View, as GET /use-cases/:id
 // calls it), a library page (20 cards, two filters, newest first) and the creation of a draft
 // with a whole document (the save path: the outbox and its delivery) on both backends, on the
-// same seeded use cases (seedLibraryOf, USECASE_DOCS_N of them, 2,000 by default: every FerretDB
-// find is a sequential scan and each Put makes two, so moving documents there takes time that
-// grows with the square of their number): first with
-// PostgreSQL alone, then after `docs migrate --to mongo` (MigrateToDocuments, timed and logged)
-// with the documents in MongoDB, here FerretDB 1.24 on the same PostgreSQL: its figures are
-// FerretDB's, not MongoDB's. Each sub-benchmark reports p50/p95/p99:
+// same seeded use cases: first with PostgreSQL alone, then after `docs migrate --to mongo`
+// (MigrateToDocuments, timed and logged) with the documents in MongoDB, here FerretDB 1.24 on the
+// same PostgreSQL, whose figures are FerretDB's, not MongoDB's. seedLibraryOf seeds
+// USECASE_DOCS_N use cases, 2,000 by default: every FerretDB find is a sequential scan and each
+// Put makes two, so moving documents there takes time that grows with the square of their
+// number. Each sub-benchmark reports p50/p95/p99:
 //
 //	go test ./domain/usecase/usecasedb/ -run '^$' -bench Documents -benchtime 300x -count 1 -timeout 30m
 func BenchmarkDocuments(b *testing.B) {
