@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/identity"
@@ -47,20 +46,7 @@ type Attachments interface {
 
 // checkAttachments checks a list of attachment ids before anything is attached.
 func checkAttachments(list []string) []errs.FieldError {
-	if len(list) > MaxAttachments {
-		return []errs.FieldError{{Field: "attachmentIds", Message: "must have at most " + strconv.Itoa(MaxAttachments) + " items"}}
-	}
-	var bad []errs.FieldError
-	for i, id := range list {
-		at := "attachmentIds[" + strconv.Itoa(i) + "]"
-		switch {
-		case !ids.Valid(id):
-			bad = append(bad, errs.FieldError{Field: at, Message: "must be the id of an uploaded file"})
-		case slices.Contains(list[:i], id):
-			bad = append(bad, errs.FieldError{Field: at, Message: "is listed twice"})
-		}
-	}
-	return bad
+	return ids.CheckList("attachmentIds", list, MaxAttachments)
 }
 
 // attach attaches the files of next that had does not hold; on failure it releases what it

@@ -3,8 +3,12 @@ package ids
 
 import (
 	"context"
+	"slices"
+	"strconv"
 
 	"github.com/google/uuid"
+
+	"github.com/p2psandbox/hub/domain/errs"
 )
 
 // New returns a UUIDv7: time-ordered, so keyset pages and indexes stay compact.
@@ -32,4 +36,23 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
+}
+
+// CheckList checks a list of ids from outside (files a post attaches, say): at most max, each
+// valid, none twice. It answers each problem on its item (field[i]), or on field for the length.
+func CheckList(field string, list []string, max int) []errs.FieldError {
+	if len(list) > max {
+		return []errs.FieldError{{Field: field, Message: "must have at most " + strconv.Itoa(max) + " items"}}
+	}
+	var bad []errs.FieldError
+	for i, id := range list {
+		at := field + "[" + strconv.Itoa(i) + "]"
+		switch {
+		case !Valid(id):
+			bad = append(bad, errs.FieldError{Field: at, Message: "must be the id of an uploaded file"})
+		case slices.Contains(list[:i], id):
+			bad = append(bad, errs.FieldError{Field: at, Message: "is listed twice"})
+		}
+	}
+	return bad
 }

@@ -133,20 +133,7 @@ func checkSizes(c Content) error {
 const MaxImages = 5
 
 func checkImages(list []string) []errs.FieldError {
-	if len(list) > MaxImages {
-		return []errs.FieldError{{Field: "imageIds", Message: "must have at most " + strconv.Itoa(MaxImages) + " items"}}
-	}
-	var bad []errs.FieldError
-	for i, id := range list {
-		at := "imageIds[" + strconv.Itoa(i) + "]"
-		switch {
-		case !ids.Valid(id):
-			bad = append(bad, errs.FieldError{Field: at, Message: "must be the id of an uploaded image"})
-		case slices.Contains(list[:i], id):
-			bad = append(bad, errs.FieldError{Field: at, Message: "is listed twice"})
-		}
-	}
-	return bad
+	return ids.CheckList("imageIds", list, MaxImages)
 }
 
 // walk calls fn for every field, item and leaf of v with its path (a.b[1].c).
