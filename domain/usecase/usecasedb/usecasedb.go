@@ -343,10 +343,11 @@ func (s *Store) Delete(ctx context.Context, id string, version int, statuses []s
 // searchCandidates bounds how many matches of a text search List ranks, counts and pages
 // through: the most recently published ones. A common word ("vibration" in one title in
 // twelve of 100,000) otherwise costs a count and a rank of every match on each page (150-310 ms);
-// the newest thousand are found by walking the publication index until a thousand match. As in
-// the forum's search, a word matching more is answered from its newest thousand, and the total
-// says so (totalCapped).
-const searchCandidates = 1000
+// the newest 500 are found by walking the publication index until 500 match, so the cost
+// follows how rare the word is: at 1,000 an Arabic word in one use case in nine took 53 ms at
+// p50 (docs/perf.md). A word matching more is answered from its newest 500 (25 pages), and the
+// total says so (totalCapped).
+const searchCandidates = 500
 
 // candidates restricts a text search's conditions to its searchCandidates most recently
 // published matches. The inner u is the candidate; the outer query's u is the row listed.

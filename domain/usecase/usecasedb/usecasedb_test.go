@@ -674,9 +674,9 @@ func mapPoints(t *testing.T, svc *usecase.Service, b usecase.Box) []usecase.Poin
 	return points
 }
 
-// TestSearchCandidates: a search matching more than a thousand use cases is answered from the
-// thousand most recently published, says its total is capped, and pages to their end; one
-// matching fewer counts them all.
+// TestSearchCandidates: a search matching more than 500 use cases is answered from the 500 most
+// recently published, says its total is capped, and pages to their end; one matching fewer
+// counts them all.
 func TestSearchCandidates(t *testing.T) {
 	ctx := context.Background()
 	pool, svc, org, made := library(t, postgresOnly)
@@ -689,7 +689,7 @@ func TestSearchCandidates(t *testing.T) {
 
 	pg, err := svc.Library(ctx, org.Owner, usecase.Query{Text: "vibration", Sort: usecase.SortRelevance}, 100, "")
 	require.NoError(t, err)
-	assert.Equal(t, 1000, *pg.Total)
+	assert.Equal(t, 500, *pg.Total)
 	assert.True(t, pg.TotalCapped)
 	seen := len(pg.Items)
 	for pg.NextCursor != nil {
@@ -697,14 +697,14 @@ func TestSearchCandidates(t *testing.T) {
 		require.NoError(t, err)
 		seen += len(pg.Items)
 	}
-	assert.Equal(t, 1000, seen, "the pages end with the candidates")
+	assert.Equal(t, 500, seen, "the pages end with the candidates")
 	facets, err := svc.Facets(ctx, org.Owner, usecase.Query{Text: "vibration"})
 	require.NoError(t, err)
 	sum := 0
 	for _, f := range facets.Categories {
 		sum += f.Count
 	}
-	assert.Equal(t, 1000, sum, "the sidebar counts what the search lists")
+	assert.Equal(t, 500, sum, "the sidebar counts what the search lists")
 
 	pg, err = svc.Library(ctx, org.Owner, usecase.Query{Text: "kiln"}, 10, "")
 	require.NoError(t, err)
