@@ -374,7 +374,7 @@ type Store interface {
 	// React records or removes the user's like ("like") or save ("save") of a published use case
 	// and returns its count.
 	React(ctx context.Context, kind, id, userID string, on bool, at time.Time) (int, error)
-	// Related ranks published use cases like u (sharing its category, industry and tags), u
+	// Related ranks published use cases like u (sharing its category, industry, tags and technologies), u
 	// excluded, best first. Their content holds only what Summarize reads.
 	Related(ctx context.Context, viewer string, u UseCase, limit int) ([]UseCase, error)
 	// Mark sets a published use case's moderator marks (nil leaves one): verified by "by", and
@@ -905,7 +905,7 @@ func (s *Service) mark(ctx context.Context, p identity.Principal, id string, ver
 const relatedShown = 6
 
 // Related lists published use cases like a published one, best first: same category (3 points),
-// same industry (2), and one per tag they share.
+// same industry (2), and one per tag or technology they share.
 func (s *Service) Related(ctx context.Context, p identity.Principal, id string) ([]Summary, error) {
 	u, err := s.Get(ctx, p, id)
 	if err != nil {

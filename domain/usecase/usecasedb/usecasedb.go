@@ -476,11 +476,18 @@ const summary = `jsonb_build_object('title', u.document->'title', 'subtitle', u.
 
 // Related ranks published use cases that share u's category or industry (a bounded set of
 // candidates, the newest: relatedCandidates), scored 3 for the category, 2 for the industry and 1
-// per shared tag, then the most liked and newest. Each carries only what its card shows (summary).
+// per shared tag or technology, then the most liked and newest. The ranking reads the stored keys
+// beside each candidate's row (category_key, industry_key, tech_keys of migration 00033), never a
+// document; only the page's rows are read in full, and then only what their cards show (summary):
+// scoring on the document's tags detoasted each of up to 600 candidates' documents (p95 19-26 ms
+// at 100,000, docs/perf.md).
 func (s *Store) Related(ctx context.Context, viewer string, u usecase.UseCase, limit int) ([]usecase.UseCase, error) {
-	tags := u.Tags
-	if tags == nil {
-		tags = []string{}
+	keys := make([]string, 0, len(u.Tags)+len(u.Solution.TechnologyComponents))
+	for _, t := range u.Tags {
+		keys = append(keys, strings.ToLower(t))
+	}
+	for _, c := range u.Solution.TechnologyComponents {
+		keys = append(keys, strings.ToLower(c.Component))
 	}
 	const published = `status = 'published' AND deleted_at IS NULL AND id <> $2::uuid`
 	rows, err := s.pool.Query(ctx, `WITH candidates AS (
@@ -491,17 +498,19 @@ func (s *Store) Related(ctx context.Context, viewer string, u usecase.UseCase, l
 			 ORDER BY published_at DESC, id DESC LIMIT $7)
 			UNION
 			(SELECT id FROM use_cases WHERE `+published+` AND $4 <> '' AND industry_key = lower($4)
-			 ORDER BY published_at DESC, id DESC LIMIT $7))
-		SELECT `+strings.Replace(columns, "u.document", summary, 1)+` FROM candidates c JOIN use_cases u ON u.id = c.id
+			 ORDER BY published_at DESC, id DESC LIMIT $7)),
+		ranked AS (
+			SELECT x.id, x.like_count, x.published_at,
+				CASE WHEN x.category_key = lower($3) THEN 3 ELSE 0 END +
+				CASE WHEN x.industry_key = lower($4) THEN 2 ELSE 0 END +
+				(SELECT count(*) FROM jsonb_array_elements_text(coalesce(x.tech_keys, '[]')) t WHERE t = ANY ($5::text[])) AS score
+			FROM candidates c JOIN use_cases x ON x.id = c.id
+			WHERE x.status = 'published' AND x.deleted_at IS NULL
+			ORDER BY score DESC, x.like_count DESC, x.published_at DESC, x.id DESC LIMIT $6)
+		SELECT `+strings.Replace(columns, "u.document", summary, 1)+` FROM ranked r JOIN use_cases u ON u.id = r.id
 		JOIN organizations o ON o.id = u.organization_id JOIN users a ON a.id = u.author_id
-		CROSS JOIN LATERAL (SELECT
-			CASE WHEN u.category_key = lower($3) THEN 3 ELSE 0 END +
-			CASE WHEN u.industry_key = lower($4) THEN 2 ELSE 0 END +
-			(SELECT count(*) FROM jsonb_array_elements_text(coalesce(u.document->'tags', '[]')) t
-			 WHERE lower(t) = ANY (SELECT lower(x) FROM unnest($5::text[]) x)) AS score) r
-		WHERE u.status = 'published' AND u.deleted_at IS NULL
-		ORDER BY r.score DESC, u.like_count DESC, u.published_at DESC, u.id DESC LIMIT $6`,
-		viewer, u.ID, u.Category, u.Industry, tags, limit, relatedCandidates)
+		ORDER BY r.score DESC, r.like_count DESC, r.published_at DESC, r.id DESC`,
+		viewer, u.ID, u.Category, u.Industry, keys, limit, relatedCandidates)
 	if err != nil {
 		return nil, fmt.Errorf("relating use cases: %w", err)
 	}
