@@ -70,7 +70,7 @@ catch uploads made in between.`,
 		Use: "ensure-bucket",
 		Short: "Create the blob.s3_bucket bucket if it does not exist (retrying while the server starts) and " +
 			"let the web app's pages use its presigned URLs (CORS)",
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := load()
 			if err != nil {
