@@ -19,7 +19,8 @@ import (
 
 // BenchmarkFeed measures a page of each feed on 1,000,000 entries by 200 people of 20
 // organizations (one in ten visible to their organization only, one in twenty private) about
-// 20,000 topics (1 % hidden), each person following ten others:
+// 100,000 topics (1 % hidden), beside 100,000 published use cases, each person following ten
+// others:
 //
 //	go test ./domain/activity/activitydb/ -run '^$' -bench Feed -count 3 -timeout 30m
 //
@@ -45,7 +46,11 @@ func BenchmarkFeed(b *testing.B) {
 		`INSERT INTO forum_topics (id, category_id, author_id, kind, title, body, body_html, excerpt, body_text, created_at, updated_at, last_activity_at, hidden_by)
 		 SELECT gen_random_uuid(), 'automation', ($1::uuid[])[1 + i % 200], 'question', 'Topic ' || i, 'b', 'b', 'b', 'b', now(), now(), now(),
 		        CASE WHEN i % 100 = 0 THEN ($1::uuid[])[1] END
-		   FROM generate_series(1, 20000) i`,
+		   FROM generate_series(1, 100000) i`,
+		`INSERT INTO use_cases (id, organization_id, author_id, status, category, title, document, published_at, created_at, updated_at)
+		 SELECT gen_random_uuid(), ($2::uuid[])[1 + i % 200], ($1::uuid[])[1 + i % 200], 'published', 'Automation', 'Use case ' || i,
+		        jsonb_build_object('title', 'Use case ' || i), now() - i * interval '1 minute', now(), now()
+		   FROM generate_series(1, 100000) i`,
 		`INSERT INTO people_follows (follower_id, followee_id)
 		 SELECT ($1::uuid[])[1 + i], ($1::uuid[])[1 + (i + k * 17) % 200] FROM generate_series(0, 199) i, generate_series(1, 10) k
 		 ON CONFLICT DO NOTHING`,
@@ -55,7 +60,7 @@ func BenchmarkFeed(b *testing.B) {
 		INSERT INTO activity_entries (event_id, kind, actor_id, organization_id, owner_id, topic_id, content, category, link, created_at)
 		SELECT i, (ARRAY['question_asked','answer_posted','best_answer','reply_posted'])[1 + i % 4],
 		       ($1::uuid[])[1 + i % 200], ($2::uuid[])[1 + i % 200],
-		       CASE WHEN i % 2 = 0 THEN ($1::uuid[])[1 + (i * 7) % 200] END, t.ids[1 + i % 20000], 'Topic ' || i, 'Automation', '/forum/topics/x',
+		       CASE WHEN i % 2 = 0 THEN ($1::uuid[])[1 + (i * 7) % 200] END, t.ids[1 + i % 100000], 'Topic ' || i, 'Automation', '/forum/topics/x',
 		       now() - (1000000 - i) * interval '1 second'
 		  FROM generate_series(`+itoa(chunk*100000+1)+`, `+itoa((chunk+1)*100000)+`) i,
 		       (SELECT array_agg(id ORDER BY id) AS ids FROM forum_topics) t`)
