@@ -3,7 +3,8 @@
 # `loadgen seed`, USERS signed in with a socket each (WRITERS of them reply and chat), doing
 # RATE actions per second in all for DURATION: forum lists and topics, the use case library and
 # details, search, dashboards, notifications, replies and chat messages. The node comes from
-# perf-node.sh. LOADGEN_GOGC sets the load generator's collector.
+# perf-node.sh. LOADGEN_GOGC sets the load generator's collector. BULK=1 adds the issue's data
+# sizes (scripts/bulk-seed.sql) before the load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/perf-node.sh
@@ -14,5 +15,10 @@ export P2P_FORUM_POSTS_PER_MINUTE=${P2P_FORUM_POSTS_PER_MINUTE:-1000}
 export P2P_AUTH_MODERATORS=${P2P_AUTH_MODERATORS:-sara@demo.p2p.local}
 perf_node mixed 18087
 ./bin/loadgen seed -url "http://$ADDR" >/dev/null
+if [ -n "${BULK:-}" ]; then
+  # The issue's data sizes: 100,000 topics and use cases, 1,000,000 activity entries.
+  psql -h 127.0.0.1 -U postgres -d "$PERF_DB" -q -f scripts/bulk-seed.sql
+  ./bin/p2p stats rebuild
+fi
 GOGC=${LOADGEN_GOGC:-400} ./bin/loadgen mixed -url "http://$ADDR" -users "$USERS" -writers "$WRITERS" \
   -rate "$RATE" -duration "$DURATION" -pid "$pid" "$@"
