@@ -19,8 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -257,21 +255,9 @@ func repoRoot() (string, error) {
 // sweepStale drops the databases of FerretDB instances that killed test binaries left behind
 // more than an hour ago.
 func sweepStale(ctx context.Context, conn *pgx.Conn) {
-	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE '`+prefix+`\_%'`)
-	if err != nil {
-		return
-	}
-	names, _ := pgx.CollectRows(rows, pgx.RowTo[string])
-	for _, n := range names {
-		parts := strings.SplitN(n, "_", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		created, err := strconv.ParseInt(parts[1], 10, 64)
-		if err == nil && time.Since(time.Unix(created, 0)) > time.Hour {
-			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)")
-		}
-	}
+	pgtest.DropStale(ctx, conn, prefix, func(name string) {
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	})
 }
 
 func randomHex(n int) string {

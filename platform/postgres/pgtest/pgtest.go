@@ -189,7 +189,14 @@ func Run(m *testing.M) int {
 // sweepStale drops templates and test databases left behind by killed test binaries more than
 // an hour ago. The creation time is in the template's name.
 func sweepStale(ctx context.Context, conn *pgx.Conn) {
-	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'p2ptpl\_%'`)
+	DropStale(ctx, conn, "p2ptpl", func(name string) { dropTemplate(ctx, conn, name) })
+}
+
+// DropStale calls drop for each database named prefix_<unix time>_<rest> (newName's form) that
+// was made more than an hour ago: what killed test binaries left behind. Other packages that
+// make databases of their own for tests (mongotest's FerretDB) clean up with it too.
+func DropStale(ctx context.Context, conn *pgx.Conn, prefix string, drop func(name string)) {
+	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE '`+prefix+`\_%'`)
 	if err != nil {
 		return
 	}
@@ -201,7 +208,7 @@ func sweepStale(ctx context.Context, conn *pgx.Conn) {
 		}
 		created, err := strconv.ParseInt(parts[1], 10, 64)
 		if err == nil && time.Since(time.Unix(created, 0)) > time.Hour {
-			dropTemplate(ctx, conn, n)
+			drop(n)
 		}
 	}
 }
