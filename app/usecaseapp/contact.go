@@ -2,6 +2,7 @@ package usecaseapp
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -46,9 +47,9 @@ func (r *routes) contact(c *gin.Context) {
 		rest.Fail(c, err)
 		return
 	}
-	status := 200
+	status := http.StatusOK
 	if conv.Created {
-		status = 201
+		status = http.StatusCreated
 	}
 	c.Header("Location", "/api/v1/conversations/"+conv.ID)
 	c.JSON(status, conv)
