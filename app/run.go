@@ -130,6 +130,7 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 	}()
 
 	registry := metrics.NewRegistry()
+	registry.MustRegister(postgres.NewPoolCollector(conns.Pool))
 	dispatcher, err := outbox.New(conns.Pool, outbox.Options{Log: log.With("component", "outbox"), Registry: registry})
 	if err != nil {
 		return nil, err
@@ -240,6 +241,8 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 		if host.Worker, err = p.newWorker(conns, blobs); err != nil {
 			return nil, err
 		}
+		// Queue depth is read from Redis at each scrape, on the worker's /metrics.
+		registry.MustRegister(workers.NewQueueCollector(conns.Redis, cfg.Worker.Queue))
 	}
 
 	for _, a := range Areas(id) {

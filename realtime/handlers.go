@@ -157,7 +157,8 @@ func (h *Hub) names() []string {
 }
 
 // authenticate checks the handshake's access token: auth.token, else the sAccessToken cookie.
-func (h *Hub) authenticate(ctx context.Context, hs sio.Handshake) (any, error) {
+func (h *Hub) authenticate(ctx context.Context, hs sio.Handshake) (_ any, err error) {
+	defer func(start time.Time) { h.metrics.handshook(time.Since(start), err) }(time.Now())
 	refuse := func(code, message string) error {
 		h.metrics.refused.WithLabelValues(code).Inc()
 		return &sio.Refusal{Message: message, Data: map[string]any{"code": code}}

@@ -461,6 +461,8 @@ func TestMetrics(t *testing.T) {
 					got[name] = m.Gauge.GetValue()
 				case m.Counter != nil:
 					got[name] = m.Counter.GetValue()
+				case m.Histogram != nil:
+					got[name+",count"] = float64(m.Histogram.GetSampleCount())
 				}
 			}
 		}
@@ -479,6 +481,8 @@ func TestMetrics(t *testing.T) {
 	assert.Equal(t, 1.0, got["hub_events_received_total,hub:echo"])
 	assert.Equal(t, 1.0, got["hub_events_received_total,other"])
 	assert.Equal(t, 1.0, got["hub_handshakes_refused_total,token_expired"])
+	assert.Equal(t, 3.0, got["hub_handshake_duration_seconds,ok,count"], "u1, u2 and u3 authenticated")
+	assert.Equal(t, 1.0, got["hub_handshake_duration_seconds,refused,count"])
 	assert.Contains(t, got, "hub_adapter_errors_total")
 }
 
