@@ -4,19 +4,31 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-
-	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
 // BroadcastRooms sends event to every socket in any of rooms, once per socket, on every node,
-// except the socket exceptID (if not empty). The payload is JSON-encoded once for all of them; it
-// must not carry binary values (they would arrive as base64 strings).
+// except the socket exceptID (if not empty). The payload is encoded once for all of them, and
+// on each node its frames are built once and written to every socket.
 func (s *Server) BroadcastRooms(ctx context.Context, rooms []string, exceptID, event string, payload any) error {
-	data, err := json.Marshal(payload)
+	e, err := newEnvelope(rooms, exceptID, event, payload)
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", event, err)
+		return err
 	}
-	return s.fanOut(ctx, envelope{Rooms: rooms, Except: exceptID, Event: event, Data: data})
+	return s.fanOut(ctx, e)
+}
+
+// newEnvelope encodes a broadcast: the payload as JSON, its binary values as attachments.
+func newEnvelope(rooms []string, exceptID, event string, payload any) (envelope, error) {
+	v := Normalize(payload)
+	var att [][]byte
+	if hasBinary(v) {
+		v = deconstruct(v, &att)
+	}
+	data, err := marshal(v)
+	if err != nil {
+		return envelope{}, fmt.Errorf("encoding %s: %w", event, err)
+	}
+	return envelope{Rooms: rooms, Except: exceptID, Event: event, Data: data, Bin: att}, nil
 }
 
 // LeaveRooms makes the sockets in any of rooms leave the room leave, on every node: a member
@@ -26,7 +38,7 @@ func (s *Server) LeaveRooms(ctx context.Context, rooms []string, leave string) e
 }
 
 // fanOut applies e to this node's sockets at once and publishes it for the others. A failed
-// publish is also reported to OnAdapterError, as the adapter's are.
+// publish is also reported to OnAdapterError.
 func (s *Server) fanOut(ctx context.Context, e envelope) error {
 	s.deliverLocal(e)
 	if s.fan == nil {
@@ -39,23 +51,64 @@ func (s *Server) fanOut(ctx context.Context, e envelope) error {
 	return nil
 }
 
-// deliverLocal hands a fan-out broadcast (or room leave) to this node's sockets.
+// deliverLocal hands a fan-out broadcast (or room leave) to this node's sockets: the packet's
+// frames are built once and the same frames are queued to every socket.
 func (s *Server) deliverLocal(e envelope) {
 	if len(e.Rooms) == 0 {
 		return
 	}
-	rooms := make([]socket.Room, len(e.Rooms))
-	for i, r := range e.Rooms {
-		rooms[i] = socket.Room(r)
-	}
 	if e.Leave != "" {
-		s.nsp.Local().In(rooms...).SocketsLeave(socket.Room(e.Leave))
+		s.roomsMu.Lock()
+		for _, c := range s.membersLocked(e.Rooms, "") {
+			c.leaveLocked(e.Leave)
+		}
+		s.roomsMu.Unlock()
 		return
 	}
-	op := s.nsp.Local().To(rooms...)
-	if e.Except != "" {
-		op = op.Except(socket.Room(e.Except))
+	name, _ := json.Marshal(e.Event)
+	data := make([]byte, 0, len(name)+len(e.Data)+3)
+	data = append(append(data, '['), name...)
+	if len(e.Data) > 0 {
+		data = append(append(data, ','), e.Data...)
 	}
-	// A reserved event name is the only error, and fan-out events are the hub's own.
-	_ = op.Emit(e.Event, e.Data)
+	data = append(data, ']')
+	frames := map[string][]*frame{} // by namespace: the hub's sockets are all on "/"
+	s.roomsMu.RLock()
+	members := s.membersLocked(e.Rooms, e.Except)
+	s.roomsMu.RUnlock()
+	for _, c := range members {
+		f, ok := frames[c.nsp]
+		if !ok {
+			f = packetFrames(sioEvent, c.nsp, noAck, data, e.Bin)
+			frames[c.nsp] = f
+		}
+		c.cl.sess.send(f...)
+	}
+}
+
+// membersLocked lists the sockets in any of rooms, each once, without the socket except.
+// s.roomsMu is held.
+func (s *Server) membersLocked(rooms []string, except string) []*Conn {
+	if len(rooms) == 1 {
+		m := s.rooms[rooms[0]]
+		out := make([]*Conn, 0, len(m))
+		for c := range m {
+			if c.id != except {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	seen := map[*Conn]struct{}{}
+	var out []*Conn
+	for _, r := range rooms {
+		for c := range s.rooms[r] {
+			if _, ok := seen[c]; ok || c.id == except {
+				continue
+			}
+			seen[c] = struct{}{}
+			out = append(out, c)
+		}
+	}
+	return out
 }

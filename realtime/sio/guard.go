@@ -56,69 +56,6 @@ var reservedEvents = map[string]bool{
 	"newListener": true, "removeListener": true,
 }
 
-// guardPacket returns nil when the library may decode the Socket.IO packet p as it is, or the
-// packet to hand it instead: an event named marker whose only argument is the reason, with p's
-// ack id if p is an event whose id the library takes, and without one otherwise.
-func guardPacket(p []byte, marker string) []byte {
-	if len(p) == 0 {
-		return nil
-	}
-	typ := p[0]
-	switch typ {
-	case '2', '3', '5', '6': // EVENT, ACK, BINARY_EVENT, BINARY_ACK
-	default:
-		return nil
-	}
-	i := 1
-	if typ == '5' || typ == '6' {
-		j := skipDigits(p, i)
-		if j == i || j >= len(p) || p[j] != '-' {
-			return nil
-		}
-		i = j + 1
-	}
-	if i < len(p) && p[i] == '/' {
-		j := bytes.IndexByte(p[i:], ',')
-		if j < 0 {
-			return nil // a namespace and no payload
-		}
-		i += j + 1
-	}
-	nsEnd := i
-	i = skipDigits(p, i)
-	id := p[nsEnd:i]
-	payload := p[i:]
-	if len(id) <= maxAckIDDigits && !suspicious(payload) {
-		return nil
-	}
-	event := typ == '2' || typ == '5'
-	complete, reason := inspect(payload, event)
-	if !complete {
-		return nil
-	}
-	if reason == "" {
-		if len(id) <= maxAckIDDigits {
-			return nil
-		}
-		reason = reasonAckID
-	}
-	out := make([]byte, 0, i+len(marker)+len(reason)+8)
-	if event {
-		out = append(out, typ)
-	} else {
-		out = append(out, typ-1) // an ACK becomes an EVENT without id, dropped by the middleware
-	}
-	out = append(out, p[1:nsEnd]...)
-	if event && len(id) <= maxAckIDDigits {
-		out = append(out, id...)
-	}
-	out = append(out, `["`...)
-	out = append(out, marker...)
-	out = append(out, `","`...)
-	out = append(out, reason...)
-	return append(out, `"]`...)
-}
-
 func skipDigits(p []byte, i int) int {
 	for i < len(p) && p[i] >= '0' && p[i] <= '9' {
 		i++

@@ -2,15 +2,13 @@ package sio
 
 import "context"
 
-// handlerGoroutines is how many event handlers run on long-lived goroutines at once; more run
-// where they were delivered.
+// handlerGoroutines is how many long-lived goroutines run event handlers; when all are busy a
+// handler runs on a new goroutine.
 const handlerGoroutines = 64
 
-// runner runs event handlers on long-lived goroutines. The library delivers a connection's
-// events on a goroutine it starts for each burst; a handler that encodes JSON and talks to
-// PostgreSQL grows that fresh stack several times, and the copying cost about a tenth of a busy
-// node's CPU (docs/perf.md). The delivering goroutine waits for the handler, so a connection's
-// events still run one at a time, in order.
+// runner runs event handlers on long-lived goroutines. A handler that encodes JSON and talks to
+// PostgreSQL grows a fresh goroutine's stack several times, and the copying cost about a tenth of
+// a busy node's CPU (docs/perf.md); a long-lived goroutine keeps its grown stack.
 type runner struct{ tasks chan func() }
 
 func newRunner(ctx context.Context, n int) *runner {
@@ -30,13 +28,11 @@ func newRunner(ctx context.Context, n int) *runner {
 	return r
 }
 
-// run runs fn on an idle long-lived goroutine, or here if none is idle, and returns when fn has.
-func (r *runner) run(fn func()) {
-	done := make(chan struct{})
+// submit runs fn on an idle long-lived goroutine, or on a new one if none is idle.
+func (r *runner) submit(fn func()) {
 	select {
-	case r.tasks <- func() { defer close(done); fn() }:
-		<-done
+	case r.tasks <- fn:
 	default:
-		fn()
+		go fn()
 	}
 }

@@ -1,39 +1,35 @@
-// Package sio is the one place that knows the Socket.IO library (github.com/zishang520/socket.io).
-// It turns the library's callbacks into a handful of hooks and small types (Conn, Server, Emitter)
-// so that the hub's rules (auth, rooms, presence, typing) never see a library type and the
-// transport can be tuned or replaced without touching them.
+// Package sio is the hub's Socket.IO server: Engine.IO v4 (long-polling, websocket and the
+// upgrade between them, engine.go) and Socket.IO v5 (namespaces, events, acks, binary
+// attachments, rooms; this file and packet.go), with broadcasts carried between nodes through
+// Redis (fanout.go). The official socket.io-client talks to it unchanged, and the official
+// protocol test suites run against it (make conformance, docs/realtime.md).
 //
-// It also carries our guards against the library's measured defects:
-//   - a lost namespace CONNECT: ConnectTimeout closes the stuck connection so the client retries;
-//   - "disconnect" firing twice: Conn runs the Disconnect hook once;
-//   - binary arguments relayed across Redis arriving as {}: incoming buffers become []byte before
-//     any hook sees them, and outgoing payloads are normalised to plain maps, slices and []byte;
-//   - cross-origin websocket upgrades refused: CORS is configured from the REST origins;
-//   - net/http's buffers pinned by upgraded connections: the ResponseWriter drops them on Hijack;
-//   - well-formed events that the library's decoder refuses (numbers beyond float64, deep nesting,
-//     long ack ids) closing the connection: they are answered with an error ack (guard.go).
+// It turns connections into a handful of hooks and small types (Conn, Server, Emitter), so that
+// the hub's rules (auth, rooms, presence, typing) never see the wire. It replaced the
+// zishang520/socket.io library, whose per-socket cost was three times Node's (docs/perf.md,
+// docs/design-notes.md). The contracts the hub relied on when it guarded that library are kept:
+//   - the Connect hook has returned before the connection's next packet is handled, so a client
+//     that emits as soon as it is connected loses nothing;
+//   - the Disconnect hook runs once per connection that reached Connect;
+//   - a CONNECT that does not complete within ConnectTimeout closes the connection;
+//   - binary arguments reach the hooks as []byte, on every node;
+//   - well-formed events the JSON decoder cannot hold (numbers beyond float64, deep nesting, long
+//     ack ids) are answered with an error ack, not a closed connection (guard.go).
 package sio
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	goredis "github.com/redis/go-redis/v9"
-	redisadapter "github.com/zishang520/socket.io/adapters/redis/v3"
-	"github.com/zishang520/socket.io/adapters/redis/v3/adapter"
-	"github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/servers/engine/v3/transports"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 // Options configure the server.
@@ -42,11 +38,13 @@ type Options struct {
 	PingTimeout    time.Duration
 	ConnectTimeout time.Duration // close connections whose namespace CONNECT (and auth) did not finish
 	MaxPayload     int
-	CORSOrigins    []string
-	// Redis carries broadcasts between nodes (the classic pub/sub adapter). Nil keeps rooms in
-	// this process only.
+	// CORSOrigins are the browser origins that may connect ("*": any).
+	CORSOrigins []string
+	// Namespaces are served besides "/" with the same hooks (Conn.Namespace tells them apart).
+	Namespaces []string
+	// Redis carries broadcasts between nodes. Nil keeps rooms in this process only.
 	Redis goredis.UniversalClient
-	// Channel is the prefix of the adapter's pub/sub channels; the Emitter must use the same.
+	// Channel is the prefix of the fan-out's pub/sub channels; the Emitter must use the same.
 	Channel string
 	Log     *slog.Logger
 }
@@ -67,8 +65,9 @@ type Refusal struct {
 
 func (r *Refusal) Error() string { return r.Message }
 
-// Ack answers a client event that asked for an acknowledgement. It is nil when the client did not.
-type Ack func(payload any)
+// Ack answers a client event that asked for an acknowledgement. It is nil when the client did
+// not. Only its first call is sent.
+type Ack func(args ...any)
 
 // Hooks are the hub's callbacks. Each runs with panics recovered. Events of one connection are
 // delivered one at a time, in order, after its Connect hook has returned.
@@ -81,27 +80,24 @@ type Hooks struct {
 	Disconnect func(c *Conn, reason string)
 }
 
-// Server is a Socket.IO server bound to the root namespace.
+// Server is a Socket.IO server.
 type Server struct {
-	io        *socket.Server
-	nsp       socket.Namespace
-	handler   http.Handler
-	hooks     Hooks
-	log       *slog.Logger
-	authWait  time.Duration
-	accepting atomic.Bool
-	conns     sync.Map // socket id → *Conn
-	count     atomic.Int64
-	cancel    context.CancelFunc
-	closing   atomic.Bool
-	gates     sync.Map // engine session id → *gate
-	adapterOK bool
-	fan       *fanout // nil without Redis
-	handlers  *runner
-	onErr     atomic.Pointer[func(error)]
-	// marker names the events that stand for packets the guard refused (guardPacket). It is
-	// random, so that no client can send one.
-	marker string
+	eng            *engine
+	hooks          Hooks
+	log            *slog.Logger
+	authWait       time.Duration
+	connectTimeout time.Duration
+	namespaces     map[string]bool
+	accepting      atomic.Bool
+	closing        atomic.Bool
+	conns          sync.Map // socket id → *Conn
+	count          atomic.Int64
+	roomsMu        sync.RWMutex
+	rooms          map[string]map[*Conn]struct{}
+	cancel         context.CancelFunc
+	fan            *fanout // nil without Redis
+	handlers       *runner
+	onErr          atomic.Pointer[func(error)]
 }
 
 // ErrDraining refuses new handshakes while the server drains.
@@ -115,54 +111,32 @@ func New(ctx context.Context, o Options, hooks Hooks) (*Server, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{hooks: hooks, log: o.Log, marker: "sio:unusable:" + uuid.NewString()}
+	s := &Server{
+		hooks: hooks, log: o.Log, connectTimeout: o.ConnectTimeout,
+		namespaces: map[string]bool{"/": true}, rooms: map[string]map[*Conn]struct{}{},
+	}
+	for _, n := range o.Namespaces {
+		s.namespaces[n] = true
+	}
 	s.accepting.Store(true)
-	// Auth must finish well inside ConnectTimeout, which also bounds the handshake: a slow auth
-	// would otherwise be cut by the library's timer with no connect_error at all.
+	// Auth must finish well inside ConnectTimeout, which also bounds the handshake.
 	s.authWait = o.ConnectTimeout * 2 / 3
-
-	opts := socket.DefaultServerOptions()
-	opts.SetPingInterval(o.PingInterval)
-	opts.SetPingTimeout(o.PingTimeout)
-	opts.SetMaxHttpBufferSize(int64(o.MaxPayload))
-	opts.SetConnectTimeout(o.ConnectTimeout)
-	opts.SetServeClient(false)
-	opts.SetTransports(types.NewSet[transports.TransportCtor](engine.Polling, engine.WebSocket))
-	opts.SetAllowUpgrades(true)
-	opts.SetCors(&types.Cors{
-		Origin:      append([]string(nil), o.CORSOrigins...),
-		Credentials: true, // the sAccessToken cookie
-		Methods:     []string{"GET", "POST", "OPTIONS"},
-	})
-	opts.SetAllowRequest(func(*types.HttpContext) error {
-		if !s.accepting.Load() {
-			return ErrDraining
-		}
-		return nil
-	})
-
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.handlers = newRunner(rctx, handlerGoroutines)
-	if o.Redis != nil {
-		rc := redisadapter.NewRedisClient(rctx, o.Redis)
-		_ = rc.On("error", func(args ...any) {
-			err, _ := first(args).(error)
-			if err == nil {
-				err = fmt.Errorf("redis adapter: %v", first(args))
+	s.eng = newEngine(engineConfig{
+		pingInterval: o.PingInterval,
+		pingTimeout:  o.PingTimeout,
+		maxPayload:   o.MaxPayload,
+		origins:      newOriginPolicy(o.CORSOrigins),
+		allow: func() error {
+			if !s.accepting.Load() {
+				return ErrDraining
 			}
-			s.reportErr(err)
-		})
-		ao := adapter.DefaultRedisAdapterOptions()
-		ao.SetKey(o.Channel)
-		// The classic adapter: the sharded and streams adapters of this release turn []byte into
-		// base64 on the way through Redis.
-		opts.SetAdapter(&adapter.RedisAdapterBuilder{Redis: rc, Opts: ao})
-		s.adapterOK = true
-	}
-
-	s.io = socket.NewServer(nil, opts)
-	s.nsp = s.io.Sockets()
+			return nil
+		},
+		open: s.openClient,
+	})
 	if o.Redis != nil {
 		fan, err := startFanout(rctx, o.Redis, o.Channel+"-rooms#", s.deliverLocal, s.reportErr)
 		if err != nil {
@@ -171,26 +145,14 @@ func New(ctx context.Context, o Options, hooks Hooks) (*Server, error) {
 		}
 		s.fan = fan
 	}
-	s.io.Use(s.middleware)
-	_ = s.io.On("connection", s.onConnection)
-	s.handler = s.io.ServeHandler(nil)
-	// Our engine "connection" listener must run before the library's, so that our "data" listener
-	// on each connection runs before the library's too (see holdUntilConnected).
-	eng := s.io.Engine()
-	prev := eng.Listeners("connection")
-	eng.RemoveAllListeners("connection")
-	_ = eng.On("connection", s.onEngineConnection)
-	_ = eng.On("connection", prev...)
 	return s, nil
 }
 
-// OnAdapterError registers fn for errors of the Redis adapter and of the fan-out (publish or
-// subscribe failures).
+// OnAdapterError registers fn for errors of the fan-out (publish or subscribe failures).
 func (s *Server) OnAdapterError(fn func(error)) { s.onErr.Store(&fn) }
 
 func (s *Server) reportErr(err error) {
-	// Closing cancels the adapter's and the fan-out's Redis calls: those are the shutdown, not
-	// failures to report.
+	// Closing cancels the fan-out's Redis calls: those are the shutdown, not failures to report.
 	if s.closing.Load() && errors.Is(err, context.Canceled) {
 		return
 	}
@@ -200,26 +162,7 @@ func (s *Server) reportErr(err error) {
 }
 
 // Handler serves Engine.IO under the path it is mounted at (/socket.io/).
-func (s *Server) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The library builds its responses on these headers (the polling ones, the refusals) and
-		// hands them to the websocket upgrade, which writes them in its 101.
-		setSecurityHeaders(w.Header())
-		if !isUpgrade(r) {
-			s.handler.ServeHTTP(w, r)
-			return
-		}
-		rw := &releasingWriter{w: w}
-		if r.URL.Query().Get("sid") == "" {
-			// A new websocket session: hold the connection's reads until the library has bound
-			// the session to its socket.io client (that happens before ServeHTTP returns). Read
-			// earlier, the client's namespace CONNECT finds no listener and is lost.
-			rw.gate = make(chan struct{})
-			defer close(rw.gate)
-		}
-		s.handler.ServeHTTP(rw, r)
-	})
-}
+func (s *Server) Handler() http.Handler { return s.eng }
 
 // SetAccepting opens or closes the door to new connections; existing ones are not touched.
 func (s *Server) SetAccepting(ok bool) { s.accepting.Store(ok) }
@@ -227,11 +170,11 @@ func (s *Server) SetAccepting(ok bool) { s.accepting.Store(ok) }
 // Count is the number of connected sockets on this node.
 func (s *Server) Count() int { return int(s.count.Load()) }
 
-// RoomCount is the number of rooms with a member on this node, not counting each socket's own
-// room.
+// RoomCount is the number of rooms with a member on this node.
 func (s *Server) RoomCount() int {
-	n := s.nsp.Adapter().Rooms().Len() - int(s.count.Load())
-	return max(n, 0)
+	s.roomsMu.RLock()
+	defer s.roomsMu.RUnlock()
+	return len(s.rooms)
 }
 
 // Conns lists the sockets connected to this node.
@@ -246,237 +189,485 @@ func (s *Server) Conns() []*Conn {
 
 // Broadcast sends event to every socket in room on every node.
 func (s *Server) Broadcast(room, event string, payload any) error {
-	return s.nsp.To(socket.Room(room)).Emit(event, Normalize(payload))
+	return s.BroadcastRooms(context.Background(), []string{room}, "", event, payload)
 }
 
 // BroadcastExcept sends event to every socket in room on every node except the socket exceptID.
 func (s *Server) BroadcastExcept(room, exceptID, event string, payload any) error {
-	return s.nsp.To(socket.Room(room)).Except(socket.Room(exceptID)).Emit(event, Normalize(payload))
+	return s.BroadcastRooms(context.Background(), []string{room}, exceptID, event, payload)
 }
 
 // Close disconnects every socket and unsubscribes from Redis.
 func (s *Server) Close() {
 	s.accepting.Store(false)
 	s.closing.Store(true)
-	done := make(chan struct{})
-	s.io.Close(func(error) { close(done) })
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
+	s.eng.close()
 	s.cancel()
 }
 
-// middleware authenticates the namespace CONNECT.
-func (s *Server) middleware(so *socket.Socket, next func(*socket.ExtendedError)) {
-	defer func() {
-		if rec := recover(); rec != nil {
-			s.log.Error("panic in handshake", "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
-			next(types.NewExtendedError("internal", map[string]any{"code": "internal"}))
+// client is the Socket.IO side of one Engine.IO session: its namespace sockets, the binary
+// packet being assembled, and the packets read and not yet handled. The transport's reader (the
+// websocket's goroutine, or a POST's) decodes packets and queues them with the time they arrived;
+// a handler goroutine, started only while there is something to handle, handles them one at a
+// time, in order: a CONNECT (and its auth and Connect hook) before the events behind it, the
+// events, then the disconnect. So a slow handler never stops the reading (a rate limit sees when
+// events were sent) and an idle connection has no goroutine besides its reader.
+type client struct {
+	srv     *Server
+	sess    *session
+	mu      sync.Mutex
+	sockets map[string]*Conn // namespace → socket
+	// connected is set by the first CONNECT that succeeded; connectTimer closes the session
+	// when none has by then.
+	connected    bool
+	connectTimer *time.Timer
+	// pending is a binary packet waiting for its attachments (reader only).
+	pending     *packet
+	attachments [][]byte
+	// inbox: packets not yet handled, and their bytes; busy while a goroutine handles them;
+	// space is closed when a full inbox has room again.
+	inbox   []inItem
+	inBytes int
+	busy    bool
+	space   chan struct{}
+}
+
+// inItem is a packet to handle, or (closed set) the session's end.
+type inItem struct {
+	p       packet
+	att     [][]byte
+	arrived time.Time
+	closed  string
+}
+
+// maxInboxBytes is how many bytes of packets may wait for the handler before the reader waits.
+const maxInboxBytes = 1 << 20
+
+func (s *Server) openClient(sess *session) sessionHandler {
+	c := &client{srv: s, sess: sess, sockets: map[string]*Conn{}}
+	if s.connectTimeout > 0 {
+		c.connectTimer = time.AfterFunc(s.connectTimeout, func() {
+			c.mu.Lock()
+			ok := c.connected
+			c.mu.Unlock()
+			if !ok {
+				sess.close("connect timeout", false)
+			}
+		})
+	}
+	return c
+}
+
+func (c *client) onMessage(sess *session, data []byte, binary bool) {
+	if binary {
+		if c.pending == nil {
+			sess.close("parse error", false)
+			return
 		}
-	}()
+		c.attachments = append(c.attachments, append([]byte(nil), data...))
+		if len(c.attachments) == c.pending.attachments {
+			p, att := *c.pending, c.attachments
+			c.pending, c.attachments = nil, nil
+			c.enqueue(inItem{p: p, att: att, arrived: time.Now()})
+		}
+		return
+	}
+	if c.pending != nil { // text before the attachments are in: the packet is broken
+		sess.close("parse error", false)
+		return
+	}
+	p, err := decodePacket(data)
+	if err != nil {
+		sess.close("parse error", false)
+		return
+	}
+	// The payload is copied: the transport reuses its buffer.
+	p.payload = append([]byte(nil), p.payload...)
+	if p.attachments > 0 {
+		c.pending = &p
+		return
+	}
+	c.enqueue(inItem{p: p, arrived: time.Now()})
+}
+
+// enqueue queues it for the handler goroutine, starting one if none runs, and waits while the
+// inbox is full.
+func (c *client) enqueue(it inItem) {
+	n := len(it.p.payload)
+	for _, a := range it.att {
+		n += len(a)
+	}
+	c.mu.Lock()
+	c.inbox = append(c.inbox, it)
+	c.inBytes += n
+	start := !c.busy
+	c.busy = true
+	var wait chan struct{}
+	if c.inBytes > maxInboxBytes && it.closed == "" {
+		if c.space == nil {
+			c.space = make(chan struct{})
+		}
+		wait = c.space
+	}
+	c.mu.Unlock()
+	if start {
+		c.srv.handlers.submit(c.drain)
+	}
+	if wait != nil {
+		<-wait
+	}
+}
+
+// drain handles the inbox until it is empty.
+func (c *client) drain() {
+	for {
+		c.mu.Lock()
+		if len(c.inbox) == 0 {
+			c.busy = false
+			c.inbox = nil
+			c.mu.Unlock()
+			return
+		}
+		it := c.inbox[0]
+		c.inbox[0] = inItem{}
+		c.inbox = c.inbox[1:]
+		n := len(it.p.payload)
+		for _, a := range it.att {
+			n += len(a)
+		}
+		c.inBytes -= n
+		if c.space != nil && c.inBytes <= maxInboxBytes {
+			close(c.space)
+			c.space = nil
+		}
+		c.mu.Unlock()
+		if it.closed != "" {
+			c.closeSockets(it.closed)
+			continue
+		}
+		c.dispatch(it.p, it.att, it.arrived)
+	}
+}
+
+func (c *client) dispatch(p packet, att [][]byte, arrived time.Time) {
+	switch p.typ {
+	case sioConnect:
+		c.connect(p)
+		return
+	}
+	c.mu.Lock()
+	so := c.sockets[p.nsp]
+	c.mu.Unlock()
+	if so == nil {
+		return // a namespace this client is not connected to: ignored, as the reference does
+	}
+	switch p.typ {
+	case sioDisconnect:
+		c.remove(so)
+		so.disconnected("client namespace disconnect")
+	case sioEvent, sioBinaryEvent:
+		so.event(p, att, arrived)
+	}
+	// ACKs: the server asks for none, so any is stale and ignored.
+}
+
+func (c *client) connect(p packet) {
+	s := c.srv
+	if !s.namespaces[p.nsp] {
+		c.sess.send(controlFrame(sioConnectError, p.nsp, []byte(`{"message":"Invalid namespace"}`)))
+		return
+	}
 	if !s.accepting.Load() {
 		// Close the transport instead of refusing: a refused CONNECT makes socket.io-client give
 		// up, a closed transport makes it reconnect, through the balancer, to another node.
-		so.Conn().Close(false)
-		next(types.NewExtendedError(ErrDraining.Error(), map[string]any{"code": "unavailable"}))
+		c.sess.close("server shutting down", false)
 		return
 	}
-	g := s.gate(so)
-	g.arm()
-	hs := so.Handshake()
-	h := Handshake{Auth: hs.Auth, Header: so.Request().Request().Header.Clone(), Address: hs.Address}
-	ctx, cancel := context.WithTimeout(context.Background(), s.authWait)
-	defer cancel()
-	data, err := s.hooks.Authenticate(ctx, h)
+	c.mu.Lock()
+	_, dup := c.sockets[p.nsp]
+	gone := c.sockets == nil
+	c.mu.Unlock()
+	if dup || gone {
+		return
+	}
+	auth := map[string]any{}
+	if p.payload != nil {
+		if err := unmarshalObject(p.payload, &auth); err != nil {
+			c.sess.close("parse error", false)
+			return
+		}
+	}
+	h := Handshake{Auth: auth, Header: c.sess.header, Address: c.sess.address}
+	data, err := s.authenticate(h)
 	if err != nil {
 		var r *Refusal
+		msg := map[string]any{"message": err.Error()}
 		if errors.As(err, &r) {
-			next(types.NewExtendedError(r.Message, r.Data))
-		} else {
-			next(types.NewExtendedError(err.Error(), nil))
-		}
-		g.release()
-		return
-	}
-	so.SetData(data)
-	next(nil)
-}
-
-// gate holds a connection's incoming packets while its namespace CONNECT is being completed.
-//
-// The library answers CONNECT before it records the socket under its namespace, on another
-// goroutine; a client that emits as soon as it is connected (socket.io-client does, with its
-// buffered events) gets its first packet refused as "invalid state" and its connection closed.
-// Our "data" listener runs before the library's and waits, on that connection's reading goroutine,
-// until the connect has completed or failed.
-type gate struct {
-	marker  string // Server.marker
-	mu      sync.Mutex
-	pending chan struct{}
-	limit   time.Duration
-	// arrivals are when the event packets read from the connection and not yet handled arrived,
-	// oldest first: events wait on the socket's queue, and a rate limit must count them as the
-	// client sent them, not as the server got round to them.
-	arrivals []time.Time
-}
-
-// maxArrivals bounds the arrival times kept for one connection (events for a namespace the
-// server does not serve are read but never handled).
-const maxArrivals = 1024
-
-// onData runs on the connection's reading goroutine for every message it reads, before the
-// library decodes it. It also rewrites, in place, a packet that the library's decoder would
-// refuse although it is well formed (see guardPacket): the library's own "data" listener gets
-// the same buffer after this one.
-func (g *gate) onData(args ...any) {
-	if b, ok := first(args).(*types.StringBuffer); ok {
-		p := b.Bytes()
-		if q := guardPacket(p, g.marker); q != nil {
-			b.Reset()
-			_, _ = b.Write(q)
-			p = q
-		}
-		// Socket.IO packet types 2 (EVENT) and 5 (BINARY_EVENT) are the events the hooks see.
-		if len(p) > 0 && (p[0] == '2' || p[0] == '5') {
-			g.mu.Lock()
-			if len(g.arrivals) < maxArrivals {
-				g.arrivals = append(g.arrivals, time.Now())
+			msg = map[string]any{"message": r.Message}
+			if r.Data != nil {
+				msg["data"] = Normalize(r.Data)
 			}
-			g.mu.Unlock()
 		}
-	}
-	g.wait()
-}
-
-// arrived is when the event now being handled was read, or now if that is not known.
-func (g *gate) arrived() time.Time {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.arrivals) == 0 {
-		return time.Now()
-	}
-	t := g.arrivals[0]
-	g.arrivals = g.arrivals[1:]
-	return t
-}
-
-func (g *gate) arm() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.pending == nil {
-		g.pending = make(chan struct{})
-	}
-}
-
-func (g *gate) release() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.pending != nil {
-		close(g.pending)
-		g.pending = nil
-	}
-}
-
-func (g *gate) wait() {
-	g.mu.Lock()
-	ch := g.pending
-	g.mu.Unlock()
-	if ch == nil {
+		b, _ := marshal(msg)
+		c.sess.send(controlFrame(sioConnectError, p.nsp, b))
 		return
 	}
-	t := time.NewTimer(g.limit)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	}
-}
-
-func (s *Server) onEngineConnection(args ...any) {
-	conn, ok := first(args).(engine.Socket)
-	if !ok {
+	so := &Conn{id: newID(), nsp: p.nsp, cl: c, srv: s, data: data, auth: auth}
+	c.mu.Lock()
+	if c.sockets == nil { // the session closed during auth
+		c.mu.Unlock()
 		return
 	}
-	g := &gate{limit: s.authWait + time.Second, marker: s.marker}
-	s.gates.Store(conn.Id(), g)
-	_ = conn.On("data", g.onData)
-	_ = conn.Once("close", func(...any) {
-		g.release()
-		s.gates.Delete(conn.Id())
-	})
-}
-
-func (s *Server) gate(so *socket.Socket) *gate {
-	if v, ok := s.gates.Load(so.Conn().Id()); ok {
-		return v.(*gate)
+	c.sockets[p.nsp] = so
+	c.connected = true
+	c.mu.Unlock()
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
 	}
-	return &gate{limit: s.authWait}
-}
-
-func (s *Server) onConnection(args ...any) {
-	so, ok := first(args).(*socket.Socket)
-	if !ok {
+	b, _ := marshal(map[string]string{"sid": so.id})
+	if !c.sess.send(controlFrame(sioConnect, p.nsp, b)) {
+		c.remove(so)
 		return
 	}
-	g := s.gate(so)
-	c := &Conn{so: so, srv: s, id: string(so.Id())}
-	defer g.release()
-	s.conns.Store(c.id, c)
+	s.conns.Store(so.id, so)
 	s.count.Add(1)
-	_ = so.On("disconnect", func(args ...any) {
-		reason, _ := first(args).(string)
-		c.disconnected(reason)
-	})
-	if !so.Connected() {
-		// The library emits its connection event and may close the socket before the listener
-		// above exists (a drain or a client gone at once): without this the socket would stay
-		// listed in Conns for good.
-		c.disconnected("transport close")
+	s.safely("connect", func() { s.hooks.Connect(so) }, func() { so.Close() })
+}
+
+// authenticate runs the hook with panics recovered and its time bounded.
+func (s *Server) authenticate(h Handshake) (data any, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.authWait)
+	defer cancel()
+	defer func() {
+		if rec := recover(); rec != nil {
+			s.log.Error("panic in handshake", "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
+			err = &Refusal{Message: "internal", Data: map[string]any{"code": "internal"}}
+		}
+	}()
+	return s.hooks.Authenticate(ctx, h)
+}
+
+func (c *client) remove(so *Conn) {
+	c.mu.Lock()
+	if c.sockets[so.nsp] == so {
+		delete(c.sockets, so.nsp)
+	}
+	c.mu.Unlock()
+}
+
+// onClose queues the session's end behind the packets still to handle: the Disconnect hook runs
+// after the last event's.
+func (c *client) onClose(_ *session, reason string) {
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+	}
+	c.enqueue(inItem{closed: reason})
+}
+
+func (c *client) closeSockets(reason string) {
+	c.mu.Lock()
+	all := make([]*Conn, 0, len(c.sockets))
+	for _, so := range c.sockets {
+		all = append(all, so)
+	}
+	c.sockets = nil
+	c.mu.Unlock()
+	for _, so := range all {
+		so.disconnected(reason)
+	}
+}
+
+// Conn is one connected socket.
+type Conn struct {
+	id      string
+	nsp     string
+	cl      *client
+	srv     *Server
+	data    any
+	auth    map[string]any
+	once    sync.Once
+	gone    atomic.Bool
+	state   atomic.Value
+	rooms   map[string]struct{} // guarded by srv.roomsMu
+	arrived time.Time           // of the event being handled; events are handled one at a time
+}
+
+// EventArrived is when the event being handled was read from the connection. Valid inside the
+// Event hook.
+func (c *Conn) EventArrived() time.Time { return c.arrived }
+
+// ID is the socket id (public; not the Engine.IO session id).
+func (c *Conn) ID() string { return c.id }
+
+// Namespace is the namespace the socket connected to ("/" for the hub).
+func (c *Conn) Namespace() string { return c.nsp }
+
+// Data is what Authenticate returned.
+func (c *Conn) Data() any { return c.data }
+
+// Auth is the auth object the client sent with its CONNECT.
+func (c *Conn) Auth() map[string]any { return c.auth }
+
+// SetState and State hold the hub's per-connection state.
+func (c *Conn) SetState(v any) { c.state.Store(v) }
+
+// State returns what SetState stored, or nil.
+func (c *Conn) State() any { return c.state.Load() }
+
+// Transport names the current transport: "polling" or "websocket".
+func (c *Conn) Transport() string { return c.cl.sess.Transport() }
+
+// Join adds the socket to rooms (on this node; broadcasts reach it from every node).
+func (c *Conn) Join(rooms ...string) {
+	if c.gone.Load() {
 		return
 	}
-	// Binary arguments arrive as library buffers; hand them on as []byte (see the package doc),
-	// then dispatch here rather than through per-event listeners so that unknown events can be
-	// answered too. Middlewares run on the socket's queue, so events stay ordered.
-	so.Use(func(event []any, _ func(error)) {
-		if len(event) == 0 {
-			return
+	s := c.srv
+	s.roomsMu.Lock()
+	defer s.roomsMu.Unlock()
+	if c.gone.Load() { // checked again under the lock that disconnected takes
+		return
+	}
+	if c.rooms == nil {
+		c.rooms = make(map[string]struct{}, len(rooms))
+	}
+	for _, r := range rooms {
+		c.rooms[r] = struct{}{}
+		m := s.rooms[r]
+		if m == nil {
+			m = map[*Conn]struct{}{}
+			s.rooms[r] = m
 		}
-		name, _ := event[0].(string)
-		args := event[1:]
-		var ack Ack
-		if n := len(args); n > 0 {
-			if fn, ok := args[n-1].(socket.Ack); ok {
-				args = args[:n-1]
-				var once sync.Once
-				ack = func(payload any) {
-					once.Do(func() { fn([]any{forSocket(payload)}, nil) })
+		m[c] = struct{}{}
+	}
+}
+
+// Leave removes the socket from room.
+func (c *Conn) Leave(room string) {
+	s := c.srv
+	s.roomsMu.Lock()
+	defer s.roomsMu.Unlock()
+	c.leaveLocked(room)
+}
+
+func (c *Conn) leaveLocked(room string) {
+	if _, ok := c.rooms[room]; !ok {
+		return
+	}
+	delete(c.rooms, room)
+	if m := c.srv.rooms[room]; m != nil {
+		delete(m, c)
+		if len(m) == 0 {
+			delete(c.srv.rooms, room)
+		}
+	}
+}
+
+// In reports whether the socket is in room.
+func (c *Conn) In(room string) bool {
+	c.srv.roomsMu.RLock()
+	defer c.srv.roomsMu.RUnlock()
+	_, ok := c.rooms[room]
+	return ok
+}
+
+// Rooms lists the socket's rooms.
+func (c *Conn) Rooms() []string {
+	c.srv.roomsMu.RLock()
+	defer c.srv.roomsMu.RUnlock()
+	out := make([]string, 0, len(c.rooms))
+	for r := range c.rooms {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Emit sends event with args to this socket only.
+func (c *Conn) Emit(event string, args ...any) error {
+	vals := make([]any, 0, len(args)+1)
+	vals = append(vals, event)
+	vals = append(vals, args...)
+	data, att, err := encodeArgs(vals)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", event, err)
+	}
+	if !c.cl.sess.send(packetFrames(sioEvent, c.nsp, noAck, data, att)...) {
+		return errClosed
+	}
+	return nil
+}
+
+// Close closes the transport without a Socket.IO DISCONNECT packet, so that socket.io-client
+// reconnects on its own (a DISCONNECT would make it stay away).
+func (c *Conn) Close() { c.cl.sess.close("forced close", true) }
+
+// disconnectGrace is how long a client told to disconnect has to close its connection before
+// the server closes it.
+const disconnectGrace = 2 * time.Second
+
+// Disconnect ends the socket with a Socket.IO DISCONNECT packet, after what was emitted to it
+// before: socket.io-client reports "io server disconnect" and does not reconnect on its own. The
+// client closes its connection on it; one that does not is closed after a grace.
+func (c *Conn) Disconnect() {
+	c.cl.sess.send(controlFrame(sioDisconnect, c.nsp, nil))
+	c.cl.remove(c)
+	c.disconnected("server namespace disconnect")
+	sess := c.cl.sess
+	time.AfterFunc(disconnectGrace, func() { sess.close("forced close", false) })
+}
+
+// event hands an event to the Event hook; the connection's next packet is handled after it.
+func (c *Conn) event(p packet, att [][]byte, arrived time.Time) {
+	s := c.srv
+	var ack Ack
+	if p.id != noAck {
+		var once sync.Once
+		id := p.id
+		ack = func(args ...any) {
+			once.Do(func() {
+				data, att, err := encodeArgs(args)
+				if err != nil {
+					s.log.Error("encoding an ack", "error", err)
+					return
 				}
-			}
-		}
-		arrived := g.arrived() // taken for every event, to keep the arrivals in step
-		if name == s.marker {
-			// A packet the guard refused: its only argument is why. No hook sees it.
-			reason, _ := first(args).(string)
-			s.log.Debug("unusable event refused", "socket", c.id, "reason", reason)
-			if ack != nil {
-				ack(map[string]any{"ok": false, "error": map[string]any{"code": "invalid_request", "message": reason}})
-			}
-			return
-		}
-		for i := range args {
-			args[i] = fromWire(args[i])
-		}
-		c.arrived = arrived
-		s.handlers.run(func() {
-			s.safely("event "+name, func() { s.hooks.Event(c, name, args, ack) }, func() {
-				if ack != nil {
-					ack(map[string]any{"ok": false, "error": map[string]any{"code": "internal", "message": "an unexpected error occurred"}})
-				}
+				c.cl.sess.send(packetFrames(sioAck, c.nsp, id, data, att)...)
 			})
-		})
+		}
+	}
+	if p.unusable != "" {
+		s.log.Debug("unusable event refused", "socket", c.id, "reason", p.unusable)
+		if ack != nil {
+			ack(map[string]any{"ok": false, "error": map[string]any{"code": "invalid_request", "message": p.unusable}})
+		}
+		return
+	}
+	name, args, err := eventArgs(p.payload, true, att)
+	if err != nil {
+		c.cl.sess.close("parse error", false)
+		return
+	}
+	c.arrived = arrived
+	s.safely("event "+name, func() { s.hooks.Event(c, name, args, ack) }, func() {
+		if ack != nil {
+			ack(map[string]any{"ok": false, "error": map[string]any{"code": "internal", "message": "an unexpected error occurred"}})
+		}
 	})
-	s.safely("connect", func() { s.hooks.Connect(c) }, func() { c.Close() })
+}
+
+// disconnected leaves every room and runs the Disconnect hook, once.
+func (c *Conn) disconnected(reason string) {
+	c.once.Do(func() {
+		s := c.srv
+		c.gone.Store(true)
+		s.roomsMu.Lock()
+		for r := range c.rooms {
+			c.leaveLocked(r)
+		}
+		s.roomsMu.Unlock()
+		s.conns.Delete(c.id)
+		s.count.Add(-1)
+		s.safely("disconnect", func() { s.hooks.Disconnect(c, reason) }, nil)
+	})
 }
 
 // safely runs fn, turning a panic into a log line and onPanic.
@@ -492,113 +683,12 @@ func (s *Server) safely(what string, fn func(), onPanic func()) {
 	fn()
 }
 
-// Conn is one connected socket.
-type Conn struct {
-	id      string
-	so      *socket.Socket
-	srv     *Server
-	once    sync.Once
-	state   atomic.Value
-	arrived time.Time // of the event being handled; events are handled one at a time
-}
-
-// EventArrived is when the event being handled was read from the connection. Valid inside the
-// Event hook.
-func (c *Conn) EventArrived() time.Time { return c.arrived }
-
-// ID is the socket id (public; not the Engine.IO session id).
-func (c *Conn) ID() string { return c.id }
-
-// Data is what Authenticate returned.
-func (c *Conn) Data() any { return c.so.Data() }
-
-// Auth is the auth object the client sent with its CONNECT.
-func (c *Conn) Auth() map[string]any { return c.so.Handshake().Auth }
-
-// SetState and State hold the hub's per-connection state.
-func (c *Conn) SetState(v any) { c.state.Store(v) }
-
-// State returns what SetState stored, or nil.
-func (c *Conn) State() any { return c.state.Load() }
-
-// Transport names the current transport: "polling" or "websocket".
-func (c *Conn) Transport() string { return c.so.Conn().Transport().Name() }
-
-// Join adds the socket to rooms (on this node; broadcasts reach it from every node).
-func (c *Conn) Join(rooms ...string) {
-	rs := make([]socket.Room, len(rooms))
-	for i, r := range rooms {
-		rs[i] = socket.Room(r)
+func unmarshalObject(p []byte, out *map[string]any) error {
+	if err := json.Unmarshal(p, out); err != nil {
+		return err
 	}
-	c.so.Join(rs...)
-}
-
-// Leave removes the socket from room.
-func (c *Conn) Leave(room string) { c.so.Leave(socket.Room(room)) }
-
-// In reports whether the socket is in room.
-func (c *Conn) In(room string) bool { return c.so.Rooms().Has(socket.Room(room)) }
-
-// Rooms lists the socket's rooms, without its own id room.
-func (c *Conn) Rooms() []string {
-	var out []string
-	for _, r := range c.so.Rooms().Keys() {
-		if string(r) != c.ID() {
-			out = append(out, string(r))
-		}
+	if *out == nil {
+		*out = map[string]any{}
 	}
-	return out
-}
-
-// Emit sends event to this socket only.
-func (c *Conn) Emit(event string, payload any) error {
-	return c.so.Emit(event, Normalize(payload))
-}
-
-// Close closes the transport without a Socket.IO DISCONNECT packet, so that socket.io-client
-// reconnects on its own (a DISCONNECT would make it stay away).
-func (c *Conn) Close() { c.so.Conn().Close(false) }
-
-// disconnectGrace is how long a client told to disconnect has to close its connection before
-// the server closes it.
-const disconnectGrace = 2 * time.Second
-
-// Disconnect ends the socket with a Socket.IO DISCONNECT packet, after what was emitted to it
-// before: socket.io-client reports "io server disconnect" and does not reconnect on its own.
-// The library's Disconnect(true) closes the connection in the same step, which can overtake the
-// queued packet (the client then saw "transport close" and reconnected); so the packet goes
-// alone, the client closes its connection on it, and one that does not is closed after a grace.
-func (c *Conn) Disconnect() {
-	c.so.Disconnect(false)
-	conn := c.so.Conn()
-	time.AfterFunc(disconnectGrace, func() {
-		if conn.ReadyState() == "open" {
-			conn.Close(false)
-		}
-	})
-}
-
-// disconnected runs the Disconnect hook once: the library may report a disconnect twice.
-func (c *Conn) disconnected(reason string) {
-	c.once.Do(func() {
-		c.srv.conns.Delete(c.ID())
-		c.srv.count.Add(-1)
-		c.srv.safely("disconnect", func() { c.srv.hooks.Disconnect(c, reason) }, nil)
-	})
-}
-
-func first(args []any) any {
-	if len(args) == 0 {
-		return nil
-	}
-	return args[0]
-}
-
-func isUpgrade(r *http.Request) bool {
-	for _, v := range r.Header.Values("Upgrade") {
-		if strings.EqualFold(strings.TrimSpace(v), "websocket") {
-			return true
-		}
-	}
-	return false
+	return nil
 }
