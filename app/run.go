@@ -180,6 +180,10 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 		{Name: "postgres", Check: conns.Pool.Ping},
 		{Name: "redis", Check: func(ctx context.Context) error { return conns.Redis.Ping(ctx).Err() }},
 	}
+	fanout, err := p.openFanout(ctx, cfg.Hub, conns.Redis, &checks)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Mongo.URL != "" {
 		client, docs, err := OpenDocuments(ctx, cfg, mongo.NewMetrics(registry), log.With("component", "mongo"))
 		if err != nil {
@@ -218,7 +222,7 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 			routerDeps.OutboxDir = cfg.Mail.OutboxDir
 		}
 		hub, err := realtime.New(ctx, cfg.Hub, realtime.Deps{
-			Log: log, Redis: conns.Redis, KeyPrefix: cfg.Redis.Prefix, Auth: id.Auth, Registry: registry,
+			Log: log, Redis: conns.Redis, Fanout: fanout, KeyPrefix: cfg.Redis.Prefix, Auth: id.Auth, Registry: registry,
 		})
 		if err != nil {
 			return nil, err
@@ -230,7 +234,7 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 		host.Hub, host.Sockets = hub, hub
 	} else {
 		// The emitter outlives any request; its context only carries values.
-		host.Sockets = realtime.NewEmitter(context.Background(), conns.Redis, cfg.Redis.Prefix)
+		host.Sockets = realtime.NewEmitter(context.Background(), fanout, cfg.Redis.Prefix)
 	}
 	router := rest.NewRouter(routerDeps)
 	if o.Serve {

@@ -53,8 +53,11 @@ type Config = config.Hub
 // Deps are the hub's collaborators. The hub knows no area: areas add their events (Handle) and
 // the room kinds their members may join (AllowJoin) before it serves.
 type Deps struct {
-	Log       *slog.Logger
-	Redis     goredis.UniversalClient
+	Log   *slog.Logger
+	Redis goredis.UniversalClient
+	// Fanout, when set, carries the broadcasts between nodes instead of Redis: a Redis Cluster
+	// client (config hub.fanout_redis_cluster) makes them sharded pub/sub. Presence stays on Redis.
+	Fanout    goredis.UniversalClient
 	KeyPrefix string // the application's Redis key prefix (config redis.prefix)
 	Auth      Authenticator
 	Registry  prometheus.Registerer
@@ -127,6 +130,10 @@ func New(ctx context.Context, cfg Config, d Deps) (*Hub, error) {
 		typing:   typing.New(cfg.TypingTTL, cfg.TypingTTL/3, d.Now),
 	}
 	h.handlers = h.routes()
+	fanout := d.Redis
+	if d.Fanout != nil {
+		fanout = d.Fanout
+	}
 	var err error
 	h.srv, err = sio.New(ctx, sio.Options{
 		PingInterval:   cfg.PingInterval,
@@ -134,7 +141,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Hub, error) {
 		ConnectTimeout: cfg.ConnectTimeout,
 		MaxPayload:     cfg.MaxPayload,
 		CORSOrigins:    cfg.CORSOrigins,
-		Redis:          d.Redis,
+		Redis:          fanout,
 		Channel:        AdapterChannel(d.KeyPrefix),
 		Log:            h.log,
 	}, sio.Hooks{

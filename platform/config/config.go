@@ -177,6 +177,10 @@ type Hub struct {
 	// MaxSocketsPerUser bounds one user's open sockets across nodes (tabs and devices); 0 is no
 	// bound.
 	MaxSocketsPerUser int
+	// FanoutRedisCluster, when set, are seed addresses (host:port) of a Redis Cluster that
+	// carries the broadcasts between hub nodes (and from workers) by sharded pub/sub, rooms
+	// spread over its shards. Empty: they go through redis.url by PUBLISH/SUBSCRIBE.
+	FanoutRedisCluster []string
 }
 
 // Log configures log/slog.
@@ -296,6 +300,7 @@ var Keys = []Key{
 	{"hub.drain_batch", "500", "sockets disconnected per batch on shutdown"},
 	{"hub.drain_interval", "200ms", "pause between drain batches"},
 	{"hub.max_sockets_per_user", "30", "open sockets one user may hold across nodes (tabs and devices)"},
+	{"hub.fanout_redis_cluster", "", "comma-separated host:port seeds of a Redis Cluster that carries the hub's broadcasts between nodes and from workers by sharded pub/sub (SPUBLISH/SSUBSCRIBE, rooms spread over the shards); every hub and worker process must set the same; empty: broadcasts go through redis.url"},
 	{"blob.dir", "var/blobs", "root directory of the local-disk file storage (uploads, avatars, logos)"},
 	{"blob.backend", "disk", "file storage: disk (blob.dir, presigned URLs served by the hub under /blobs/) | s3"},
 	{"blob.presign_secret", "", "HMAC key (32+ bytes) of the disk backend's presigned URLs, the same on every node; empty: random per process (set it when more than one node serves)"},
@@ -453,6 +458,12 @@ func Load(file string, env []string) (Config, error) {
 		DrainBatch:        p.integer("hub.drain_batch", 1, 100000),
 		DrainInterval:     p.duration("hub.drain_interval", 0, time.Minute),
 		MaxSocketsPerUser: p.integer("hub.max_sockets_per_user", 1, 1_000_000),
+	}
+	cfg.Hub.FanoutRedisCluster = p.list("hub.fanout_redis_cluster")
+	for _, addr := range cfg.Hub.FanoutRedisCluster {
+		if host, port, err := net.SplitHostPort(addr); err != nil || host == "" || port == "" {
+			p.fail("hub.fanout_redis_cluster", "%q is not host:port", addr)
+		}
 	}
 	cfg.Blob = Blob{
 		Backend:       p.oneOf("blob.backend", "disk", "s3"),

@@ -54,6 +54,7 @@ func TestInvalidValues(t *testing.T) {
 		{"redis without host", []string{"P2P_REDIS_URL=redis://"}, []string{"P2P_REDIS_URL", "with a host"}},
 		{"origin with path", []string{"P2P_HTTP_CORS_ORIGINS=http://a.example/app"}, []string{"P2P_HTTP_CORS_ORIGINS", "not an origin"}},
 		{"pprof address", []string{"P2P_HTTP_PPROF_ADDR=localhost"}, []string{"P2P_HTTP_PPROF_ADDR", "not host:port"}},
+		{"fan-out cluster seed", []string{"P2P_HUB_FANOUT_REDIS_CLUSTER=10.0.0.1:7000,redis-b"}, []string{"P2P_HUB_FANOUT_REDIS_CLUSTER", `"redis-b" is not host:port`}},
 		{"wildcard origin", []string{"P2P_HTTP_CORS_ORIGINS=*"}, []string{"P2P_HTTP_CORS_ORIGINS", "not an origin"}},
 		{"several at once", []string{"P2P_HTTP_MAX_BODY_BYTES=-1", "P2P_LOG_LEVEL=loud"},
 			[]string{"P2P_HTTP_MAX_BODY_BYTES", "P2P_LOG_LEVEL"}},
@@ -67,6 +68,16 @@ func TestInvalidValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestFanoutRedisCluster(t *testing.T) {
+	cfg, err := config.Load("", nil)
+	require.NoError(t, err)
+	assert.Empty(t, cfg.Hub.FanoutRedisCluster, "by default broadcasts go through redis.url")
+
+	cfg, err = config.Load("", []string{"P2P_HUB_FANOUT_REDIS_CLUSTER=10.0.0.1:7000, 10.0.0.2:7000,"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, cfg.Hub.FanoutRedisCluster)
 }
 
 func TestMissingValues(t *testing.T) {
