@@ -153,6 +153,13 @@ func channelFor(channel string, cluster bool, rooms []string) string {
 	return shardChannel(channel, shardOf(first))
 }
 
+// ClusterChannel is the shard channel that carries, on a Redis Cluster, the broadcasts whose
+// first room is room; channel is the fan-out's channel (Options.Channel + "-rooms#"). Tests use
+// it to find, and fail over, the shard of a room (clustertest.Cluster.PrimaryOf).
+func ClusterChannel(channel, room string) string {
+	return shardChannel(channel, shardOf(room))
+}
+
 // shardOf maps a room to a shard channel: FNV-1a, stable across processes and versions (every
 // publisher must pick the same channel for a room, whichever node or worker it runs on).
 func shardOf(room string) int {

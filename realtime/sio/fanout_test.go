@@ -36,6 +36,7 @@ func TestFanoutChannels(t *testing.T) {
 	}
 	assert.Equal(t, []string{"p:rooms#"}, fanoutChannels("p:rooms#", false))
 	assert.Equal(t, "p:rooms#{7}", shardChannel("p:rooms#", 7))
+	assert.Equal(t, channelFor("p:rooms#", true, []string{"user:a", "user:b"}), ClusterChannel("p:rooms#", "user:a"))
 }
 
 // The shard channels must land on every shard of a cluster, and rooms on every channel:
