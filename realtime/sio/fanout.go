@@ -24,8 +24,8 @@ import (
 // On a single Redis (or a primary with replicas behind Sentinel) the fan-out is one channel,
 // PUBLISH and SUBSCRIBE. On a Redis Cluster (rdb is a *goredis.ClusterClient) it is sharded
 // pub/sub: fanoutShards channels "<channel>{n}", whose hash tags put them in different slots and
-// so on different shards; a broadcast goes by SPUBLISH to the channel of its first room's shard
-// (shardOf), and every node SSUBSCRIBEs to all of them. Classic PUBLISH on a cluster is copied to
+// so on different shards; a broadcast goes by SPUBLISH to the channel of its least room (the
+// lowest in byte order; shardOf), and every node SSUBSCRIBEs to all of them. Classic PUBLISH on a cluster is copied to
 // every node of the cluster over the bus, so each shard would carry every broadcast; with
 // SPUBLISH a shard carries only its rooms' share.
 //
@@ -39,9 +39,11 @@ import (
 // received them; each subscription is read by one goroutine and deliveries are serialized. So
 // broadcasts of one node that go to the same channel arrive in order on every node: all the
 // broadcasts to one room (single-room broadcasts, which is what Broadcast and the hub's room
-// events are) and all the broadcasts to the same room list led by the same room (a
-// conversation's participants). Two broadcasts that share a room but lead with rooms of
-// different shards travel on two shards' connections and may cross.
+// events are) and all the broadcasts to the same set of rooms in any order (the events of a
+// conversation to its participants' user rooms, whoever sent them: MessageSent names the sender
+// first). That is why the key is the least room and not the first. Two broadcasts that share a
+// room but whose least rooms differ may take two shards' connections and cross; a client that
+// sees a gap in a conversation's seq catches up from the API.
 type fanout struct {
 	rdb     goredis.UniversalClient
 	cluster *goredis.ClusterClient // nil on a single Redis
@@ -141,20 +143,22 @@ func shardChannel(channel string, n int) string {
 }
 
 // channelFor returns the channel of a broadcast to rooms: on a cluster, the shard channel of its
-// first room (see fanout for why one channel and why the first room).
+// least room (see fanout for why one channel and why the least room).
 func channelFor(channel string, cluster bool, rooms []string) string {
 	if !cluster {
 		return channel
 	}
-	first := ""
-	if len(rooms) > 0 {
-		first = rooms[0]
+	least := ""
+	for i, r := range rooms {
+		if i == 0 || r < least {
+			least = r
+		}
 	}
-	return shardChannel(channel, shardOf(first))
+	return shardChannel(channel, shardOf(least))
 }
 
 // ClusterChannel is the shard channel that carries, on a Redis Cluster, the broadcasts whose
-// first room is room; channel is the fan-out's channel (Options.Channel + "-rooms#"). Tests use
+// least room is room (a single-room broadcast's room); channel is the fan-out's channel (Options.Channel + "-rooms#"). Tests use
 // it to find, and fail over, the shard of a room (clustertest.Cluster.PrimaryOf).
 func ClusterChannel(channel, room string) string {
 	return shardChannel(channel, shardOf(room))

@@ -24,8 +24,9 @@ func TestFanoutChannels(t *testing.T) {
 	}{
 		{"plain: one channel whatever the rooms", false, []string{"user:a", "user:b"}, "p:rooms#"},
 		{"plain: no room", false, nil, "p:rooms#"},
-		{"cluster: the first room's shard", true, []string{"user:a", "user:b"}, shardChannel("p:rooms#", shardOf("user:a"))},
-		{"cluster: the same first room, the same channel", true, []string{"user:a"}, shardChannel("p:rooms#", shardOf("user:a"))},
+		{"cluster: the least room's shard", true, []string{"user:a", "user:b"}, shardChannel("p:rooms#", shardOf("user:a"))},
+		{"cluster: the same rooms in another order, the same channel", true, []string{"user:c", "user:b", "user:a"}, shardChannel("p:rooms#", shardOf("user:a"))},
+		{"cluster: one room", true, []string{"user:b"}, shardChannel("p:rooms#", shardOf("user:b"))},
 		{"cluster: no room", true, nil, shardChannel("p:rooms#", shardOf(""))},
 	}
 	for _, tt := range tests {
