@@ -1,0 +1,169 @@
+package sio
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The Engine.IO transport against an echo server, on the cases where the library the hub used
+// before failed the official engine.io-protocol suite (make conformance runs the whole suite).
+
+func engineEcho(t *testing.T) string {
+	t.Helper()
+	hs := httptest.NewServer(NewEngineEcho(Options{
+		PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond,
+		MaxPayload: 1 << 20, CORSOrigins: []string{"*"},
+	}))
+	t.Cleanup(hs.Close)
+	return hs.URL + "/engine.io/?EIO=4&transport="
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func pollPost(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	res, err := http.Post(url, "text/plain", strings.NewReader(body))
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func openPolling(t *testing.T, base string) string {
+	t.Helper()
+	code, body := get(t, base+"polling")
+	require.Equal(t, http.StatusOK, code)
+	require.True(t, strings.HasPrefix(body, "0"), body)
+	var open struct {
+		SID      string   `json:"sid"`
+		Upgrades []string `json:"upgrades"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body[1:]), &open))
+	assert.Equal(t, []string{"websocket"}, open.Upgrades)
+	return base + "polling&sid=" + open.SID
+}
+
+func TestPollingEcho(t *testing.T) {
+	url := openPolling(t, engineEcho(t))
+	code, body := pollPost(t, url, "4hello\x1ebAQIDBA==")
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "ok", body)
+	_, body = get(t, url)
+	assert.Equal(t, "4hello\x1ebAQIDBA==", body, "text and binary come back in one payload")
+}
+
+// Defect of the library: an invalid packet over long-polling left the session open.
+func TestPollingInvalidPacketClosesTheSession(t *testing.T) {
+	url := openPolling(t, engineEcho(t))
+	code, _ := pollPost(t, url, "abc")
+	assert.Equal(t, http.StatusBadRequest, code)
+	code, _ = get(t, url)
+	assert.Equal(t, http.StatusBadRequest, code)
+}
+
+// Defect of the library: the pending poll was never answered when a duplicate poll closed the
+// session (the close packet was queued after the queue was shut).
+func TestDuplicatePollAnswersThePendingOne(t *testing.T) {
+	url := openPolling(t, engineEcho(t))
+	first := make(chan string, 1)
+	go func() {
+		_, body := get(t, url)
+		first <- body
+	}()
+	time.Sleep(50 * time.Millisecond)
+	code, _ := get(t, url+"&t=dup")
+	assert.Equal(t, http.StatusBadRequest, code)
+	select {
+	case body := <-first:
+		assert.Equal(t, "1", body, "the pending poll gets the close packet")
+	case <-time.After(2 * time.Second):
+		t.Fatal("the pending poll hangs")
+	}
+	code, _ = get(t, url)
+	assert.Equal(t, http.StatusBadRequest, code)
+}
+
+// Defect of the library: a poll that arrived between "2probe" and "5" could hang.
+func TestPollDuringUpgradeGetsNoop(t *testing.T) {
+	base := engineEcho(t)
+	url := openPolling(t, base)
+	sid := url[strings.LastIndex(url, "=")+1:]
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"websocket&sid="+sid, nil)
+	require.NoError(t, err)
+	defer ws.Close()
+	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("2probe")))
+	_, msg, err := ws.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, "3probe", string(msg))
+	code, body := get(t, url)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "6", body)
+	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("5")))
+	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("4hello")))
+	_, msg, err = ws.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, "4hello", string(msg))
+	code, _ = get(t, url)
+	assert.Equal(t, http.StatusBadRequest, code, "polling is over once upgraded")
+	_, res, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"websocket&sid="+sid, nil)
+	require.Error(t, err, "a second websocket for the session is refused")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+}
+
+func TestHeartbeat(t *testing.T) {
+	base := engineEcho(t)
+	t.Run("polling", func(t *testing.T) {
+		url := openPolling(t, base)
+		for range 3 {
+			_, body := get(t, url)
+			require.Equal(t, "2", body)
+			code, _ := pollPost(t, url, "3")
+			require.Equal(t, http.StatusOK, code)
+		}
+		time.Sleep(600 * time.Millisecond) // no pong: gone after pingInterval + pingTimeout
+		code, _ := get(t, url)
+		assert.Equal(t, http.StatusBadRequest, code)
+	})
+	t.Run("websocket", func(t *testing.T) {
+		ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"websocket", nil)
+		require.NoError(t, err)
+		defer ws.Close()
+		_, open, err := ws.ReadMessage()
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(string(open), `0{"sid":`), string(open))
+		_, ping, err := ws.ReadMessage()
+		require.NoError(t, err)
+		assert.Equal(t, "2", string(ping))
+		_ = ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, _, err = ws.ReadMessage()
+		assert.Error(t, err, "closed after the unanswered ping")
+	})
+}
+
+func TestEngineRefusesBadRequests(t *testing.T) {
+	base := strings.TrimSuffix(engineEcho(t), "?EIO=4&transport=")
+	for _, q := range []string{"?transport=polling", "?EIO=abc&transport=polling", "?EIO=4", "?EIO=4&transport=abc",
+		"?EIO=4&transport=polling&sid=unknown"} {
+		code, body := get(t, base+q)
+		assert.Equal(t, http.StatusBadRequest, code, q)
+		assert.Contains(t, body, `"code":`, q)
+	}
+	code, _ := pollPost(t, base+"?EIO=4&transport=polling", "")
+	assert.Equal(t, http.StatusBadRequest, code, "a handshake is a GET")
+}
