@@ -185,7 +185,8 @@ func TestNginxIsStickyAndProxiesWebsockets(t *testing.T) {
 	require.NoError(t, err)
 	text := string(conf)
 	for _, want := range []string{"ip_hash;", "server hub1:8080", "server hub2:8080", "location /socket.io/",
-		"proxy_set_header Upgrade $http_upgrade", "proxy_set_header Connection $connection_upgrade"} {
+		"proxy_set_header Upgrade $http_upgrade", "proxy_set_header Connection $connection_upgrade",
+		"location = /metrics {\n      return 404;"} { // metrics only for Prometheus, on the internal network
 		assert.Contains(t, text, want)
 	}
 	var mounted bool
