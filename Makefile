@@ -9,7 +9,7 @@ GOTOOL  := go tool -modfile=tools/go.mod
 # Two cores here: a bounded test run, never an endless one.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run test fuzz lint build services clean perf-health perf-auth perf-chat perf-forum perf-mixed
+.PHONY: run test fuzz lint build services clean perf-health perf-auth perf-chat perf-forum perf-mixed conformance
 
 ## run: make sure PostgreSQL and Redis are up, migrate, serve on :8080 with the in-process worker,
 ## and seed a new database with demo people and forum content (scripts/run.sh)
@@ -77,6 +77,12 @@ perf-forum: build
 ## at 200 actions/s on one node (USERS, WRITERS, RATE, DURATION; see docs/perf.md)
 perf-mixed: build
 	./scripts/perf-mixed.sh
+
+## conformance: the official Engine.IO and Socket.IO protocol test suites against a server built from
+## realtime/sio, RUNS=3 runs each; REF=1 runs them against the Node.js reference server instead
+## (scripts/conformance.sh; results in docs/realtime.md, "Conformance (issue 17)")
+conformance:
+	./scripts/conformance.sh
 
 clean:
 	rm -rf bin
