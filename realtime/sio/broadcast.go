@@ -80,6 +80,9 @@ func (s *Server) deliverLocal(e envelope) {
 		f, ok := frames[c.nsp]
 		if !ok {
 			f = packetFrames(sioEvent, c.nsp, noAck, data, e.Bin)
+			for _, x := range f {
+				x.shared = true
+			}
 			frames[c.nsp] = f
 		}
 		c.cl.sess.send(f...)

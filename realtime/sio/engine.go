@@ -66,12 +66,13 @@ const (
 )
 
 // frame is one Engine.IO packet on its way out. A broadcast builds one frame and queues the same
-// pointer to every socket; its websocket encoding is prepared once, by whichever writer needs it
-// first.
+// pointer to every socket (shared); its websocket encoding is prepared once, by whichever writer
+// needs it first. Other frames are written as they are, through the pooled write buffer.
 type frame struct {
 	typ    byte   // packet type
 	data   []byte // payload, without the type
 	binary bool   // a binary message (typ is pktMessage)
+	shared bool
 	once   sync.Once
 	pm     *websocket.PreparedMessage
 	pmErr  error
@@ -80,6 +81,27 @@ type frame struct {
 func textFrame(typ byte, data []byte) *frame { return &frame{typ: typ, data: data} }
 
 func binaryFrame(data []byte) *frame { return &frame{typ: pktMessage, data: data, binary: true} }
+
+// write writes f to ws.
+func (f *frame) write(ws *websocket.Conn) error {
+	if f.shared {
+		pm, err := f.prepared()
+		if err != nil {
+			return err
+		}
+		return ws.WritePreparedMessage(pm)
+	}
+	if f.binary {
+		return ws.WriteMessage(websocket.BinaryMessage, f.data)
+	}
+	w, err := ws.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	_, _ = w.Write([]byte{f.typ})
+	_, _ = w.Write(f.data)
+	return w.Close()
+}
 
 func (f *frame) prepared() (*websocket.PreparedMessage, error) {
 	f.once.Do(func() {
@@ -284,7 +306,6 @@ func (e *engine) newSession(r *http.Request) *session {
 		eng:     e,
 		header:  r.Header.Clone(),
 		address: r.RemoteAddr,
-		query:   r.URL.Query(),
 	}
 	s.handler = e.cfg.open(s)
 	return s
@@ -344,16 +365,19 @@ type session struct {
 	id      string
 	eng     *engine
 	handler sessionHandler
+	// header is the opening request's, for the first namespace CONNECT's auth; it is dropped
+	// once a socket has connected (about a kilobyte per idle connection).
 	header  http.Header
 	address string
-	query   map[string][]string
 
 	mu     sync.Mutex
 	closed bool
 	ws     *websocket.Conn // set once on websocket
 	queue  []*frame        // frames not yet written
-	// writing is set while a goroutine writes the queue to the websocket.
+	// writing is set while a goroutine writes the queue to the websocket; corked holds the
+	// queue back (while a namespace CONNECT's hook runs).
 	writing bool
+	corked  bool
 	// Long-polling: the pending GET is woken by wake; upgrading answers polls with a noop.
 	polling   bool
 	wake      chan struct{}
@@ -394,8 +418,26 @@ func (s *session) send(frames ...*frame) bool {
 	return true
 }
 
+// cork holds back what is sent until uncork: a client is told it is connected only once the
+// server has finished connecting it, with what the Connect hook sent right behind.
+func (s *session) cork() {
+	s.mu.Lock()
+	s.corked = true
+	s.mu.Unlock()
+}
+
+func (s *session) uncork() {
+	s.mu.Lock()
+	s.corked = false
+	s.kickLocked()
+	s.mu.Unlock()
+}
+
 // kickLocked starts the websocket writer, or wakes the pending poll. s.mu is held.
 func (s *session) kickLocked() {
+	if s.corked {
+		return
+	}
 	if s.ws != nil {
 		if !s.writing && len(s.queue) > 0 {
 			s.writing = true
@@ -423,12 +465,8 @@ func (s *session) writeWebsocket(ws *websocket.Conn) {
 		}
 		s.mu.Unlock()
 		for _, f := range batch {
-			pm, err := f.prepared()
-			if err == nil {
-				_ = ws.SetWriteDeadline(time.Now().Add(writeWait))
-				err = ws.WritePreparedMessage(pm)
-			}
-			if err != nil {
+			_ = ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := f.write(ws); err != nil {
 				s.mu.Lock()
 				s.writing = false
 				s.mu.Unlock()
@@ -529,6 +567,7 @@ func (s *session) close(reason string, byServer bool) {
 		return
 	}
 	s.closed = true
+	s.corked = false
 	s.closeReason = reason
 	if s.timer != nil {
 		s.timer.Stop()
@@ -582,7 +621,7 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.polling = true
-	for len(s.queue) == 0 && !s.upgrading {
+	for (len(s.queue) == 0 || s.corked) && !s.upgrading {
 		wake := make(chan struct{})
 		s.wake = wake
 		s.mu.Unlock()

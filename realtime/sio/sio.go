@@ -421,10 +421,13 @@ func (c *client) connect(p packet) {
 	c.sockets[p.nsp] = so
 	c.connected = true
 	c.mu.Unlock()
+	c.sess.header = nil // the handler goroutine is the only reader
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
 	}
 	b, _ := marshal(map[string]string{"sid": so.id})
+	c.sess.cork()
+	defer c.sess.uncork()
 	if !c.sess.send(controlFrame(sioConnect, p.nsp, b)) {
 		c.remove(so)
 		return
@@ -432,6 +435,7 @@ func (c *client) connect(p packet) {
 	s.conns.Store(so.id, so)
 	s.count.Add(1)
 	s.safely("connect", func() { s.hooks.Connect(so) }, func() { so.Close() })
+	so.auth = nil // it holds the access token: a kilobyte per idle socket
 }
 
 // authenticate runs the hook with panics recovered and its time bounded.
@@ -505,7 +509,8 @@ func (c *Conn) Namespace() string { return c.nsp }
 // Data is what Authenticate returned.
 func (c *Conn) Data() any { return c.data }
 
-// Auth is the auth object the client sent with its CONNECT.
+// Auth is the auth object the client sent with its CONNECT. Valid inside the Connect hook; nil
+// after it.
 func (c *Conn) Auth() map[string]any { return c.auth }
 
 // SetState and State hold the hub's per-connection state.

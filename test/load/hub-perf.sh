@@ -47,8 +47,8 @@ common=(P2P_ENV=test P2P_HUB_MAX_SOCKETS_PER_USER=1000000 P2P_LOG_LEVEL=warn P2P
 env "${common[@]}" "$OUT/p2p" authcore >"$OUT/core.log" 2>&1 & pids+=($!)
 wait_up http://127.0.0.1:18110/hello
 hub_pids=()
-start_hub() { # port
-  env "${common[@]}" P2P_HTTP_ADDR="127.0.0.1:$1" ${HUB_GOGC:+GOGC=$HUB_GOGC} "$OUT/p2p" serve >"$OUT/hub-$1.log" 2>&1 & pids+=($!); hub_pids+=($!)
+start_hub() { # port; net/http/pprof on port+500
+  env "${common[@]}" P2P_HTTP_ADDR="127.0.0.1:$1" P2P_HTTP_PPROF_ADDR="127.0.0.1:$(($1 + 500))" ${HUB_GOGC:+GOGC=$HUB_GOGC} "$OUT/p2p" serve >"$OUT/hub-$1.log" 2>&1 & pids+=($!); hub_pids+=($!)
   wait_up "http://127.0.0.1:$1/health/ready"
 }
 node_pids=()
@@ -61,9 +61,16 @@ start_hub 18100
 start_node 18090
 
 lg() { echo "\$ loadgen $*"; "$OUT/loadgen" "$@"; echo; }
+# PROFILE=1 saves pprof profiles of the first hub node in $OUT: the heap while the sockets are
+# held (conns), and 15 s of CPU and allocations during the broadcasts (broadcast).
+profile() { # delay name path
+  [ "${PROFILE:-}" = 1 ] || return 0
+  (sleep "$1"; curl -fs "http://127.0.0.1:18600/debug/pprof/$3" -o "$OUT/$2.pprof" && echo "saved $OUT/$2.pprof") &
+}
 
 if [[ $WHAT == conns || $WHAT == all ]]; then
   echo "== $CONNS idle authenticated websocket clients on one node"
+  profile $((CONNS / 1000 + 5)) heap-conns "heap?gc=1"
   lg ws connect -url http://127.0.0.1:18100 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -pid "${hub_pids[0]}" -metrics http://127.0.0.1:18100/metrics
   lg ws connect -url http://127.0.0.1:18090 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -pid "${node_pids[0]}"
 fi
@@ -74,6 +81,7 @@ if [[ $WHAT == bursts || $WHAT == all ]]; then
 fi
 if [[ $WHAT == broadcast || $WHAT == all ]]; then
   echo "== broadcast to a $MEMBERS-member room, one node"
+  profile 20 cpu-broadcast "profile?seconds=15"; profile 20 allocs-broadcast "allocs?seconds=15"
   lg ws broadcast -url http://127.0.0.1:18100 -tokens "$OUT/tokens.txt" -members "$MEMBERS" -count "$ROUNDS" -pid "${hub_pids[0]}"
   lg ws broadcast -url http://127.0.0.1:18090 -tokens "$OUT/tokens.txt" -members "$MEMBERS" -count "$ROUNDS" -pid "${node_pids[0]}"
 fi
