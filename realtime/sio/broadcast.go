@@ -94,24 +94,31 @@ func (s *Server) deliverLocal(e envelope) {
 func (s *Server) membersLocked(rooms []string, except string) []*Conn {
 	if len(rooms) == 1 {
 		m := s.rooms[rooms[0]]
-		out := make([]*Conn, 0, len(m))
-		for c := range m {
+		if m == nil {
+			return nil
+		}
+		out := make([]*Conn, 0, m.len())
+		m.each(func(c *Conn) {
 			if c.id != except {
 				out = append(out, c)
 			}
-		}
+		})
 		return out
 	}
 	seen := map[*Conn]struct{}{}
 	var out []*Conn
 	for _, r := range rooms {
-		for c := range s.rooms[r] {
+		m := s.rooms[r]
+		if m == nil {
+			continue
+		}
+		m.each(func(c *Conn) {
 			if _, ok := seen[c]; ok || c.id == except {
-				continue
+				return
 			}
 			seen[c] = struct{}{}
 			out = append(out, c)
-		}
+		})
 	}
 	return out
 }

@@ -154,9 +154,10 @@ type engine struct {
 func newEngine(cfg engineConfig) *engine {
 	e := &engine{cfg: cfg, sessions: map[string]*session{}}
 	e.upgrader = websocket.Upgrader{
-		// Small read buffers: a frame larger than the buffer is read in pieces. Writes go
+		// Small read buffers (gorilla's least is a control frame): a frame larger than the buffer
+		// is read in pieces. Writes go
 		// straight to the connection (prepared frames) or through a pooled buffer.
-		ReadBufferSize:  1024,
+		ReadBufferSize:  256,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     func(r *http.Request) bool { return cfg.origins.allows(r.Header.Get("Origin")) },

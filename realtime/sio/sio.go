@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,7 +94,7 @@ type Server struct {
 	conns          sync.Map // socket id → *Conn
 	count          atomic.Int64
 	roomsMu        sync.RWMutex
-	rooms          map[string]map[*Conn]struct{}
+	rooms          map[string]*members
 	cancel         context.CancelFunc
 	fan            *fanout // nil without Redis
 	handlers       *runner
@@ -113,7 +114,7 @@ func New(ctx context.Context, o Options, hooks Hooks) (*Server, error) {
 	}
 	s := &Server{
 		hooks: hooks, log: o.Log, connectTimeout: o.ConnectTimeout,
-		namespaces: map[string]bool{"/": true}, rooms: map[string]map[*Conn]struct{}{},
+		namespaces: map[string]bool{"/": true}, rooms: map[string]*members{},
 	}
 	for _, n := range o.Namespaces {
 		s.namespaces[n] = true
@@ -246,6 +247,8 @@ const maxInboxBytes = 1 << 20
 func (s *Server) openClient(sess *session) sessionHandler {
 	c := &client{srv: s, sess: sess, sockets: map[string]*Conn{}}
 	if s.connectTimeout > 0 {
+		c.mu.Lock() // the timer may fire before the assignment is seen
+		defer c.mu.Unlock()
 		c.connectTimer = time.AfterFunc(s.connectTimeout, func() {
 			c.mu.Lock()
 			ok := c.connected
@@ -420,11 +423,13 @@ func (c *client) connect(p packet) {
 	}
 	c.sockets[p.nsp] = so
 	c.connected = true
+	t := c.connectTimer
+	c.connectTimer = nil
 	c.mu.Unlock()
-	c.sess.header = nil // the handler goroutine is the only reader
-	if c.connectTimer != nil {
-		c.connectTimer.Stop()
+	if t != nil {
+		t.Stop()
 	}
+	c.sess.header = nil // the handler goroutine is the only reader
 	b, _ := marshal(map[string]string{"sid": so.id})
 	c.sess.cork()
 	defer c.sess.uncork()
@@ -462,8 +467,12 @@ func (c *client) remove(so *Conn) {
 // onClose queues the session's end behind the packets still to handle: the Disconnect hook runs
 // after the last event's.
 func (c *client) onClose(_ *session, reason string) {
-	if c.connectTimer != nil {
-		c.connectTimer.Stop()
+	c.mu.Lock()
+	t := c.connectTimer
+	c.connectTimer = nil
+	c.mu.Unlock()
+	if t != nil {
+		t.Stop()
 	}
 	c.enqueue(inItem{closed: reason})
 }
@@ -492,8 +501,8 @@ type Conn struct {
 	once    sync.Once
 	gone    atomic.Bool
 	state   atomic.Value
-	rooms   map[string]struct{} // guarded by srv.roomsMu
-	arrived time.Time           // of the event being handled; events are handled one at a time
+	rooms   []string  // guarded by srv.roomsMu; a handful per socket
+	arrived time.Time // of the event being handled; events are handled one at a time
 }
 
 // EventArrived is when the event being handled was read from the connection. Valid inside the
@@ -533,17 +542,17 @@ func (c *Conn) Join(rooms ...string) {
 	if c.gone.Load() { // checked again under the lock that disconnected takes
 		return
 	}
-	if c.rooms == nil {
-		c.rooms = make(map[string]struct{}, len(rooms))
-	}
 	for _, r := range rooms {
-		c.rooms[r] = struct{}{}
+		if slices.Contains(c.rooms, r) {
+			continue
+		}
+		c.rooms = append(c.rooms, r)
 		m := s.rooms[r]
 		if m == nil {
-			m = map[*Conn]struct{}{}
+			m = &members{}
 			s.rooms[r] = m
 		}
-		m[c] = struct{}{}
+		m.add(c)
 	}
 }
 
@@ -556,15 +565,13 @@ func (c *Conn) Leave(room string) {
 }
 
 func (c *Conn) leaveLocked(room string) {
-	if _, ok := c.rooms[room]; !ok {
+	i := slices.Index(c.rooms, room)
+	if i < 0 {
 		return
 	}
-	delete(c.rooms, room)
-	if m := c.srv.rooms[room]; m != nil {
-		delete(m, c)
-		if len(m) == 0 {
-			delete(c.srv.rooms, room)
-		}
+	c.rooms = slices.Delete(c.rooms, i, i+1)
+	if m := c.srv.rooms[room]; m != nil && m.remove(c) {
+		delete(c.srv.rooms, room)
 	}
 }
 
@@ -572,19 +579,14 @@ func (c *Conn) leaveLocked(room string) {
 func (c *Conn) In(room string) bool {
 	c.srv.roomsMu.RLock()
 	defer c.srv.roomsMu.RUnlock()
-	_, ok := c.rooms[room]
-	return ok
+	return slices.Contains(c.rooms, room)
 }
 
 // Rooms lists the socket's rooms.
 func (c *Conn) Rooms() []string {
 	c.srv.roomsMu.RLock()
 	defer c.srv.roomsMu.RUnlock()
-	out := make([]string, 0, len(c.rooms))
-	for r := range c.rooms {
-		out = append(out, r)
-	}
-	return out
+	return slices.Clone(c.rooms)
 }
 
 // Emit sends event with args to this socket only.
@@ -665,7 +667,7 @@ func (c *Conn) disconnected(reason string) {
 		s := c.srv
 		c.gone.Store(true)
 		s.roomsMu.Lock()
-		for r := range c.rooms {
+		for _, r := range slices.Clone(c.rooms) {
 			c.leaveLocked(r)
 		}
 		s.roomsMu.Unlock()
@@ -696,4 +698,58 @@ func unmarshalObject(p []byte, out *map[string]any) error {
 		*out = map[string]any{}
 	}
 	return nil
+}
+
+// members are a room's sockets on this node. Most rooms (a user's, an organization's on a small
+// node) hold one socket: that one is kept without a map.
+type members struct {
+	one  *Conn
+	many map[*Conn]struct{}
+}
+
+func (m *members) add(c *Conn) {
+	switch {
+	case m.many != nil:
+		m.many[c] = struct{}{}
+	case m.one == nil || m.one == c:
+		m.one = c
+	default:
+		m.many = map[*Conn]struct{}{m.one: {}, c: {}}
+		m.one = nil
+	}
+}
+
+// remove takes c out and reports whether the room is empty.
+func (m *members) remove(c *Conn) bool {
+	if m.many != nil {
+		delete(m.many, c)
+		return len(m.many) == 0
+	}
+	if m.one == c {
+		m.one = nil
+	}
+	return m.one == nil
+}
+
+func (m *members) len() int {
+	if m.many != nil {
+		return len(m.many)
+	}
+	if m.one != nil {
+		return 1
+	}
+	return 0
+}
+
+// each calls fn for every socket.
+func (m *members) each(fn func(*Conn)) {
+	if m.many == nil {
+		if m.one != nil {
+			fn(m.one)
+		}
+		return
+	}
+	for c := range m.many {
+		fn(c)
+	}
 }
