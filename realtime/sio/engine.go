@@ -63,6 +63,11 @@ const (
 	maxQueued = 4096
 	// upgradeTimeout is how long a probed websocket has to send its upgrade packet.
 	upgradeTimeout = 10 * time.Second
+	// upgradePollWait is how long a poll that arrives mid-upgrade waits for the upgrade packet.
+	upgradePollWait = 100 * time.Millisecond
+	// closeLinger is how long a session closed by the client's POST stays known, for its last
+	// poll.
+	closeLinger = time.Second
 )
 
 // frame is one Engine.IO packet on its way out. A broadcast builds one frame and queues the same
@@ -383,7 +388,11 @@ type session struct {
 	polling   bool
 	wake      chan struct{}
 	upgrading bool
+	probeNoop bool            // the poll pending when the probe came is to be ended
 	probe     *websocket.Conn // the websocket being upgraded to
+	// noopOnce: the client closed the session by a POST while no poll was pending; the poll it
+	// sent beside it may still come, and gets a noop (closeLinger).
+	noopOnce bool
 	// Heartbeat: one timer, either waiting to ping or waiting for the pong.
 	timer       *time.Timer
 	awaitsPong  bool
@@ -517,6 +526,11 @@ func (s *session) receive(data []byte, binary bool) bool {
 	case pktPing:
 		s.send(textFrame(pktPong, data[1:]))
 	case pktClose:
+		s.mu.Lock()
+		if s.ws == nil && !s.polling {
+			s.noopOnce = true
+		}
+		s.mu.Unlock()
 		s.close("transport close", false)
 	case pktNoop:
 	default:
@@ -574,6 +588,7 @@ func (s *session) close(reason string, byServer bool) {
 		s.timer.Stop()
 	}
 	ws, probe := s.ws, s.probe
+	linger := s.noopOnce
 	if ws == nil {
 		// A pending poll learns of the end: a close packet when the server ends the session,
 		// a noop when the client did (it knows).
@@ -602,13 +617,26 @@ func (s *session) close(reason string, byServer bool) {
 	if probe != nil {
 		_ = probe.Close()
 	}
-	s.eng.unregister(s)
+	if linger {
+		time.AfterFunc(closeLinger, func() { s.eng.unregister(s) })
+	} else {
+		s.eng.unregister(s)
+	}
 	s.handler.onClose(s, reason)
 }
 
 // poll answers a long-polling GET with what is queued, waiting for something if nothing is.
 func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	if s.closed && s.noopOnce {
+		// The client's close overtook its last poll (two connections, one session): that poll
+		// gets the noop it would have got had it come first.
+		s.noopOnce = false
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		_, _ = w.Write([]byte{pktNoop})
+		return
+	}
 	if s.ws != nil || s.closed {
 		s.mu.Unlock()
 		writeEngineError(w, errBadRequest, http.StatusBadRequest)
@@ -622,12 +650,36 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.polling = true
-	for (len(s.queue) == 0 || s.corked) && !s.upgrading {
+	waited := false
+	for {
+		if s.ws != nil { // upgraded meanwhile: polling is over
+			s.polling = false
+			s.mu.Unlock()
+			writeEngineError(w, errBadRequest, http.StatusBadRequest)
+			return
+		}
+		if len(s.queue) > 0 && !s.corked {
+			break
+		}
+		var timeout <-chan time.Time
+		if s.upgrading {
+			// A poll that was waiting when the probe came is ended at once so that the client
+			// can send its upgrade packet. One that arrives mid-upgrade waits a moment for the
+			// upgrade packet, as the reference server does (it flushes a noop every 100 ms):
+			// answered then, it is refused as a poll after the upgrade.
+			if s.probeNoop || waited {
+				s.probeNoop = false
+				break
+			}
+			waited = true
+			timeout = time.After(upgradePollWait)
+		}
 		wake := make(chan struct{})
 		s.wake = wake
 		s.mu.Unlock()
 		select {
 		case <-wake:
+		case <-timeout:
 		case <-r.Context().Done():
 			s.mu.Lock()
 			s.polling = false
@@ -639,6 +691,9 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.mu.Lock()
+		if s.wake == wake {
+			s.wake = nil
+		}
 	}
 	var payload []byte
 	if len(s.queue) == 0 { // upgrading: end this poll so that the client can switch
@@ -735,10 +790,10 @@ func splitPayload(body []byte) ([]inPacket, bool) {
 // "3probe"), the pending poll is ended with a noop, and the upgrade packet switches.
 func (s *session) upgrade(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	busy := s.ws != nil || s.probe != nil || s.closed
+	closed := s.closed
 	s.mu.Unlock()
-	if busy {
-		writeEngineError(w, errBadRequest, http.StatusBadRequest)
+	if closed {
+		writeEngineError(w, errUnknownSID, http.StatusBadRequest)
 		return
 	}
 	ws, err := s.eng.upgrader.Upgrade(w, r, upgradeHeader(w))
@@ -778,7 +833,10 @@ func (s *session) probeWebsocket(ws *websocket.Conn) {
 		case "2probe":
 			s.mu.Lock()
 			s.upgrading = true
-			if s.wake != nil { // end the pending poll with a noop
+			if s.polling { // end the pending poll with a noop
+				s.probeNoop = true
+			}
+			if s.wake != nil {
 				close(s.wake)
 				s.wake = nil
 			}

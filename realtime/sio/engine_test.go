@@ -2,6 +2,7 @@ package sio
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -121,9 +122,51 @@ func TestPollDuringUpgradeGetsNoop(t *testing.T) {
 	assert.Equal(t, "4hello", string(msg))
 	code, _ = get(t, url)
 	assert.Equal(t, http.StatusBadRequest, code, "polling is over once upgraded")
-	_, res, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"websocket&sid="+sid, nil)
-	require.Error(t, err, "a second websocket for the session is refused")
-	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	second, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"websocket&sid="+sid, nil)
+	require.NoError(t, err, "a second websocket for the session is accepted, as by the reference server…")
+	_ = second.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, _, err = second.ReadMessage()
+	assert.True(t, websocket.IsUnexpectedCloseError(err) || strings.Contains(fmt.Sprint(err), "close"), "…and closed at once: %v", err)
+	second.Close()
+	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("4still")))
+	_, msg, err = ws.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, "4still", string(msg), "the upgraded websocket is untouched")
+}
+
+// A poll and the client's close sent together on two connections: whichever the server takes
+// first, the poll is answered with a noop and the session is gone afterwards.
+func TestCloseOvertakingItsPoll(t *testing.T) {
+	url := openPolling(t, engineEcho(t))
+	code, _ := pollPost(t, url, "1") // the close first
+	require.Equal(t, http.StatusOK, code)
+	code, body := get(t, url)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "6", body)
+	code, _ = get(t, url)
+	assert.Equal(t, http.StatusBadRequest, code, "once only")
+}
+
+// A poll that arrives after the probe but before the upgrade packet waits for it, and is then
+// refused as a poll of an upgraded session.
+func TestPollBetweenProbeAndUpgrade(t *testing.T) {
+	base := engineEcho(t)
+	url := openPolling(t, base)
+	sid := url[strings.LastIndex(url, "=")+1:]
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"websocket&sid="+sid, nil)
+	require.NoError(t, err)
+	defer ws.Close()
+	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("2probe")))
+	_, _, err = ws.ReadMessage()
+	require.NoError(t, err)
+	polled := make(chan int, 1)
+	go func() {
+		code, _ := get(t, url)
+		polled <- code
+	}()
+	time.Sleep(20 * time.Millisecond)
+	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("5")))
+	assert.Equal(t, http.StatusBadRequest, <-polled)
 }
 
 func TestHeartbeat(t *testing.T) {
