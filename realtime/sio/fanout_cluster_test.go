@@ -312,8 +312,12 @@ func TestFanoutClusterPlannedFailover(t *testing.T) {
 	replica, err := c.ReplicaOf(ctx, primary)
 	require.NoError(t, err)
 	started := time.Now()
-	_, err = c.Do(ctx, replica, "cluster", "failover")
-	require.NoError(t, err)
+	// A replica refuses a failover until it has synced with its primary (on a busy machine, a
+	// while after the cluster reported healthy): ask until it agrees.
+	require.Eventually(t, func() bool {
+		_, err := c.Do(ctx, replica, "cluster", "failover")
+		return err == nil
+	}, 15*time.Second, 100*time.Millisecond, "CLUSTER FAILOVER refused")
 	require.Eventually(t, func() bool {
 		p, err := c.PrimaryOf(ctx, channelFor(channel, true, room))
 		return err == nil && p == replica
