@@ -48,6 +48,7 @@ type Store struct {
 	prefix    string
 	now       func() time.Time
 	deadAfter time.Duration
+	batch     batcher
 }
 
 // New returns a store. Entries of a node that has not heartbeated for deadAfter are reaped by
@@ -89,9 +90,9 @@ local function aggregate(connsKey, statusKey, seenKey, uid, now)
 end
 `
 
-// update sets (or, with an empty status, removes) one connection's entry.
+// updateScript sets (or, with an empty status, removes) one connection's entry.
 // KEYS: conns(user), status, seen, node(node). ARGV: user, node, conn, status, now.
-var update = goredis.NewScript(aggregate + `
+var updateScript = goredis.NewScript(aggregate + `
 local field = ARGV[2] .. '|' .. ARGV[3]
 if ARGV[4] == '' then
   redis.call('HDEL', KEYS[1], field)
@@ -143,11 +144,7 @@ func (s *Store) Disconnect(ctx context.Context, node, userID, conn string) (Chan
 
 func (s *Store) set(ctx context.Context, node, userID, conn string, st Status) (Change, error) {
 	keys := []string{s.connsKey(userID), s.statusKey(), s.seenKey(), s.nodeKey(node)}
-	res, err := update.Run(ctx, s.rdb, keys, userID, node, conn, string(st), s.now().UnixMilli()).Slice()
-	if err != nil {
-		return Change{}, fmt.Errorf("presence: updating %s: %w", userID, err)
-	}
-	return parseChange(userID, res)
+	return s.run(ctx, &update{keys: keys, args: []any{userID, node, conn, string(st), s.now().UnixMilli()}, user: userID})
 }
 
 // Heartbeat marks node alive. It reports true when the node was not registered: at start, or
