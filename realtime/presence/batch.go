@@ -2,7 +2,6 @@ package presence
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -10,10 +9,11 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// Updates (connects, status changes, disconnects) are committed in groups: the caller that finds
-// none in flight sends its own and then, while it waits on Redis, whatever others queued behind
-// it goes out in the next round trip as one pipeline. A quiet node pays one round trip per update
-// as before; a node taking a thousand handshakes a second pays one per batch, not one per socket
+// Redis calls of the handshake path (counting a user's connections, recording a connection, its
+// status changes and its end) are committed in groups: the caller that finds none in flight
+// sends its own and then, while it waits on Redis, whatever others queued behind it goes out in
+// the next round trip as one pipeline. A quiet node pays one round trip per call as before; a
+// node taking a thousand handshakes a second pays one per batch, not two per socket
 // (docs/perf.md, "Realtime hub"). No goroutine of its own: the callers do the sending.
 
 // maxBatch bounds one pipeline.
@@ -22,27 +22,27 @@ const maxBatch = 256
 // batchWait bounds a batch's round trip, whoever's context started it.
 const batchWait = 5 * time.Second
 
-type update struct {
-	keys []string
-	args []any
-	user string
-	ch   Change
-	err  error
-	done chan struct{}
+// op is one call: queue adds its command to a pipeline and returns a function that reads its
+// result once the pipeline has run; alone runs it by itself.
+type op struct {
+	queue func(ctx context.Context, p goredis.Pipeliner) func()
+	alone func(ctx context.Context)
+	done  chan struct{}
 }
 
 type batcher struct {
 	mu      sync.Mutex
-	queued  []*update
+	queued  []*op
 	sending bool
 }
 
-// run queues u and returns once it is committed (or failed).
-func (s *Store) run(ctx context.Context, u *update) (Change, error) {
-	u.done = make(chan struct{})
+// do queues o and returns once it has run, or when ctx ends (the result is then the sender's
+// to deliver, and the caller moves on).
+func (s *Store) do(ctx context.Context, o *op) error {
+	o.done = make(chan struct{})
 	b := &s.batch
 	b.mu.Lock()
-	b.queued = append(b.queued, u)
+	b.queued = append(b.queued, o)
 	lead := !b.sending
 	b.sending = true
 	b.mu.Unlock()
@@ -50,15 +50,14 @@ func (s *Store) run(ctx context.Context, u *update) (Change, error) {
 		s.send(context.WithoutCancel(ctx))
 	}
 	select {
-	case <-u.done:
-		return u.ch, u.err
+	case <-o.done:
+		return nil
 	case <-ctx.Done():
-		// Committed or not, the result is the sender's to deliver; the caller moves on.
-		return Change{}, fmt.Errorf("presence: updating %s: %w", u.user, ctx.Err())
+		return ctx.Err()
 	}
 }
 
-// send commits queued updates until none are left.
+// send runs queued calls until none are left.
 func (s *Store) send(ctx context.Context) {
 	b := &s.batch
 	for {
@@ -77,43 +76,66 @@ func (s *Store) send(ctx context.Context) {
 	}
 }
 
-func (s *Store) commit(ctx context.Context, batch []*update) {
+func (s *Store) commit(ctx context.Context, batch []*op) {
 	ctx, cancel := context.WithTimeout(ctx, batchWait)
 	defer cancel()
-	defer func() {
-		for _, u := range batch {
-			close(u.done)
-		}
-	}()
 	if len(batch) == 1 {
-		u := batch[0]
-		res, err := updateScript.Run(ctx, s.rdb, u.keys, u.args...).Slice()
-		u.ch, u.err = s.result(u, res, err)
+		batch[0].alone(ctx)
+		close(batch[0].done)
 		return
 	}
-	cmds := make([]*goredis.Cmd, len(batch))
+	reads := make([]func(), len(batch))
 	_, _ = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for i, u := range batch {
-			cmds[i] = updateScript.EvalSha(ctx, p, u.keys, u.args...)
+		for i, o := range batch {
+			reads[i] = o.queue(ctx, p)
 		}
 		return nil
 	})
-	for i, u := range batch {
-		res, err := cmds[i].Slice()
-		if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
-			// Redis restarted (or flushed its scripts): Run loads the script again.
-			res, err = updateScript.Run(ctx, s.rdb, u.keys, u.args...).Slice()
-		}
-		u.ch, u.err = s.result(u, res, err)
+	for i, o := range batch {
+		reads[i]()
+		close(o.done)
 	}
 }
 
-func (s *Store) result(u *update, res []any, err error) (Change, error) {
-	if err != nil {
-		if errors.Is(err, goredis.Nil) {
-			err = fmt.Errorf("no result: %w", err)
-		}
-		return Change{}, fmt.Errorf("presence: updating %s: %w", u.user, err)
+// runUpdate runs the update script for userID through the batcher.
+func (s *Store) runUpdate(ctx context.Context, userID string, keys []string, args ...any) (Change, error) {
+	var res []any
+	var err error
+	o := &op{
+		queue: func(ctx context.Context, p goredis.Pipeliner) func() {
+			cmd := updateScript.EvalSha(ctx, p, keys, args...)
+			return func() {
+				res, err = cmd.Slice()
+				if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+					// Redis restarted (or flushed its scripts): Run loads the script again.
+					res, err = updateScript.Run(ctx, s.rdb, keys, args...).Slice()
+				}
+			}
+		},
+		alone: func(ctx context.Context) { res, err = updateScript.Run(ctx, s.rdb, keys, args...).Slice() },
 	}
-	return parseChange(u.user, res)
+	if cerr := s.do(ctx, o); cerr != nil {
+		return Change{}, fmt.Errorf("presence: updating %s: %w", userID, cerr)
+	}
+	if err != nil {
+		return Change{}, fmt.Errorf("presence: updating %s: %w", userID, err)
+	}
+	return parseChange(userID, res)
+}
+
+// count reads HLEN key through the batcher.
+func (s *Store) count(ctx context.Context, key string) (int64, error) {
+	var n int64
+	var err error
+	o := &op{
+		queue: func(ctx context.Context, p goredis.Pipeliner) func() {
+			cmd := p.HLen(ctx, key)
+			return func() { n, err = cmd.Result() }
+		},
+		alone: func(ctx context.Context) { n, err = s.rdb.HLen(ctx, key).Result() },
+	}
+	if cerr := s.do(ctx, o); cerr != nil {
+		return 0, cerr
+	}
+	return n, err
 }

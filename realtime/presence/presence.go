@@ -144,7 +144,7 @@ func (s *Store) Disconnect(ctx context.Context, node, userID, conn string) (Chan
 
 func (s *Store) set(ctx context.Context, node, userID, conn string, st Status) (Change, error) {
 	keys := []string{s.connsKey(userID), s.statusKey(), s.seenKey(), s.nodeKey(node)}
-	return s.run(ctx, &update{keys: keys, args: []any{userID, node, conn, string(st), s.now().UnixMilli()}, user: userID})
+	return s.runUpdate(ctx, userID, keys, userID, node, conn, string(st), s.now().UnixMilli())
 }
 
 // Heartbeat marks node alive. It reports true when the node was not registered: at start, or
@@ -210,7 +210,7 @@ func (s *Store) reapNode(ctx context.Context, node string, self bool) ([]Change,
 // Get returns the presence of each user, offline for unknown ones.
 // Count is how many connections the user has, on every node.
 func (s *Store) Count(ctx context.Context, userID string) (int, error) {
-	n, err := s.rdb.HLen(ctx, s.connsKey(userID)).Result()
+	n, err := s.count(ctx, s.connsKey(userID))
 	if err != nil {
 		return 0, fmt.Errorf("presence: counting connections: %w", err)
 	}
