@@ -49,6 +49,9 @@ type Options struct {
 const (
 	serveGCPercent = 200
 	serveGCFloor   = 64 << 20
+	// serveGCHeadroom bounds what the collector lets a large heap grow by: a node holding many
+	// idle sockets keeps Node's memory per socket rather than three times its live heap.
+	serveGCHeadroom = 128 << 20
 )
 
 // healEvery is how often a worker delivers the use case documents a save left in their outbox
@@ -119,7 +122,10 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 		// ran ten times a second (docs/perf.md). GOGC in the environment overrides.
 		tune, stop := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan struct{})
-		go func() { defer close(done); gcfloor.Tune(tune, serveGCPercent, serveGCFloor, time.Second) }()
+		go func() {
+			defer close(done)
+			gcfloor.Tune(tune, serveGCPercent, serveGCFloor, serveGCHeadroom, time.Second)
+		}()
 		p.onClose(func() { stop(); <-done })
 	}
 	p.onClose(conns.Close)
