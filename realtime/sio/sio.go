@@ -207,9 +207,9 @@ func (s *Server) Close() {
 }
 
 // client is the Socket.IO side of one Engine.IO session: its namespace sockets, the binary
-// packet being assembled, and the packets read and not yet handled. The transport's reader (the
-// websocket's goroutine, or a POST's) decodes packets and queues them with the time they arrived;
-// a handler goroutine, started only while there is something to handle, handles them one at a
+// packet being assembled, and the messages read and not yet handled. The transport's reader (the
+// websocket's goroutine, or a POST's) queues messages with the time they arrived; a handler
+// goroutine, started only while there is something to handle, decodes and handles them one at a
 // time, in order: a CONNECT (and its auth and Connect hook) before the events behind it, the
 // events, then the disconnect. So a slow handler never stops the reading (a rate limit sees when
 // events were sent) and an idle connection has no goroutine besides its reader.
@@ -222,9 +222,12 @@ type client struct {
 	// when none has by then.
 	connected    bool
 	connectTimer *time.Timer
-	// pending is a binary packet waiting for its attachments (reader only).
-	pending     *packet
-	attachments [][]byte
+	// pending is a binary packet waiting for its attachments; broken is set on a parse error.
+	// The handler goroutine alone uses them.
+	pending        *packet
+	pendingArrived time.Time
+	attachments    [][]byte
+	broken         bool
 	// inbox: packets not yet handled, and their bytes; busy while a goroutine handles them;
 	// space is closed when a full inbox has room again.
 	inbox   []inItem
@@ -233,10 +236,10 @@ type client struct {
 	space   chan struct{}
 }
 
-// inItem is a packet to handle, or (closed set) the session's end.
+// inItem is a message to handle, or (closed set) the session's end.
 type inItem struct {
-	p       packet
-	att     [][]byte
+	raw     []byte
+	binary  bool
 	arrived time.Time
 	closed  string
 }
@@ -261,45 +264,56 @@ func (s *Server) openClient(sess *session) sessionHandler {
 	return c
 }
 
-func (c *client) onMessage(sess *session, data []byte, binary bool) {
-	if binary {
+// onMessage runs on the transport's reader: it only queues the message, so that the reader's
+// stack stays shallow (an idle websocket's goroutine is most of its memory) and decoding runs on
+// the handler goroutine.
+func (c *client) onMessage(_ *session, data []byte, binary bool) {
+	c.enqueue(inItem{raw: data, binary: binary, arrived: time.Now()})
+}
+
+// handle decodes one message on the handler goroutine: a packet, or an attachment of the binary
+// packet being assembled.
+func (c *client) handle(it inItem) {
+	if c.broken {
+		return // the session is closing on a parse error: what follows is not handled
+	}
+	fail := func() {
+		c.broken = true
+		c.sess.close("parse error", false)
+	}
+	if it.binary {
 		if c.pending == nil {
-			sess.close("parse error", false)
+			fail()
 			return
 		}
-		c.attachments = append(c.attachments, append([]byte(nil), data...))
+		c.attachments = append(c.attachments, it.raw)
 		if len(c.attachments) == c.pending.attachments {
 			p, att := *c.pending, c.attachments
 			c.pending, c.attachments = nil, nil
-			c.enqueue(inItem{p: p, att: att, arrived: time.Now()})
+			c.dispatch(p, att, c.pendingArrived)
 		}
 		return
 	}
 	if c.pending != nil { // text before the attachments are in: the packet is broken
-		sess.close("parse error", false)
+		fail()
 		return
 	}
-	p, err := decodePacket(data)
+	p, err := decodePacket(it.raw)
 	if err != nil {
-		sess.close("parse error", false)
+		fail()
 		return
 	}
-	// The payload is copied: the transport reuses its buffer.
-	p.payload = append([]byte(nil), p.payload...)
 	if p.attachments > 0 {
-		c.pending = &p
+		c.pending, c.pendingArrived = &p, it.arrived
 		return
 	}
-	c.enqueue(inItem{p: p, arrived: time.Now()})
+	c.dispatch(p, nil, it.arrived)
 }
 
 // enqueue queues it for the handler goroutine, starting one if none runs, and waits while the
 // inbox is full.
 func (c *client) enqueue(it inItem) {
-	n := len(it.p.payload)
-	for _, a := range it.att {
-		n += len(a)
-	}
+	n := len(it.raw)
 	c.mu.Lock()
 	c.inbox = append(c.inbox, it)
 	c.inBytes += n
@@ -334,11 +348,7 @@ func (c *client) drain() {
 		it := c.inbox[0]
 		c.inbox[0] = inItem{}
 		c.inbox = c.inbox[1:]
-		n := len(it.p.payload)
-		for _, a := range it.att {
-			n += len(a)
-		}
-		c.inBytes -= n
+		c.inBytes -= len(it.raw)
 		if c.space != nil && c.inBytes <= maxInboxBytes {
 			close(c.space)
 			c.space = nil
@@ -348,7 +358,7 @@ func (c *client) drain() {
 			c.closeSockets(it.closed)
 			continue
 		}
-		c.dispatch(it.p, it.att, it.arrived)
+		c.handle(it)
 	}
 }
 
