@@ -51,7 +51,7 @@ const (
 	serveGCFloor   = 64 << 20
 	// serveGCHeadroom bounds what the collector lets a large heap grow by: a node holding many
 	// idle sockets keeps Node's memory per socket rather than three times its live heap.
-	serveGCHeadroom = 128 << 20
+	serveGCHeadroom = 64 << 20
 )
 
 // healEvery is how often a worker delivers the use case documents a save left in their outbox
