@@ -13,7 +13,7 @@ import (
 func TestPercent(t *testing.T) {
 	const mb = 1 << 20
 	tests := []struct {
-		name        string
+		name                 string
 		base                 int
 		floor, ceiling, live uint64
 		want                 int
