@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"context"
 	"net/http"
 )
 
@@ -29,3 +30,28 @@ func (echo) onMessage(s *session, data []byte, binary bool) {
 }
 
 func (echo) onClose(*session, string) {}
+
+// EchoHooks are the socket.io-protocol suite's reference server (its README): a connection is
+// sent its auth payload as "auth"; on "/", "message" comes back as "message-back" and
+// "message-with-ack" is acknowledged with its own arguments; other namespaces only greet. The
+// conformance server (test/conformance/server) and this package's tests serve them.
+func EchoHooks() Hooks {
+	return Hooks{
+		Authenticate: func(context.Context, Handshake) (any, error) { return nil, nil },
+		Connect:      func(c *Conn) { _ = c.Emit("auth", c.Auth()) },
+		Event: func(c *Conn, event string, args []any, ack Ack) {
+			if c.Namespace() != "/" {
+				return
+			}
+			switch event {
+			case "message":
+				_ = c.Emit("message-back", args...)
+			case "message-with-ack":
+				if ack != nil {
+					ack(args...)
+				}
+			}
+		},
+		Disconnect: func(*Conn, string) {},
+	}
+}

@@ -20,29 +20,11 @@ import (
 
 func conformanceServer(t *testing.T) string {
 	t.Helper()
-	var srv *Server
 	srv, err := New(context.Background(), Options{
 		PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond,
 		ConnectTimeout: time.Second, MaxPayload: 1e6, CORSOrigins: []string{"*"},
 		Namespaces: []string{"/custom"},
-	}, Hooks{
-		Authenticate: func(context.Context, Handshake) (any, error) { return nil, nil },
-		Connect:      func(c *Conn) { _ = c.Emit("auth", c.Auth()) },
-		Event: func(c *Conn, event string, args []any, ack Ack) {
-			if c.Namespace() != "/" {
-				return
-			}
-			switch event {
-			case "message":
-				_ = c.Emit("message-back", args...)
-			case "message-with-ack":
-				if ack != nil {
-					ack(args...)
-				}
-			}
-		},
-		Disconnect: func(*Conn, string) {},
-	})
+	}, EchoHooks())
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { srv.Close(); hs.Close() })

@@ -45,36 +45,6 @@ func options(log *slog.Logger) sio.Options {
 	}
 }
 
-// hooks reproduce the socket.io-protocol README's reference server: every connection is told its
-// auth payload; on "/" "message" is sent back as "message-back" and "message-with-ack" is
-// acknowledged with its own arguments; "/custom" only greets.
-func hooks() sio.Hooks {
-	return sio.Hooks{
-		Authenticate: func(context.Context, sio.Handshake) (any, error) { return nil, nil },
-		Connect: func(c *sio.Conn) {
-			auth := c.Auth()
-			if auth == nil {
-				auth = map[string]any{} // the suite expects 42["auth",{}] when the CONNECT had no payload
-			}
-			_ = c.Emit("auth", auth)
-		},
-		Event: func(c *sio.Conn, event string, args []any, ack sio.Ack) {
-			if c.Namespace() != "/" {
-				return
-			}
-			switch event {
-			case "message":
-				_ = c.Emit("message-back", args...)
-			case "message-with-ack":
-				if ack != nil {
-					ack(args...)
-				}
-			}
-		},
-		Disconnect: func(*sio.Conn, string) {},
-	}
-}
-
 func run() error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level()}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -82,7 +52,7 @@ func run() error {
 
 	opts := options(log)
 	echo := sio.NewEngineEcho(opts)
-	io, err := sio.New(ctx, opts, hooks())
+	io, err := sio.New(ctx, opts, sio.EchoHooks())
 	if err != nil {
 		return fmt.Errorf("socket.io server: %w", err)
 	}
