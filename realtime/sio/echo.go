@@ -29,6 +29,8 @@ func (echo) onMessage(s *session, data []byte, binary bool) {
 	s.send(textFrame(pktMessage, b))
 }
 
+func (echo) opened(*session) {}
+
 func (echo) onClose(*session, string) {}
 
 // EchoHooks are the socket.io-protocol suite's reference server (its README): a connection is

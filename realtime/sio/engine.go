@@ -130,8 +130,11 @@ func (f *frame) appendPolling(b []byte) []byte {
 	return append(append(b, f.typ), f.data...)
 }
 
-// sessionHandler is what the Socket.IO layer (or the echo server) does with a session.
+// sessionHandler is what the Socket.IO layer (or the echo server) does with a session. opened
+// runs once the session is registered and its open packet queued; its timers start there, after
+// every field of the session is set.
 type sessionHandler interface {
+	opened(s *session)
 	onMessage(s *session, data []byte, binary bool)
 	onClose(s *session, reason string)
 }
@@ -306,10 +309,13 @@ func (e *engine) openPacket(sid string, upgrades []string) []byte {
 	return b
 }
 
-func (e *engine) newSession(r *http.Request) *session {
+// newSession builds a session on ws (nil: long-polling). The handler is made last: its timers
+// may fire at once and read the session.
+func (e *engine) newSession(r *http.Request, ws *websocket.Conn) *session {
 	s := &session{
 		id:      newID(),
 		eng:     e,
+		ws:      ws,
 		header:  r.Header.Clone(),
 		address: r.RemoteAddr,
 	}
@@ -321,13 +327,14 @@ func (e *engine) openPolling(w http.ResponseWriter, r *http.Request) {
 	if e.refuse(w) {
 		return
 	}
-	s := e.newSession(r)
+	s := e.newSession(r, nil)
 	if !e.register(s) {
 		writeEngineError(w, errForbidden, http.StatusForbidden)
 		return
 	}
 	s.queue = append(s.queue, textFrame(pktOpen, e.openPacket(s.id, []string{"websocket"})))
 	s.startHeartbeat()
+	s.handler.opened(s)
 	s.poll(w, r)
 }
 
@@ -339,15 +346,15 @@ func (e *engine) openWebsocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader answered
 	}
-	s := e.newSession(r)
-	s.ws = ws
 	ws.SetReadLimit(int64(e.cfg.maxPayload))
+	s := e.newSession(r, ws)
 	if !e.register(s) {
 		_ = ws.Close()
 		return
 	}
 	s.send(textFrame(pktOpen, e.openPacket(s.id, []string{})))
 	s.startHeartbeat()
+	s.handler.opened(s)
 	// The request's goroutine ends here and its stack with it; a fresh goroutine reads.
 	go s.readWebsocket(ws)
 }

@@ -248,20 +248,25 @@ type inItem struct {
 const maxInboxBytes = 1 << 20
 
 func (s *Server) openClient(sess *session) sessionHandler {
-	c := &client{srv: s, sess: sess, sockets: map[string]*Conn{}}
-	if s.connectTimeout > 0 {
-		c.mu.Lock() // the timer may fire before the assignment is seen
-		defer c.mu.Unlock()
-		c.connectTimer = time.AfterFunc(s.connectTimeout, func() {
-			c.mu.Lock()
-			ok := c.connected
-			c.mu.Unlock()
-			if !ok {
-				sess.close("connect timeout", false)
-			}
-		})
+	return &client{srv: s, sess: sess, sockets: map[string]*Conn{}}
+}
+
+// opened starts the connect timeout: a session whose namespace CONNECT has not completed by then
+// is closed (socket.io-client reconnects).
+func (c *client) opened(sess *session) {
+	if c.srv.connectTimeout <= 0 {
+		return
 	}
-	return c
+	c.mu.Lock() // the timer may fire before the assignment is seen
+	defer c.mu.Unlock()
+	c.connectTimer = time.AfterFunc(c.srv.connectTimeout, func() {
+		c.mu.Lock()
+		ok := c.connected
+		c.mu.Unlock()
+		if !ok {
+			sess.close("connect timeout", false)
+		}
+	})
 }
 
 // onMessage runs on the transport's reader: it only queues the message, so that the reader's
