@@ -158,6 +158,10 @@ func inspect(p []byte, event bool) (complete bool, reason string) {
 	if !c.run(state) {
 		return false, ""
 	}
+	c.ws()
+	if c.i != len(p) {
+		return false, "" // bytes after the value: not JSON, as JSON.parse sees it
+	}
 	return true, c.reason
 }
 

@@ -2,6 +2,7 @@ package sio
 
 import (
 	"encoding/json"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,10 +38,11 @@ func TestDecodePacket(t *testing.T) {
 		{`21["hub:echo"]`, "ok"}, {`2[7,"numbers name events too"]`, "ok"},
 		// Malformed: the connection closes, as on the reference server.
 		{`2["x"]` + deep(100, "1e400"), "invalid"}, // bytes after the value
+		{`2[""]0`, "invalid"}, {`21["hub:echo",[[[1e400]]]]]`, "invalid"}, {`21["hub:echo",1e400] `, reasonNumber},
 		{`40`, "invalid"}, {`2`, "invalid"}, {`2/admin`, "invalid"}, {`5x-["a"]`, "invalid"},
 		{`0"token"`, "invalid"}, {`7`, "invalid"}, {`abc`, "invalid"}, {`1{}`, "invalid"},
 		{`511-["a"]`, "invalid"}, // more than 10 attachments
-		{`3[1]`, "invalid"},      // an ack without its id
+		{`3[1]`, "ok"},           // an ack without its id: decoded, and ignored as every ack is
 		{`21["hub:echo",1e400`, "invalid"},
 		{`21["hub:echo",1e400,]`, "invalid"},
 		{`21["hub:echo" 1e400]`, "invalid"},
@@ -130,6 +132,9 @@ func oracle(p string) string {
 			}
 		}
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "malformed" // bytes after the array: JSON.parse refuses the packet
+	}
 	if reason == "" && len(id) > maxAckIDDigits {
 		reason = reasonAckID
 	}
@@ -153,6 +158,8 @@ func guardSeeds() []string {
 		`21[1e400,"\ud800"]`,
 		`20["x",1` + strings.Repeat("0", 310) + `]`,
 		`2["disconnect",1e400]`,
+		`2[""]0`,
+		`3[]`,
 	}
 }
 

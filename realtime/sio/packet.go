@@ -104,7 +104,9 @@ func decodePacket(p []byte) (packet, error) {
 		}
 	case sioEvent, sioBinaryEvent, sioAck, sioBinaryAck:
 		event := pk.typ == sioEvent || pk.typ == sioBinaryEvent
-		if pk.payload == nil || ((pk.typ == sioAck || pk.typ == sioBinaryAck) && pk.id == noAck && !pk.badID) {
+		// An ACK without an id is well formed (the reference decodes it and finds nothing to
+		// answer); the server asks for no acks, so every ACK is ignored anyway.
+		if pk.payload == nil {
 			return pk, errPacket
 		}
 		if pk.badID || suspicious(pk.payload) {
