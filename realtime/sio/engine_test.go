@@ -100,28 +100,38 @@ func TestDuplicatePollAnswersThePendingOne(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, code)
 }
 
-// Defect of the library: a poll that arrived between "2probe" and "5" could hang.
-func TestPollDuringUpgradeGetsNoop(t *testing.T) {
-	base := engineEcho(t)
-	url := openPolling(t, base)
+// probed opens a long-polling session on an echo server and a websocket that has probed it
+// ("2probe" answered "3probe"); it returns the server's base URL, the session's polling URL and
+// the websocket.
+func probed(t *testing.T) (base, url string, ws *websocket.Conn) {
+	t.Helper()
+	base = engineEcho(t)
+	url = openPolling(t, base)
 	sid := url[strings.LastIndex(url, "=")+1:]
 	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"websocket&sid="+sid, nil)
 	require.NoError(t, err)
-	defer ws.Close()
+	t.Cleanup(func() { ws.Close() })
 	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("2probe")))
 	_, msg, err := ws.ReadMessage()
 	require.NoError(t, err)
-	assert.Equal(t, "3probe", string(msg))
+	require.Equal(t, "3probe", string(msg))
+	return base, url, ws
+}
+
+// Defect of the library: a poll that arrived between "2probe" and "5" could hang.
+func TestPollDuringUpgradeGetsNoop(t *testing.T) {
+	base, url, ws := probed(t)
 	code, body := get(t, url)
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "6", body)
 	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("5")))
 	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("4hello")))
-	_, msg, err = ws.ReadMessage()
+	_, msg, err := ws.ReadMessage()
 	require.NoError(t, err)
 	assert.Equal(t, "4hello", string(msg))
 	code, _ = get(t, url)
 	assert.Equal(t, http.StatusBadRequest, code, "polling is over once upgraded")
+	sid := url[strings.LastIndex(url, "=")+1:]
 	second, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"websocket&sid="+sid, nil)
 	require.NoError(t, err, "a second websocket for the session is accepted, as by the reference server…")
 	_ = second.SetReadDeadline(time.Now().Add(2 * time.Second))
@@ -150,15 +160,7 @@ func TestCloseOvertakingItsPoll(t *testing.T) {
 // A poll that arrives after the probe but before the upgrade packet waits for it, and is then
 // refused as a poll of an upgraded session.
 func TestPollBetweenProbeAndUpgrade(t *testing.T) {
-	base := engineEcho(t)
-	url := openPolling(t, base)
-	sid := url[strings.LastIndex(url, "=")+1:]
-	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"websocket&sid="+sid, nil)
-	require.NoError(t, err)
-	defer ws.Close()
-	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("2probe")))
-	_, _, err = ws.ReadMessage()
-	require.NoError(t, err)
+	_, url, ws := probed(t)
 	polled := make(chan int, 1)
 	go func() {
 		code, _ := get(t, url)

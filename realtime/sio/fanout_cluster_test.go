@@ -66,18 +66,25 @@ func (n *clusterNode) missing(p, from, to int) int {
 	return c
 }
 
-// Three nodes on a three-shard cluster; one shard's primary is killed. Broadcasts published
-// while its replica takes over may be lost (the catch-up path recovers them); once the replica
-// serves the slots and the nodes have subscribed again, every node gets every broadcast, and
-// the broadcasts of one publisher to one room arrive in order throughout.
-func TestFanoutClusterFailover(t *testing.T) {
+// startCluster starts a three-shard cluster for a test (skipped with -short) and returns it, a
+// context that ends with the test, and a fan-out channel of its own.
+func startCluster(t *testing.T) (*clustertest.Cluster, context.Context, string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster")
 	}
 	c := clustertest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	channel := "t:" + uuid.NewString()[:8] + ":rooms#"
+	return c, ctx, "t:" + uuid.NewString()[:8] + ":rooms#"
+}
+
+// Three nodes on a three-shard cluster; one shard's primary is killed. Broadcasts published
+// while its replica takes over may be lost (the catch-up path recovers them); once the replica
+// serves the slots and the nodes have subscribed again, every node gets every broadcast, and
+// the broadcasts of one publisher to one room arrive in order throughout.
+func TestFanoutClusterFailover(t *testing.T) {
+	c, ctx, channel := startCluster(t)
 
 	nodes := make([]*clusterNode, 3)
 	for i := range nodes {
@@ -277,13 +284,7 @@ func minCount(m map[string]int) int {
 // and drops its shard channels' subscribers with SUNSUBSCRIBE. The nodes must notice and
 // subscribe at the new primary, or the shard's rooms would go silent with no error at all.
 func TestFanoutClusterPlannedFailover(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Redis Cluster")
-	}
-	c := clustertest.Start(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	channel := "t:" + uuid.NewString()[:8] + ":rooms#"
+	c, ctx, channel := startCluster(t)
 	var mu sync.Mutex
 	var got []string
 	var errs []string
