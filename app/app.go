@@ -31,6 +31,7 @@ import (
 	"github.com/p2psandbox/hub/app/searchapp"
 	"github.com/p2psandbox/hub/app/trendingapp"
 	"github.com/p2psandbox/hub/app/usecaseapp"
+	"github.com/p2psandbox/hub/domain/forum/forummongo"
 	"github.com/p2psandbox/hub/domain/usecase/usecasemongo"
 	"github.com/p2psandbox/hub/migrations"
 	"github.com/p2psandbox/hub/platform/authcore"
@@ -123,30 +124,39 @@ func MongoConfig(cfg config.Config) mongo.Config {
 	}
 }
 
-// OpenDocuments connects to MongoDB when mongo.url is set and returns the client and the use
-// cases' document store on it, its collection, index and validator ensured (idempotent, so every
-// process does it at start). Without mongo.url it returns nils: the documents stay in
+// Documents are the document stores on MongoDB: the use cases' documents and the forum's bodies.
+type Documents struct {
+	Client   *mongo.Client
+	UseCases *usecasemongo.Store
+	Forum    *forummongo.Store
+}
+
+// OpenDocuments connects to MongoDB when mongo.url is set and returns the client and the document
+// stores on it, their collections, indexes and validators ensured (idempotent, so every process
+// does it at start). Without mongo.url it returns a zero Documents: the documents stay in
 // PostgreSQL. m records the driver's commands; it may be nil.
-func OpenDocuments(ctx context.Context, cfg config.Config, m *mongo.Metrics, log *slog.Logger) (*mongo.Client, *usecasemongo.Store, error) {
+func OpenDocuments(ctx context.Context, cfg config.Config, m *mongo.Metrics, log *slog.Logger) (Documents, error) {
 	if cfg.Mongo.URL == "" {
-		return nil, nil, nil
+		return Documents{}, nil
 	}
 	client, err := mongo.Open(ctx, MongoConfig(cfg), m)
 	if err != nil {
-		return nil, nil, err
+		return Documents{}, err
 	}
-	store := usecasemongo.New(client.Database())
-	validated, err := store.EnsureSchema(ctx)
-	if err != nil {
-		_ = client.Close(context.WithoutCancel(ctx))
-		return nil, nil, err
+	d := Documents{Client: client, UseCases: usecasemongo.New(client.Database()), Forum: forummongo.New(client.Database())}
+	for _, ensure := range []func(context.Context) (bool, error){d.UseCases.EnsureSchema, d.Forum.EnsureSchema} {
+		validated, err := ensure(ctx)
+		if err != nil {
+			_ = client.Close(context.WithoutCancel(ctx))
+			return Documents{}, err
+		}
+		if !validated {
+			// FerretDB takes no validator; the stores check every document themselves.
+			log.Info("the MongoDB server keeps no $jsonSchema validator; documents are checked by the hub alone")
+		}
 	}
-	if !validated {
-		// FerretDB takes no validator; the store checks every document itself (usecasemongo).
-		log.Info("the MongoDB server keeps no $jsonSchema validator; documents are checked by the hub alone")
-	}
-	log.Info("use case documents in MongoDB", "database", client.Database().Name())
-	return client, store, nil
+	log.Info("use case documents and forum bodies in MongoDB", "database", client.Database().Name())
+	return d, nil
 }
 
 // MigrationSets are applied in order by migrate and by serve with migrate_on_start: the system

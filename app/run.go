@@ -16,6 +16,7 @@ import (
 	"github.com/p2psandbox/hub/app/area"
 	"github.com/p2psandbox/hub/app/events"
 	"github.com/p2psandbox/hub/app/identityapp"
+	"github.com/p2psandbox/hub/domain/forum/forumdb"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
 	"github.com/p2psandbox/hub/platform/config"
@@ -74,9 +75,9 @@ type System struct {
 	hub        *realtime.Hub
 	worker     *workers.Worker
 	dispatcher *outbox.Dispatcher
-	// healer delivers the use case documents left in their outbox (MongoDB configured, a
-	// process running the worker); nil otherwise.
-	healer func(context.Context) error
+	// healers deliver the use case documents and forum bodies left in their outboxes (MongoDB
+	// configured, a process running the worker).
+	healers []func(context.Context) error
 
 	g    *errgroup.Group
 	gctx context.Context
@@ -191,22 +192,26 @@ func Build(ctx context.Context, o Options) (s *System, err error) {
 		return nil, err
 	}
 	if cfg.Mongo.URL != "" {
-		client, docs, err := OpenDocuments(ctx, cfg, mongo.NewMetrics(registry), log.With("component", "mongo"))
+		docs, err := OpenDocuments(ctx, cfg, mongo.NewMetrics(registry), log.With("component", "mongo"))
 		if err != nil {
 			return nil, err
 		}
 		p.onClose(func() {
 			closeCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
 			defer cancel()
-			if err := client.Close(closeCtx); err != nil {
+			if err := docs.Client.Close(closeCtx); err != nil {
 				log.Warn("closing the MongoDB client", "err", err)
 			}
 		})
-		host.Documents = docs
-		checks = append(checks, rest.HealthCheck{Name: "mongo", Check: client.Ping})
+		host.Documents, host.ForumBodies = docs.UseCases, docs.Forum
+		checks = append(checks, rest.HealthCheck{Name: "mongo", Check: docs.Client.Ping})
 		if o.Worker {
-			store := usecasedb.WithDocuments(conns.Pool, docs, log.With("component", "usecase-documents"))
-			p.healer = func(ctx context.Context) error { return store.RunHealer(ctx, healEvery, usecasedb.HealAge) }
+			usecases := usecasedb.WithDocuments(conns.Pool, docs.UseCases, log.With("component", "usecase-documents"))
+			bodies := forumdb.WithBodies(conns.Pool, docs.Forum, log.With("component", "forum-bodies"))
+			p.healers = []func(context.Context) error{
+				func(ctx context.Context) error { return usecases.RunHealer(ctx, healEvery, usecasedb.HealAge) },
+				func(ctx context.Context) error { return bodies.RunHealer(ctx, healEvery, forumdb.HealAge) },
+			}
 		}
 	}
 	routerDeps := rest.Deps{
@@ -293,8 +298,8 @@ func (p *System) Run(ctx context.Context) (err error) {
 	if p.worker != nil {
 		g.Go(func() error { return p.worker.Run(gctx) })
 	}
-	if p.healer != nil {
-		g.Go(func() error { return p.healer(gctx) })
+	for _, heal := range p.healers {
+		g.Go(func() error { return heal(gctx) })
 	}
 	if p.cfg.HTTP.PprofAddr != "" {
 		if err := p.servePprof(); err != nil {

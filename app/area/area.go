@@ -15,6 +15,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/p2psandbox/hub/app/events"
+	"github.com/p2psandbox/hub/domain/forum"
 	"github.com/p2psandbox/hub/domain/identity"
 	"github.com/p2psandbox/hub/domain/usecase"
 	"github.com/p2psandbox/hub/platform/blob"
@@ -63,6 +64,9 @@ type Host struct {
 	// Documents keeps the use cases' whole documents when MongoDB is configured (mongo.url);
 	// nil keeps them in PostgreSQL.
 	Documents usecase.Documents
+	// ForumBodies keeps what forum posts say, every version, when MongoDB is configured; nil
+	// keeps it on the posts' rows.
+	ForumBodies forum.Bodies
 
 	REST   *rest.Router
 	Hub    *realtime.Hub

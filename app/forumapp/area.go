@@ -35,9 +35,18 @@ func (*Area) Name() string { return "forum" }
 // OpenAPI is the area's part of the document.
 func (*Area) OpenAPI() []byte { return openAPI }
 
+// NewStore is the forum's store: with the host's ForumBodies (MongoDB), what posts say lives
+// there and the rest in PostgreSQL (forumdb.WithBodies).
+func NewStore(h *area.Host) *forumdb.Store {
+	if h.ForumBodies != nil {
+		return forumdb.WithBodies(h.Pool, h.ForumBodies, h.Log.With("component", "forum-bodies"))
+	}
+	return forumdb.New(h.Pool)
+}
+
 // Register builds the forum service and mounts its routes.
 func (*Area) Register(_ context.Context, h *area.Host) error {
-	store := forumdb.New(h.Pool)
+	store := NewStore(h)
 	files := mediaapp.NewService(h, mediadb.New(h.Pool))
 	forgetFiles(h.Events, files)
 	deps := forum.Deps{Store: store, Renderer: forum.Markdown{MD: markdown.New()}, Events: h.Events, People: h.Identity,

@@ -12,9 +12,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/p2psandbox/hub/app/area"
+	"github.com/p2psandbox/hub/app/forumapp"
 	"github.com/p2psandbox/hub/app/usecaseapp"
 	"github.com/p2psandbox/hub/domain/forum"
-	"github.com/p2psandbox/hub/domain/forum/forumdb"
 	"github.com/p2psandbox/hub/domain/location"
 	"github.com/p2psandbox/hub/domain/messaging"
 	"github.com/p2psandbox/hub/domain/messaging/messagingdb"
@@ -52,7 +52,7 @@ func (*Area) Register(_ context.Context, h *area.Host) error {
 	}
 	own := searchdb.New(h.Pool)
 	svc := &search.Service{
-		Topics:        forum.NewService(forum.Deps{Store: forumdb.New(h.Pool)}),
+		Topics:        forum.NewService(forum.Deps{Store: forumapp.NewStore(h)}),
 		Replies:       own,
 		UseCases:      usecaseapp.Reader(h),
 		People:        people.NewService(peopledb.New(h.Pool)),

@@ -74,11 +74,12 @@ func migrateDocs(ctx context.Context, a *setup, to string, batch int, out io.Wri
 		return err
 	}
 	defer pool.Close()
-	client, docs, err := app.OpenDocuments(ctx, a.cfg, nil, a.log)
+	d, err := app.OpenDocuments(ctx, a.cfg, nil, a.log)
 	if err != nil {
 		return err
 	}
-	defer client.Close(context.WithoutCancel(ctx))
+	defer d.Client.Close(context.WithoutCancel(ctx))
+	docs := d.UseCases
 
 	var m usecasedb.Migration
 	if to == docsToMongo {

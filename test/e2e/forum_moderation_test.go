@@ -17,8 +17,9 @@ import (
 // replies), hides a reply and a topic with a reason the authors are told, marks a best answer
 // on someone's question and keeps the categories; nobody else may; every edit keeps the version
 // before it, and the lists' viewers hear of new topics.
-func TestForumModeration(t *testing.T) {
-	env := harness.NewEnv(t)
+func TestForumModeration(t *testing.T) { onEachBackend(t, forumModeration) }
+
+func forumModeration(t *testing.T, env *harness.Env) {
 	modEmail := harness.UniqueEmail("forum-mod")
 	srv := env.Start(t, "P2P_AUTH_MODERATORS="+modEmail)
 	mod := seed.Account{Client: srv.Client(t), Email: modEmail}

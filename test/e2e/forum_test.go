@@ -20,8 +20,9 @@ import (
 // TestForumJourney: a question is asked in a category, answered by a member of another
 // organization, answered again in a nested reply, liked, marked answered by its author only, and
 // found by the answered filter; others cannot change it; unknown ids answer 404.
-func TestForumJourney(t *testing.T) {
-	env := harness.NewEnv(t)
+func TestForumJourney(t *testing.T) { onEachBackend(t, forumJourney) }
+
+func forumJourney(t *testing.T, env *harness.Env) {
 	srv := env.Start(t)
 	amal, badr := seed.Verified(t, env, srv, "amal"), seed.Verified(t, env, srv, "badr")
 

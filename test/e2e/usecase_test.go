@@ -45,8 +45,9 @@ func problemFields(t *testing.T, res *harness.Response) map[string]string {
 // anyone else) with comments its author is notified of, resubmitted and published; it then
 // appears in the library and its search, and is liked and saved. Another organization never sees
 // the draft nor changes it; unknown ids answer 404; hostile bodies answer 4xx naming the field.
-func TestUseCaseJourney(t *testing.T) {
-	env := harness.NewEnv(t)
+func TestUseCaseJourney(t *testing.T) { onEachBackend(t, useCaseJourney) }
+
+func useCaseJourney(t *testing.T, env *harness.Env) {
 	modEmail := harness.UniqueEmail("uc-mod")
 	srv := env.Start(t, "P2P_AUTH_MODERATORS="+modEmail)
 	mod := seed.Account{Client: srv.Client(t), Email: modEmail}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -19,9 +20,15 @@ import (
 )
 
 // Store implements forum.Store.
-type Store struct{ pool *pgxpool.Pool }
+type Store struct {
+	pool *pgxpool.Pool
+	// bodies keeps what posts say when a document store is configured (WithBodies); nil keeps
+	// it on the rows.
+	bodies forum.Bodies
+	log    *slog.Logger
+}
 
-// New returns a store on pool.
+// New returns a store on pool that keeps posts' bodies on their rows.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 var _ forum.Store = (*Store)(nil)
@@ -142,12 +149,23 @@ func (s *Store) Stats(ctx context.Context, since time.Time, top int) (forum.Stat
 // CreateTopic stores t and counts it in its category.
 func (s *Store) CreateTopic(ctx context.Context, t forum.StoredTopic) error {
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		md, html := &t.Body.Markdown, &t.Body.HTML
+		if s.bodies != nil {
+			md, html = nil, nil // in the store, queued below
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO forum_topics (id, category_id, author_id, kind, title, body, body_html,
 			excerpt, body_text, tags, created_at, updated_at, last_activity_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)`,
-			t.ID, t.CategoryID, t.AuthorID, t.Kind, t.Title, t.Body.Markdown, t.Body.HTML, t.Body.Excerpt, t.Body.Text,
+			t.ID, t.CategoryID, t.AuthorID, t.Kind, t.Title, md, html, t.Body.Excerpt, t.Body.Text,
 			tags(t.Tags), t.At); err != nil {
 			return fmt.Errorf("storing topic: %w", err)
+		}
+		if s.bodies != nil {
+			title := t.Title
+			if err := s.queue(ctx, tx, forum.Key{Type: forum.TypeTopic, ID: t.ID}, 1,
+				forum.Body{Title: &title, Markdown: t.Body.Markdown, HTML: t.Body.HTML, WrittenAt: t.At}); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count + 1 WHERE id = $1`, t.CategoryID); err != nil {
 			return fmt.Errorf("counting topic: %w", err)
@@ -396,44 +414,92 @@ func (s *Store) Search(ctx context.Context, viewer, text string, q forum.Query, 
 
 // Topic loads one topic with its body.
 func (s *Store) Topic(ctx context.Context, viewer, id string) (forum.Topic, error) {
-	var body, html string
-	t, err := scanTopic(postgres.On(ctx, s.pool).QueryRow(ctx, "SELECT "+topicColumns+", t.body, t.body_html"+topicFrom+
-		" WHERE t.id = $2 AND t.deleted_at IS NULL", viewer, id), viewer, &body, &html)
+	var body, html *string
+	var version int
+	db := postgres.On(ctx, s.pool)
+	t, err := scanTopic(db.QueryRow(ctx, "SELECT "+topicColumns+", t.body, t.body_html, t.body_version"+topicFrom+
+		" WHERE t.id = $2 AND t.deleted_at IS NULL", viewer, id), viewer, &body, &html, &version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, noTopic
 	}
 	if err != nil {
 		return t, fmt.Errorf("loading topic: %w", err)
 	}
-	t.Content, t.ContentHTML = body, html
+	if body != nil {
+		t.Content, t.ContentHTML = *body, *html
+		return t, nil
+	}
+	k := forum.Key{Type: forum.TypeTopic, ID: t.ID}
+	got, err := s.bodiesOf(ctx, db, map[forum.Key]int{k: version})
+	if err != nil {
+		return t, err
+	}
+	t.Content, t.ContentHTML = got[k].markdown, got[k].html
 	return t, nil
 }
 
 // UpdateTopic changes a topic; a new title or body marks it edited.
 func (s *Store) UpdateTopic(ctx context.Context, id string, up forum.StoredTopicUpdate) error {
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
-		var old string
-		if err := tx.QueryRow(ctx, `SELECT category_id FROM forum_topics WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`,
-			id).Scan(&old); errors.Is(err, pgx.ErrNoRows) {
+		var (
+			old, oldTitle    string
+			oldBody, oldHTML *string
+			version          int
+		)
+		if err := tx.QueryRow(ctx, `SELECT category_id, title, body, body_html, body_version FROM forum_topics
+			WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id).Scan(&old, &oldTitle, &oldBody, &oldHTML, &version); errors.Is(err, pgx.ErrNoRows) {
 			return noTopic
 		} else if err != nil {
 			return fmt.Errorf("loading topic: %w", err)
 		}
-		var md, html, excerpt, text *string
+		// A new title or body is a new version (the trigger of 00014 keeps the one before on the
+		// row's side; the store keeps every version it was given).
+		edited := up.Title != nil || up.Body != nil
+		k := forum.Key{Type: forum.TypeTopic, ID: id}
+		var cur text
+		switch {
+		case oldBody != nil:
+			cur = text{*oldBody, *oldHTML}
+		case edited:
+			var err error
+			if cur, err = s.current(ctx, tx, k, version); err != nil {
+				return err
+			}
+		}
+		title, next := oldTitle, cur
+		if up.Title != nil {
+			title = *up.Title
+		}
+		var md, html, excerpt, plain *string
 		if up.Body != nil {
-			md, html, excerpt, text = &up.Body.Markdown, &up.Body.HTML, &up.Body.Excerpt, &up.Body.Text
+			next = text{up.Body.Markdown, up.Body.HTML}
+			md, html, excerpt, plain = &up.Body.Markdown, &up.Body.HTML, &up.Body.Excerpt, &up.Body.Text
+		}
+		changed := title != oldTitle || next.markdown != cur.markdown
+		if changed {
+			version++
+		}
+		toStore := s.bodies != nil && changed
+		if s.bodies != nil {
+			md, html = nil, nil // the body stays where it is unless it changes, and then goes to the store
 		}
 		var tagList any
 		if up.Tags != nil {
 			tagList = up.Tags
 		}
-		edited := up.Title != nil || up.Body != nil
-		if _, err := tx.Exec(ctx, `UPDATE forum_topics SET title = coalesce($2, title), body = coalesce($3, body),
-			body_html = coalesce($4, body_html), excerpt = coalesce($5, excerpt), category_id = coalesce($6, category_id),
+		if _, err := tx.Exec(ctx, `UPDATE forum_topics SET title = coalesce($2, title),
+			body = CASE WHEN $11 THEN NULL ELSE coalesce($3, body) END,
+			body_html = CASE WHEN $11 THEN NULL ELSE coalesce($4, body_html) END,
+			excerpt = coalesce($5, excerpt), category_id = coalesce($6, category_id),
 			tags = coalesce($7::text[], tags), updated_at = $8, edited_at = CASE WHEN $9 THEN $8 ELSE edited_at END,
-			body_text = coalesce($10, body_text)
-			WHERE id = $1`, id, up.Title, md, html, excerpt, up.CategoryID, tagList, up.At, edited, text); err != nil {
+			body_text = coalesce($10, body_text), body_version = $12
+			WHERE id = $1`, id, up.Title, md, html, excerpt, up.CategoryID, tagList, up.At, edited, plain, toStore, version); err != nil {
 			return fmt.Errorf("updating topic: %w", err)
+		}
+		if toStore {
+			if err := s.queue(ctx, tx, k, version, forum.Body{Title: &title, Markdown: next.markdown, HTML: next.html, WrittenAt: up.At}); err != nil {
+				return err
+			}
 		}
 		if up.CategoryID != nil && *up.CategoryID != old {
 			if _, err := tx.Exec(ctx, `UPDATE forum_categories SET topic_count = topic_count + CASE WHEN id = $1 THEN -1 ELSE 1 END
@@ -453,7 +519,7 @@ func (s *Store) DeleteTopic(ctx context.Context, id string, at time.Time) error 
 }
 
 // replyColumns are a reply's columns; $1 is the viewer.
-const replyColumns = `r.id, r.topic_id, r.parent_id, r.depth, r.body, r.body_html, r.like_count, r.reply_count,
+const replyColumns = `r.id, r.topic_id, r.parent_id, r.depth, r.body, r.body_html, r.body_version, r.like_count, r.reply_count,
 	r.created_at, r.updated_at, r.edited_at, r.deleted_at IS NOT NULL, t.best_answer_id IS NOT DISTINCT FROM r.id,
 	EXISTS (SELECT 1 FROM forum_likes l WHERE l.target_type = 'post' AND l.target_id = r.id AND l.user_id = nullif($1::text, '')::uuid), ` + author
 
@@ -463,18 +529,50 @@ const replyFrom = ` FROM forum_posts r JOIN forum_topics t ON t.id = r.topic_id
 // visible keeps live replies and the tombstones that still have replies.
 const visible = ` AND (r.deleted_at IS NULL OR r.reply_count > 0) AND t.deleted_at IS NULL`
 
-func scanReply(row pgx.Row, viewer string) (forum.Reply, error) {
+// scanReply reads a reply; one whose body is in the store is added to missing, with its version,
+// for fillReplies.
+func scanReply(row pgx.Row, viewer string, missing map[forum.Key]int) (forum.Reply, error) {
 	var r forum.Reply
-	err := row.Scan(&r.ID, &r.TopicID, &r.ParentID, &r.Depth, &r.Content, &r.ContentHTML, &r.Likes, &r.ReplyCount,
+	var body, html *string
+	var version int
+	err := row.Scan(&r.ID, &r.TopicID, &r.ParentID, &r.Depth, &body, &html, &version, &r.Likes, &r.ReplyCount,
 		&r.CreatedAt, &r.UpdatedAt, &r.EditedAt, &r.IsDeleted, &r.IsBestAnswer, &r.LikedByMe, &r.Author.ID, &r.Author.Name,
 		&r.Author.Title, &r.Author.Avatar, &r.Author.IsVerified)
 	r.Replies = []forum.Reply{}
-	if r.IsDeleted {
+	switch {
+	case r.IsDeleted:
 		// A tombstone: the thread reads on, with nothing of what was said or by whom.
-		r.Content, r.ContentHTML, r.Author, r.LikedByMe, r.IsBestAnswer = "", "", forum.Author{}, false, false
+		r.Author, r.LikedByMe, r.IsBestAnswer = forum.Author{}, false, false
+	case body != nil:
+		r.Content, r.ContentHTML = *body, *html
+	case err == nil:
+		missing[forum.Key{Type: forum.TypeReply, ID: r.ID}] = version
 	}
 	r.IsMine = !r.IsDeleted && r.Author.ID == viewer
 	return r, err
+}
+
+// fillReplies gives the replies (and their nested ones) whose bodies are in the store, as
+// scanReply listed them in missing, their bodies.
+func (s *Store) fillReplies(ctx context.Context, db postgres.DB, missing map[forum.Key]int, replies []forum.Reply) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	got, err := s.bodiesOf(ctx, db, missing)
+	if err != nil {
+		return err
+	}
+	var walk func([]forum.Reply)
+	walk = func(rs []forum.Reply) {
+		for i := range rs {
+			if b, ok := got[forum.Key{Type: forum.TypeReply, ID: rs[i].ID}]; ok {
+				rs[i].Content, rs[i].ContentHTML = b.markdown, b.html
+			}
+			walk(rs[i].Replies)
+		}
+	}
+	walk(replies)
+	return nil
 }
 
 // Replies lists the replies to parentID (the topic itself when empty), each with its first
@@ -502,9 +600,13 @@ func (s *Store) Replies(ctx context.Context, viewer, topicID, parentID string, a
 	if err != nil {
 		return nil, fmt.Errorf("listing replies: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Reply, error) { return scanReply(row, viewer) })
-	if err != nil || len(out) == 0 || nested == 0 {
+	missing := map[forum.Key]int{}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Reply, error) { return scanReply(row, viewer, missing) })
+	if err != nil || len(out) == 0 {
 		return out, err
+	}
+	if nested == 0 {
+		return out, s.fillReplies(ctx, s.pool, missing, out)
 	}
 	parents := make([]string, len(out))
 	index := map[string]int{}
@@ -519,7 +621,7 @@ func (s *Store) Replies(ctx context.Context, viewer, topicID, parentID string, a
 	if err != nil {
 		return nil, fmt.Errorf("listing nested replies: %w", err)
 	}
-	children, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Reply, error) { return scanReply(row, viewer) })
+	children, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Reply, error) { return scanReply(row, viewer, missing) })
 	if err != nil {
 		return nil, err
 	}
@@ -527,20 +629,23 @@ func (s *Store) Replies(ctx context.Context, viewer, topicID, parentID string, a
 		i := index[*c.ParentID]
 		out[i].Replies = append(out[i].Replies, c)
 	}
-	return out, nil
+	return out, s.fillReplies(ctx, s.pool, missing, out)
 }
 
 // Reply loads one reply (a deleted one as its tombstone).
 func (s *Store) Reply(ctx context.Context, viewer, id string) (forum.Reply, error) {
-	r, err := scanReply(postgres.On(ctx, s.pool).QueryRow(ctx, "SELECT "+replyColumns+replyFrom+
-		" WHERE r.id = $2 AND t.deleted_at IS NULL", viewer, id), viewer)
+	db, missing := postgres.On(ctx, s.pool), map[forum.Key]int{}
+	r, err := scanReply(db.QueryRow(ctx, "SELECT "+replyColumns+replyFrom+
+		" WHERE r.id = $2 AND t.deleted_at IS NULL", viewer, id), viewer, missing)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, noReply
 	}
 	if err != nil {
 		return r, fmt.Errorf("loading reply: %w", err)
 	}
-	return r, nil
+	one := []forum.Reply{r}
+	err = s.fillReplies(ctx, db, missing, one)
+	return one[0], err
 }
 
 // CreateReply stores r and counts it on its topic and parent.
@@ -574,10 +679,19 @@ func (s *Store) CreateReply(ctx context.Context, r forum.StoredReply) error {
 				return fmt.Errorf("counting reply: %w", err)
 			}
 		}
+		// With a store, the row keeps the text search reads, taken from the HTML as 00030 does.
 		if _, err := tx.Exec(ctx, `INSERT INTO forum_posts (id, topic_id, parent_id, author_id, depth, body, body_html,
-			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-			r.ID, r.TopicID, r.ParentID, r.AuthorID, depth, r.Body.Markdown, r.Body.HTML, r.At); err != nil {
+			body_text, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, CASE WHEN $9 THEN NULL ELSE $6 END, CASE WHEN $9 THEN NULL ELSE $7 END,
+				CASE WHEN $9 THEN forum_html_text($7) END, $8, $8)`,
+			r.ID, r.TopicID, r.ParentID, r.AuthorID, depth, r.Body.Markdown, r.Body.HTML, r.At, s.bodies != nil); err != nil {
 			return fmt.Errorf("storing reply: %w", err)
+		}
+		if s.bodies != nil {
+			if err := s.queue(ctx, tx, forum.Key{Type: forum.TypeReply, ID: r.ID}, 1,
+				forum.Body{Markdown: r.Body.Markdown, HTML: r.Body.HTML, WrittenAt: r.At}); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE forum_topics SET reply_count = reply_count + 1, last_activity_at = $2 WHERE id = $1`,
 			r.TopicID, r.At); err != nil {
@@ -589,15 +703,53 @@ func (s *Store) CreateReply(ctx context.Context, r forum.StoredReply) error {
 
 // UpdateReply replaces a reply's body and marks it edited.
 func (s *Store) UpdateReply(ctx context.Context, id string, body forum.Rendered, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE forum_posts SET body = $2, body_html = $3, updated_at = $4, edited_at = $4
-		WHERE id = $1 AND deleted_at IS NULL`, id, body.Markdown, body.HTML, at)
-	if err != nil {
-		return fmt.Errorf("updating reply: %w", err)
+	if s.bodies == nil {
+		tag, err := s.pool.Exec(ctx, `UPDATE forum_posts SET body = $2, body_html = $3, updated_at = $4, edited_at = $4,
+			body_text = NULL, body_version = body_version + CASE WHEN body IS DISTINCT FROM $2 THEN 1 ELSE 0 END
+			WHERE id = $1 AND deleted_at IS NULL`, id, body.Markdown, body.HTML, at)
+		if err != nil {
+			return fmt.Errorf("updating reply: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return noReply
+		}
+		return nil
 	}
-	if tag.RowsAffected() == 0 {
-		return noReply
-	}
-	return nil
+	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		var oldBody, oldHTML *string
+		var version int
+		err := tx.QueryRow(ctx, `SELECT body, body_html, body_version FROM forum_posts WHERE id = $1 AND deleted_at IS NULL
+			FOR UPDATE`, id).Scan(&oldBody, &oldHTML, &version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return noReply
+		}
+		if err != nil {
+			return fmt.Errorf("loading reply: %w", err)
+		}
+		k := forum.Key{Type: forum.TypeReply, ID: id}
+		var cur text
+		if oldBody != nil {
+			cur = text{*oldBody, *oldHTML}
+		} else if cur, err = s.current(ctx, tx, k, version); err != nil {
+			return err
+		}
+		changed := body.Markdown != cur.markdown
+		if changed {
+			version++
+		}
+		// A changed body goes to the store (a body still on the row moves there, the trigger of
+		// 00014 keeping the version before); an unchanged one only marks the reply edited.
+		if _, err := tx.Exec(ctx, `UPDATE forum_posts SET updated_at = $2, edited_at = $2, body_version = $3,
+			body = CASE WHEN $4 THEN NULL ELSE body END, body_html = CASE WHEN $4 THEN NULL ELSE body_html END,
+			body_text = CASE WHEN $4 THEN forum_html_text($5) ELSE body_text END
+			WHERE id = $1`, id, at, version, changed, body.HTML); err != nil {
+			return fmt.Errorf("updating reply: %w", err)
+		}
+		if !changed {
+			return nil
+		}
+		return s.queue(ctx, tx, k, version, forum.Body{Markdown: body.Markdown, HTML: body.HTML, WrittenAt: at})
+	})
 }
 
 // DeleteReply makes a reply a tombstone, uncounts it and unmarks it as the best answer.

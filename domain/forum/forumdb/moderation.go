@@ -114,19 +114,38 @@ func removeReply(ctx context.Context, tx pgx.Tx, id string, at time.Time, h *for
 	return recordRemoval(ctx, tx, removed, h)
 }
 
-// Revisions lists a post's earlier versions, oldest first (kept by the triggers of migration
-// 00014).
+// Revisions lists a post's earlier versions, oldest first: those kept on the row's side by the
+// triggers of migration 00014 while its body was there, then those of the store (WithBodies).
 func (s *Store) Revisions(ctx context.Context, targetType, id string) ([]forum.Revision, error) {
 	rows, err := s.pool.Query(ctx, `SELECT title, body, body_html, written_at FROM forum_revisions
 		WHERE target_type = $1 AND target_id = $2 ORDER BY id`, targetType, id)
 	if err != nil {
 		return nil, fmt.Errorf("listing revisions: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Revision, error) {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (forum.Revision, error) {
 		var r forum.Revision
 		err := row.Scan(&r.Title, &r.Content, &r.ContentHTML, &r.WrittenAt)
 		return r, err
 	})
+	if err != nil || s.bodies == nil {
+		return out, err
+	}
+	table := "forum_topics"
+	if targetType == forum.TypeReply {
+		table = "forum_posts"
+	}
+	var current int
+	var onRow bool
+	if err := s.pool.QueryRow(ctx, `SELECT body_version, body IS NOT NULL FROM `+table+` WHERE id = $1`, id).Scan(&current, &onRow); errors.Is(err, pgx.ErrNoRows) {
+		return out, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("listing revisions: %w", err)
+	}
+	if onRow {
+		return out, nil // every version so far is on the row's side
+	}
+	stored, err := s.storedRevisions(ctx, forum.Key{Type: targetType, ID: id}, current)
+	return append(out, stored...), err
 }
 
 // CreateCategory adds a category at position, moving those at and after it down.

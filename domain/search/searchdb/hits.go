@@ -61,7 +61,7 @@ func (s *Store) Replies(ctx context.Context, text string, after *search.RankCurs
 			r.created_at, hits.rank
 		FROM q, hits JOIN forum_posts r ON r.id = hits.id JOIN forum_topics t ON t.id = r.topic_id
 			JOIN users u ON u.id = r.author_id JOIN organizations o ON o.id = u.organization_id
-		CROSS JOIN LATERAL (SELECT forum_html_text(r.body_html) AS body OFFSET 0) x
+		CROSS JOIN LATERAL (SELECT coalesce(r.body_text, forum_html_text(r.body_html)) AS body OFFSET 0) x
 		CROSS JOIN LATERAL (SELECT ts_headline('english', forum_escape_html(x.body), q.query, '` + replySnippet + `') AS en OFFSET 0) h
 		ORDER BY hits.rank DESC, r.id DESC`
 	// Planned with its values each time, as the forum's search is: how common the words are

@@ -13,6 +13,7 @@ import (
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/usecase"
+	"github.com/p2psandbox/hub/platform/outbox"
 	"github.com/p2psandbox/hub/platform/postgres"
 )
 
@@ -180,20 +181,5 @@ func (s *Store) Heal(ctx context.Context, age time.Duration) (int, error) {
 // RunHealer heals at once and then every interval until ctx ends, logging what it healed and
 // what it could not.
 func (s *Store) RunHealer(ctx context.Context, every, age time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		n, err := s.Heal(ctx, age)
-		if n > 0 && s.log != nil {
-			s.log.InfoContext(ctx, "use case documents delivered from the outbox", "count", n)
-		}
-		if err != nil && ctx.Err() == nil {
-			s.warn(ctx, "healing use case documents", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return outbox.RunHealer(ctx, every, s.log, "use case documents", func(ctx context.Context) (int, error) { return s.Heal(ctx, age) })
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/p2psandbox/hub/domain/errs"
 	"github.com/p2psandbox/hub/domain/usecase"
+	platmongo "github.com/p2psandbox/hub/platform/mongo"
 )
 
 // Collection is the name of the collection of use case documents.
@@ -25,13 +26,7 @@ const (
 	fieldContent = "content"
 )
 
-// Server error codes the store answers to.
-const (
-	codeNamespaceExists    = 48
-	codeValidationFailure  = 121
-	codeNotImplemented     = 238
-	indexUseCaseAndVersion = "useCase_version"
-)
+const indexUseCaseAndVersion = "useCase_version"
 
 // document is one stored version of a use case's content. Its _id is the use case's id and the
 // version ("<id>/<version>"): writing a version is an insert, the one write FerretDB makes atomic
@@ -63,59 +58,19 @@ func New(db *mongo.Database) *Store {
 
 // EnsureSchema creates the collection with its validator and its index, or brings an existing
 // collection's validator up to date; it is idempotent and safe to run from several processes at
-// once. validated reports whether the server took the validator: FerretDB does not (it answers
-// create with a validator and collMod with NotImplemented), and then only the store's own check
-// holds documents to the rules.
+// once. validated reports whether the server took the validator: FerretDB does not, and then
+// only the store's own check holds documents to the rules.
 func (s *Store) EnsureSchema(ctx context.Context) (validated bool, err error) {
-	validated, err = s.ensureValidator(ctx)
-	if err != nil {
-		return false, err
-	}
 	// The one index: Get and Many find a use case's highest version, and the version's
 	// uniqueness per use case is what _id already guarantees, said again where it is read.
-	_, err = s.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+	validated, err = platmongo.EnsureCollection(ctx, s.db, Collection, Validator(), mongo.IndexModel{
 		Keys:    bson.D{{Key: fieldUseCase, Value: 1}, {Key: fieldVersion, Value: -1}},
 		Options: options.Index().SetName(indexUseCaseAndVersion).SetUnique(true),
 	})
 	if err != nil {
-		return false, fmt.Errorf("usecasemongo: creating index %s: %w", indexUseCaseAndVersion, err)
+		return false, fmt.Errorf("usecasemongo: %w", err)
 	}
 	return validated, nil
-}
-
-func (s *Store) ensureValidator(ctx context.Context) (bool, error) {
-	names, err := s.db.ListCollectionNames(ctx, bson.D{{Key: "name", Value: Collection}})
-	if err != nil {
-		return false, fmt.Errorf("usecasemongo: listing collections: %w", err)
-	}
-	if len(names) == 0 {
-		err := s.db.CreateCollection(ctx, Collection, options.CreateCollection().
-			SetValidator(Validator()).SetValidationLevel("strict").SetValidationAction("error"))
-		switch {
-		case err == nil:
-			return true, nil
-		case hasCode(err, codeNotImplemented):
-			if err := s.db.CreateCollection(ctx, Collection); err != nil && !hasCode(err, codeNamespaceExists) {
-				return false, fmt.Errorf("usecasemongo: creating %s: %w", Collection, err)
-			}
-			return false, nil
-		case !hasCode(err, codeNamespaceExists): // another process created it meanwhile: collMod below
-			return false, fmt.Errorf("usecasemongo: creating %s: %w", Collection, err)
-		}
-	}
-	err = s.db.RunCommand(ctx, bson.D{
-		{Key: "collMod", Value: Collection},
-		{Key: "validator", Value: Validator()},
-		{Key: "validationLevel", Value: "strict"},
-		{Key: "validationAction", Value: "error"},
-	}).Err()
-	switch {
-	case err == nil:
-		return true, nil
-	case hasCode(err, codeNotImplemented):
-		return false, nil
-	}
-	return false, fmt.Errorf("usecasemongo: setting the validator of %s: %w", Collection, err)
 }
 
 // Put stores c as version of id unless a version at or above it is stored.
@@ -137,7 +92,7 @@ func (s *Store) Put(ctx context.Context, id string, version int, c usecase.Conte
 	}
 	_, err = s.coll.InsertOne(ctx, document{ID: documentID(id, version), UseCase: id, Version: version, Content: c})
 	switch {
-	case hasCode(err, codeValidationFailure):
+	case platmongo.HasCode(err, platmongo.CodeValidationFailure):
 		return &errs.Error{Code: errs.Validation, Message: "the use case cannot be stored", Err: fmt.Errorf("usecasemongo: putting %s version %d: %w", id, version, err)}
 	case err != nil && !mongo.IsDuplicateKeyError(err): // a duplicate: a concurrent retry stored it
 		return fmt.Errorf("usecasemongo: putting %s version %d: %w", id, version, err)
@@ -216,9 +171,4 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("usecasemongo: deleting %s: %w", id, err)
 	}
 	return nil
-}
-
-func hasCode(err error, code int) bool {
-	var se mongo.ServerError
-	return errors.As(err, &se) && se.HasErrorCode(code)
 }
