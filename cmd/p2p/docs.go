@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/p2psandbox/hub/app"
+	"github.com/p2psandbox/hub/domain/forum/forumdb"
 	"github.com/p2psandbox/hub/domain/usecase/usecasedb"
 	"github.com/p2psandbox/hub/platform/config"
 	"github.com/p2psandbox/hub/platform/postgres"
@@ -24,7 +25,7 @@ const (
 func docsCmd(load func() (*setup, error)) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "docs migrate",
-		Short: "Use case documents: move them between PostgreSQL and MongoDB",
+		Short: "Use case documents and forum bodies: move them between PostgreSQL and MongoDB",
 	}
 	var (
 		to    string
@@ -32,12 +33,17 @@ func docsCmd(load func() (*setup, error)) *cobra.Command {
 	)
 	migrate := &cobra.Command{
 		Use:   "migrate --to mongo|postgres",
-		Short: "Move the use cases' whole documents to MongoDB (mongo.url) or back into PostgreSQL, then verify counts and checksums",
+		Short: "Move the use cases' whole documents and the forum's bodies to MongoDB (mongo.url) or back into PostgreSQL, then verify counts and checksums",
 		Long: `--to mongo writes every use case's whole document into MongoDB (mongo.url, mongo.database)
 at its version and then rewrites use_cases.document in PostgreSQL to its projection (what search,
 filters, cards and the map read). --to postgres writes the whole documents back into
 use_cases.document; the MongoDB documents stay (drop the collection use_case_documents once
 satisfied). A document waiting in the outbox (a save whose MongoDB write failed) goes first.
+
+The forum's bodies move the same way: --to mongo writes every version of every topic and reply
+(the revisions kept in PostgreSQL, then the current body) into the collection forum_bodies and
+clears them from their rows, which keep the text search reads; --to postgres writes them back
+(forum_bodies stays until dropped).
 
 Both directions can be stopped and run again at any time: documents are written by version and a
 row already moved is recognised, so a second run writes nothing. Each run then reads every
@@ -103,5 +109,25 @@ func migrateDocs(ctx context.Context, a *setup, to string, batch int, out io.Wri
 		return fmt.Errorf("docs: the documents on %s differ from the source; run the command again (with the hubs stopped)", to)
 	}
 	fmt.Fprintln(out, "docs: verified, the checksums match")
+
+	var f forumdb.BodyMigration
+	if to == docsToMongo {
+		f, err = forumdb.MigrateBodiesToStore(ctx, pool, d.Forum, batch)
+	} else {
+		f, err = forumdb.MigrateBodiesToPostgres(ctx, pool, d.Forum, batch)
+	}
+	if err != nil {
+		return fmt.Errorf("forum: moving the bodies to %s (run the command again to resume): %w", to, err)
+	}
+	fmt.Fprintf(out, "forum: %d posts, %d moved, %d versions written to %s\n", f.Posts, f.Moved, f.Versions, to)
+	fmt.Fprintf(out, "forum: source %d versions sha256 %s\n", f.Source.Count, f.Source.SHA)
+	fmt.Fprintf(out, "forum: target %d versions sha256 %s\n", f.Target.Count, f.Target.SHA)
+	if f.Changed > 0 {
+		fmt.Fprintf(out, "forum: %d posts changed while they were moved\n", f.Changed)
+	}
+	if !f.OK() {
+		return fmt.Errorf("forum: the bodies on %s differ from the source; run the command again (with the hubs stopped)", to)
+	}
+	fmt.Fprintln(out, "forum: verified, the checksums match")
 	return nil
 }

@@ -38,8 +38,8 @@ type Bodies interface {
 	Put(ctx context.Context, k Key, version int, b Body) error
 	// Latest returns the highest stored version of each of keys that has one, and its number.
 	Latest(ctx context.Context, keys []Key) (map[Key]Versioned, error)
-	// History returns every stored version of k, oldest first.
-	History(ctx context.Context, k Key) ([]Versioned, error)
+	// History returns every stored version of each of keys that has one, oldest first.
+	History(ctx context.Context, keys []Key) (map[Key][]Versioned, error)
 }
 
 // Versioned is a Body with its version number.

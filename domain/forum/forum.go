@@ -376,6 +376,11 @@ type Service struct {
 	now    func() time.Time
 }
 
+// now is the forum's clock, to the millisecond: what a document store keeps of a time (MongoDB's
+// dates, where the bodies' versions may live) and what a browser's Date shows, so that a post
+// reads the same whichever store holds it.
+func now() time.Time { return time.Now().Truncate(time.Millisecond) }
+
 // Deps are what the service is built from; Events and Limits may be nil (nobody hears, nothing
 // is limited).
 type Deps struct {
@@ -395,7 +400,7 @@ func NewService(d Deps) *Service {
 	if d.Events == nil {
 		d.Events = event.Discard{}
 	}
-	return &Service{store: d.Store, render: d.Renderer, events: d.Events, limit: d.Limits, views: d.Views, people: d.People, files: d.Files, now: time.Now}
+	return &Service{store: d.Store, render: d.Renderer, events: d.Events, limit: d.Limits, views: d.Views, people: d.People, files: d.Files, now: now}
 }
 
 // compose turns a new post into what is stored: what was found wrong with it refuses it, then

@@ -160,11 +160,11 @@ func (s *Store) storedRevisions(ctx context.Context, k forum.Key, current int) (
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("listing queued revisions: %w", err)
 	}
-	history, err := s.bodies.History(ctx, k)
+	history, err := s.bodies.History(ctx, []forum.Key{k})
 	if err != nil {
 		return nil, fmt.Errorf("listing revisions: %w", err)
 	}
-	for _, h := range history {
+	for _, h := range history[k] {
 		if h.Version < current {
 			byVersion[h.Version] = forum.Revision{Title: h.Title, Content: h.Markdown, ContentHTML: h.HTML, WrittenAt: h.WrittenAt}
 		}

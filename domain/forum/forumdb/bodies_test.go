@@ -124,8 +124,10 @@ func TestBodiesLiveInTheStore(t *testing.T) {
 	assert.True(t, searchable, "the row keeps the text search reads")
 	assert.Zero(t, queued(t, pool), "every body was delivered")
 
-	history, err := bodies.History(ctx, forum.Key{Type: forum.TypeTopic, ID: topic.ID})
+	tk := forum.Key{Type: forum.TypeTopic, ID: topic.ID}
+	histories, err := bodies.History(ctx, []forum.Key{tk})
 	require.NoError(t, err)
+	history := histories[tk]
 	require.Len(t, history, 1)
 	assert.Equal(t, "We see **vibration** at 30 Hz. الاهتزاز عالٍ", history[0].Markdown)
 	assert.Equal(t, "Bearings on the kiln fan", *history[0].Title)
@@ -153,8 +155,9 @@ func TestBodiesLiveInTheStore(t *testing.T) {
 		"1 We see **vibration** at 30 Hz. الاهتزاز عالٍ / Bearings on the kiln fan",
 		"2 We see **vibration** at 30 Hz. الاهتزاز عالٍ / Bearings on the kiln fan (solved) (current)",
 	}, contents(revs))
-	history, err = bodies.History(ctx, forum.Key{Type: forum.TypeTopic, ID: topic.ID})
+	histories, err = bodies.History(ctx, []forum.Key{tk})
 	require.NoError(t, err)
+	history = histories[tk]
 	require.Len(t, history, 2)
 	assert.Equal(t, title, *history[1].Title)
 
@@ -289,10 +292,10 @@ func TestBodiesStore(t *testing.T) {
 	assert.Equal(t, "ثلاثة «٣»", latest[k].Markdown)
 	assert.Equal(t, at.Add(2*time.Hour), latest[k].WrittenAt)
 
-	history, err := s.History(ctx, k)
+	histories, err := s.History(ctx, []forum.Key{k})
 	require.NoError(t, err)
 	var got []string
-	for _, h := range history {
+	for _, h := range histories[k] {
 		got = append(got, fmt.Sprintf("%d %s", h.Version, h.Markdown))
 	}
 	assert.Equal(t, []string{"1 one", "2 two, late", "3 ثلاثة «٣»"}, got)
@@ -306,9 +309,9 @@ func TestBodiesStore(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	history, err = s.History(ctx, c)
+	histories, err = s.History(ctx, []forum.Key{c})
 	require.NoError(t, err)
-	assert.Len(t, history, 20, "every version landed")
+	assert.Len(t, histories[c], 20, "every version landed")
 	latest, err = s.Latest(ctx, []forum.Key{c})
 	require.NoError(t, err)
 	assert.Equal(t, 20, latest[c].Version)

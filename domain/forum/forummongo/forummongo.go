@@ -130,7 +130,20 @@ func (s *Store) Put(ctx context.Context, k forum.Key, version int, b forum.Body)
 // Latest returns the highest stored version of each of keys. It reads every version of them in
 // one query: posts are edited seldom, and one round trip serves a page of replies.
 func (s *Store) Latest(ctx context.Context, keys []forum.Key) (map[forum.Key]forum.Versioned, error) {
-	out := make(map[forum.Key]forum.Versioned, len(keys))
+	history, err := s.History(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[forum.Key]forum.Versioned, len(history))
+	for k, versions := range history {
+		out[k] = versions[len(versions)-1]
+	}
+	return out, nil
+}
+
+// History returns every stored version of each of keys, oldest first.
+func (s *Store) History(ctx context.Context, keys []forum.Key) (map[forum.Key][]forum.Versioned, error) {
+	out := make(map[forum.Key][]forum.Versioned, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
@@ -138,28 +151,13 @@ func (s *Store) Latest(ctx context.Context, keys []forum.Key) (map[forum.Key]for
 	for i, k := range keys {
 		posts[i] = postID(k)
 	}
-	docs, err := s.find(ctx, bson.D{{Key: "post", Value: bson.D{{Key: "$in", Value: posts}}}}, nil)
+	docs, err := s.find(ctx, bson.D{{Key: "post", Value: bson.D{{Key: "$in", Value: posts}}}}, bson.D{{Key: "post", Value: 1}, {Key: "version", Value: 1}})
 	if err != nil {
 		return nil, fmt.Errorf("forummongo: reading %d posts: %w", len(keys), err)
 	}
 	for _, d := range docs {
 		k := keyOf(d.Post)
-		if d.Version > out[k].Version {
-			out[k] = versioned(d)
-		}
-	}
-	return out, nil
-}
-
-// History returns every stored version of k, oldest first.
-func (s *Store) History(ctx context.Context, k forum.Key) ([]forum.Versioned, error) {
-	docs, err := s.find(ctx, bson.D{{Key: "post", Value: postID(k)}}, bson.D{{Key: "version", Value: 1}})
-	if err != nil {
-		return nil, fmt.Errorf("forummongo: reading the versions of %s: %w", postID(k), err)
-	}
-	out := make([]forum.Versioned, len(docs))
-	for i, d := range docs {
-		out[i] = versioned(d)
+		out[k] = append(out[k], versioned(d))
 	}
 	return out, nil
 }
