@@ -20,8 +20,16 @@ const (
 	TypeReply = "post"
 )
 
-// Key names a post: a topic (TypeTopic) or a reply (TypeReply), by id.
-type Key struct{ Type, ID string }
+// Key names a post: a topic (TypeTopic) or a reply (TypeReply), by id, with the topic it belongs
+// to (a topic's own id for a topic). A store may keep a thread's bodies together by Topic: a page
+// of replies is read from one thread, and the thread is the natural shard key.
+type Key struct{ Type, ID, Topic string }
+
+// TopicKey is the Key of topic id.
+func TopicKey(id string) Key { return Key{Type: TypeTopic, ID: id, Topic: id} }
+
+// ReplyKey is the Key of reply id of topic.
+func ReplyKey(id, topic string) Key { return Key{Type: TypeReply, ID: id, Topic: topic} }
 
 // Bodies keeps what posts say, every version of it, in a store of its own: MongoDB for operators
 // who run it (forummongo). Without one the bodies stay on their PostgreSQL rows (forumdb).

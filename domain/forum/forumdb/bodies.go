@@ -82,8 +82,10 @@ func (s *Store) bodiesOf(ctx context.Context, db postgres.DB, want map[forum.Key
 		return out, nil
 	}
 	types, ids, versions := make([]string, 0, len(want)), make([]string, 0, len(want)), make([]int32, 0, len(want))
+	keys := make(map[[2]string]forum.Key, len(want)) // by type and id, as the outbox names posts
 	for k, v := range want {
 		types, ids, versions = append(types, k.Type), append(ids, k.ID), append(versions, int32(v))
+		keys[[2]string{k.Type, k.ID}] = k
 	}
 	rows, err := db.Query(ctx, `SELECT o.target_type, o.target_id::text, o.body, o.body_html
 		FROM unnest($1::text[], $2::uuid[], $3::int[]) q(target_type, target_id, version)
@@ -92,13 +94,13 @@ func (s *Store) bodiesOf(ctx context.Context, db postgres.DB, want map[forum.Key
 		return nil, fmt.Errorf("reading queued forum bodies: %w", err)
 	}
 	for rows.Next() {
-		var k forum.Key
+		var typ, id string
 		var t text
-		if err := rows.Scan(&k.Type, &k.ID, &t.markdown, &t.html); err != nil {
+		if err := rows.Scan(&typ, &id, &t.markdown, &t.html); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading queued forum bodies: %w", err)
 		}
-		out[k] = t
+		out[keys[[2]string{typ, id}]] = t
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading queued forum bodies: %w", err)
@@ -205,7 +207,8 @@ func (s *Store) Heal(ctx context.Context, age time.Duration) (int, error) {
 	)
 	after.key = forum.Key{Type: "", ID: "00000000-0000-0000-0000-000000000000"}
 	for {
-		rows, err := s.pool.Query(ctx, `SELECT target_type, target_id::text, version, title, body, body_html, written_at, queued_at
+		rows, err := s.pool.Query(ctx, `SELECT target_type, target_id::text, version, title, body, body_html, written_at, queued_at,
+				CASE WHEN target_type = 'topic' THEN target_id ELSE (SELECT p.topic_id FROM forum_posts p WHERE p.id = target_id) END::text
 			FROM forum_body_outbox WHERE queued_at < now() - make_interval(secs => $1)
 			AND (queued_at, target_type, target_id, version) > ($2, $3, $4::uuid, $5)
 			ORDER BY queued_at, target_type, target_id, version LIMIT $6`,
@@ -215,7 +218,7 @@ func (s *Store) Heal(ctx context.Context, age time.Duration) (int, error) {
 		}
 		batch, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (queued, error) {
 			var q queued
-			return q, row.Scan(&q.key.Type, &q.key.ID, &q.version, &q.body.Title, &q.body.Markdown, &q.body.HTML, &q.body.WrittenAt, &q.at)
+			return q, row.Scan(&q.key.Type, &q.key.ID, &q.version, &q.body.Title, &q.body.Markdown, &q.body.HTML, &q.body.WrittenAt, &q.at, &q.key.Topic)
 		})
 		if err != nil {
 			return healed, fmt.Errorf("reading the forum body outbox: %w", err)

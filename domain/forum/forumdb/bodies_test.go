@@ -33,7 +33,7 @@ func TestMain(m *testing.M) { os.Exit(mongotest.Around(func() int { return pgtes
 type opener func(t *testing.T, pool *pgxpool.Pool) *forumdb.Store
 
 // bodiesIn is a forum.Bodies on a MongoDB database of the test's own.
-func bodiesIn(t *testing.T) *forummongo.Store {
+func bodiesIn(t testing.TB) *forummongo.Store {
 	db, _ := mongotest.Database(t)
 	s := forummongo.New(db)
 	_, err := s.EnsureSchema(context.Background())
@@ -124,7 +124,7 @@ func TestBodiesLiveInTheStore(t *testing.T) {
 	assert.True(t, searchable, "the row keeps the text search reads")
 	assert.Zero(t, queued(t, pool), "every body was delivered")
 
-	tk := forum.Key{Type: forum.TypeTopic, ID: topic.ID}
+	tk := forum.TopicKey(topic.ID)
 	histories, err := bodies.History(ctx, []forum.Key{tk})
 	require.NoError(t, err)
 	history := histories[tk]
@@ -227,7 +227,7 @@ func TestForumCrashBetweenStores(t *testing.T) {
 	check("after healing")
 
 	// A retried Put of a delivered version changes nothing.
-	require.NoError(t, bodies.Put(ctx, forum.Key{Type: forum.TypeReply, ID: reply.ID}, 1, forum.Body{Markdown: "late", HTML: "late", WrittenAt: time.Now()}))
+	require.NoError(t, bodies.Put(ctx, forum.ReplyKey(reply.ID, topic.ID), 1, forum.Body{Markdown: "late", HTML: "late", WrittenAt: time.Now()}))
 	check("after a late retry")
 }
 
@@ -278,14 +278,14 @@ func TestRowsMoveToTheStoreOnEdit(t *testing.T) {
 func TestBodiesStore(t *testing.T) {
 	ctx := context.Background()
 	s := bodiesIn(t)
-	k := forum.Key{Type: forum.TypeReply, ID: "9b2f6c1e-0000-4000-8000-000000000001"}
+	k := forum.ReplyKey("9b2f6c1e-0000-4000-8000-000000000001", "9b2f6c1e-0000-4000-8000-0000000000ff")
 	at := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 	require.NoError(t, s.Put(ctx, k, 1, forum.Body{Markdown: "one", HTML: "<p>one</p>", WrittenAt: at}))
 	require.NoError(t, s.Put(ctx, k, 1, forum.Body{Markdown: "retry", HTML: "<p>retry</p>", WrittenAt: at}))
 	require.NoError(t, s.Put(ctx, k, 3, forum.Body{Markdown: "ثلاثة «٣»", HTML: "<p>ثلاثة «٣»</p>", WrittenAt: at.Add(2 * time.Hour)}))
 	require.NoError(t, s.Put(ctx, k, 2, forum.Body{Markdown: "two, late", HTML: "<p>two</p>", WrittenAt: at.Add(time.Hour)}))
 
-	latest, err := s.Latest(ctx, []forum.Key{k, {Type: forum.TypeTopic, ID: k.ID}})
+	latest, err := s.Latest(ctx, []forum.Key{k, forum.ReplyKey("9b2f6c1e-0000-4000-8000-000000000009", k.Topic)})
 	require.NoError(t, err)
 	require.Len(t, latest, 1, "a post with no body is left out")
 	assert.Equal(t, 3, latest[k].Version)
@@ -300,7 +300,7 @@ func TestBodiesStore(t *testing.T) {
 	}
 	assert.Equal(t, []string{"1 one", "2 two, late", "3 ثلاثة «٣»"}, got)
 
-	c := forum.Key{Type: forum.TypeTopic, ID: "9b2f6c1e-0000-4000-8000-000000000002"}
+	c := forum.TopicKey("9b2f6c1e-0000-4000-8000-000000000002")
 	title := "concurrent"
 	var wg sync.WaitGroup
 	for v := 1; v <= 20; v++ {
@@ -316,11 +316,15 @@ func TestBodiesStore(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 20, latest[c].Version)
 	assert.Equal(t, "concurrent", *latest[c].Title)
+	histories, err = s.History(ctx, []forum.Key{k, c})
+	require.NoError(t, err)
+	assert.Len(t, histories[k], 3, "posts of several threads at once")
+	assert.Len(t, histories[c], 20)
 
 	for _, bad := range []struct {
 		k       forum.Key
 		version int
-	}{{forum.Key{Type: "page", ID: k.ID}, 1}, {forum.Key{Type: forum.TypeTopic}, 1}, {k, 0}} {
+	}{{forum.Key{Type: "page", ID: k.ID, Topic: k.Topic}, 1}, {forum.Key{Type: forum.TypeTopic}, 1}, {forum.Key{Type: forum.TypeReply, ID: k.ID}, 1}, {k, 0}} {
 		err := s.Put(ctx, bad.k, bad.version, forum.Body{Markdown: "x", HTML: "x", WrittenAt: at})
 		assert.Equal(t, errs.Validation, errs.CodeOf(err), "%+v", bad)
 	}

@@ -162,7 +162,7 @@ func (s *Store) CreateTopic(ctx context.Context, t forum.StoredTopic) error {
 		}
 		if s.bodies != nil {
 			title := t.Title
-			if err := s.queue(ctx, tx, forum.Key{Type: forum.TypeTopic, ID: t.ID}, 1,
+			if err := s.queue(ctx, tx, forum.TopicKey(t.ID), 1,
 				forum.Body{Title: &title, Markdown: t.Body.Markdown, HTML: t.Body.HTML, WrittenAt: t.At}); err != nil {
 				return err
 			}
@@ -429,7 +429,7 @@ func (s *Store) Topic(ctx context.Context, viewer, id string) (forum.Topic, erro
 		t.Content, t.ContentHTML = *body, *html
 		return t, nil
 	}
-	k := forum.Key{Type: forum.TypeTopic, ID: t.ID}
+	k := forum.TopicKey(t.ID)
 	got, err := s.bodiesOf(ctx, db, map[forum.Key]int{k: version})
 	if err != nil {
 		return t, err
@@ -455,7 +455,7 @@ func (s *Store) UpdateTopic(ctx context.Context, id string, up forum.StoredTopic
 		// A new title or body is a new version (the trigger of 00014 keeps the one before on the
 		// row's side; the store keeps every version it was given).
 		edited := up.Title != nil || up.Body != nil
-		k := forum.Key{Type: forum.TypeTopic, ID: id}
+		k := forum.TopicKey(id)
 		var cur text
 		switch {
 		case oldBody != nil:
@@ -546,7 +546,7 @@ func scanReply(row pgx.Row, viewer string, missing map[forum.Key]int) (forum.Rep
 	case body != nil:
 		r.Content, r.ContentHTML = *body, *html
 	case err == nil:
-		missing[forum.Key{Type: forum.TypeReply, ID: r.ID}] = version
+		missing[forum.ReplyKey(r.ID, r.TopicID)] = version
 	}
 	r.IsMine = !r.IsDeleted && r.Author.ID == viewer
 	return r, err
@@ -565,7 +565,7 @@ func (s *Store) fillReplies(ctx context.Context, db postgres.DB, missing map[for
 	var walk func([]forum.Reply)
 	walk = func(rs []forum.Reply) {
 		for i := range rs {
-			if b, ok := got[forum.Key{Type: forum.TypeReply, ID: rs[i].ID}]; ok {
+			if b, ok := got[forum.ReplyKey(rs[i].ID, rs[i].TopicID)]; ok {
 				rs[i].Content, rs[i].ContentHTML = b.markdown, b.html
 			}
 			walk(rs[i].Replies)
@@ -688,7 +688,7 @@ func (s *Store) CreateReply(ctx context.Context, r forum.StoredReply) error {
 			return fmt.Errorf("storing reply: %w", err)
 		}
 		if s.bodies != nil {
-			if err := s.queue(ctx, tx, forum.Key{Type: forum.TypeReply, ID: r.ID}, 1,
+			if err := s.queue(ctx, tx, forum.ReplyKey(r.ID, r.TopicID), 1,
 				forum.Body{Markdown: r.Body.Markdown, HTML: r.Body.HTML, WrittenAt: r.At}); err != nil {
 				return err
 			}
@@ -718,15 +718,16 @@ func (s *Store) UpdateReply(ctx context.Context, id string, body forum.Rendered,
 	return postgres.Unit(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
 		var oldBody, oldHTML *string
 		var version int
-		err := tx.QueryRow(ctx, `SELECT body, body_html, body_version FROM forum_posts WHERE id = $1 AND deleted_at IS NULL
-			FOR UPDATE`, id).Scan(&oldBody, &oldHTML, &version)
+		var topic string
+		err := tx.QueryRow(ctx, `SELECT body, body_html, body_version, topic_id::text FROM forum_posts WHERE id = $1 AND deleted_at IS NULL
+			FOR UPDATE`, id).Scan(&oldBody, &oldHTML, &version, &topic)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return noReply
 		}
 		if err != nil {
 			return fmt.Errorf("loading reply: %w", err)
 		}
-		k := forum.Key{Type: forum.TypeReply, ID: id}
+		k := forum.ReplyKey(id, topic)
 		var cur text
 		if oldBody != nil {
 			cur = text{*oldBody, *oldHTML}

@@ -76,9 +76,9 @@ type migrating struct {
 }
 
 // postTables are the tables of posts, by type, with a topic's title (a reply has none).
-var postTables = []struct{ typ, table, title string }{
-	{forum.TypeTopic, "forum_topics", "x.title"},
-	{forum.TypeReply, "forum_posts", "NULL::text"},
+var postTables = []struct{ typ, table, title, topic string }{
+	{forum.TypeTopic, "forum_topics", "x.title", "x.id"},
+	{forum.TypeReply, "forum_posts", "NULL::text", "x.topic_id"},
 }
 
 // walkPosts calls fn with every topic and then every reply, in id order, batch at a time.
@@ -89,7 +89,7 @@ func walkPosts(ctx context.Context, pool *pgxpool.Pool, batch int, fn func([]mig
 	for _, t := range postTables {
 		after := "00000000-0000-0000-0000-000000000000"
 		for {
-			rows, err := pool.Query(ctx, `SELECT x.id::text, x.body_version, x.body, x.body_html, `+t.title+`,
+			rows, err := pool.Query(ctx, `SELECT x.id::text, `+t.topic+`::text, x.body_version, x.body, x.body_html, `+t.title+`,
 				coalesce(x.edited_at, x.created_at) FROM `+t.table+` x WHERE x.id > $1::uuid ORDER BY x.id LIMIT $2`, after, batch)
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", t.table, err)
@@ -100,7 +100,7 @@ func walkPosts(ctx context.Context, pool *pgxpool.Pool, batch int, fn func([]mig
 				var m migrating
 				var html *string
 				var cur forum.Versioned
-				if err := rows.Scan(&m.key.ID, &m.version, &m.body, &html, &cur.Title, &cur.WrittenAt); err != nil {
+				if err := rows.Scan(&m.key.ID, &m.key.Topic, &m.version, &m.body, &html, &cur.Title, &cur.WrittenAt); err != nil {
 					rows.Close()
 					return fmt.Errorf("reading %s: %w", t.table, err)
 				}

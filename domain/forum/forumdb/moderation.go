@@ -130,13 +130,15 @@ func (s *Store) Revisions(ctx context.Context, targetType, id string) ([]forum.R
 	if err != nil || s.bodies == nil {
 		return out, err
 	}
-	table := "forum_topics"
+	table, topic := "forum_topics", "id"
 	if targetType == forum.TypeReply {
-		table = "forum_posts"
+		table, topic = "forum_posts", "topic_id"
 	}
 	var current int
 	var onRow bool
-	if err := s.pool.QueryRow(ctx, `SELECT body_version, body IS NOT NULL FROM `+table+` WHERE id = $1`, id).Scan(&current, &onRow); errors.Is(err, pgx.ErrNoRows) {
+	k := forum.Key{Type: targetType, ID: id}
+	if err := s.pool.QueryRow(ctx, `SELECT body_version, body IS NOT NULL, `+topic+`::text FROM `+table+` WHERE id = $1`, id).
+		Scan(&current, &onRow, &k.Topic); errors.Is(err, pgx.ErrNoRows) {
 		return out, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("listing revisions: %w", err)
@@ -144,7 +146,7 @@ func (s *Store) Revisions(ctx context.Context, targetType, id string) ([]forum.R
 	if onRow {
 		return out, nil // every version so far is on the row's side
 	}
-	stored, err := s.storedRevisions(ctx, forum.Key{Type: targetType, ID: id}, current)
+	stored, err := s.storedRevisions(ctx, k, current)
 	return append(out, stored...), err
 }
 
