@@ -42,6 +42,10 @@
 //   - Indexes are created and listed, and unique ones are enforced, but queries do not use them:
 //     explain shows a sequential scan with a JSONB filter (_jsonb->'useCase' @> '"…"'). Timings
 //     on FerretDB are not MongoDB's.
+//   - Only equality is pushed down to PostgreSQL: a filter such as {useCase: {$in: […]}} reads
+//     every document of the collection into FerretDB and filters there (200 ms for 20 ids at
+//     4,000 documents, against 5 ms for one equality). forummongo therefore reads a page of
+//     replies as {topic: T, post: {$in: […]}}, whose equality narrows the read to one thread.
 //   - Strings cannot hold NUL (U+0000): FerretDB stores documents as PostgreSQL JSONB, which
 //     refuses it (SQLSTATE 22P05, answered as InternalError); MongoDB stores it. usecasedocs
 //     refuses it the same way, so the contract holds; the service should refuse NUL in input.
