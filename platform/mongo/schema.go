@@ -33,9 +33,11 @@ func EnsureCollection(ctx context.Context, db *mongo.Database, name string, vali
 	if err != nil {
 		return false, err
 	}
-	if len(indexes) > 0 {
-		if _, err := db.Collection(name).Indexes().CreateMany(ctx, indexes); err != nil {
-			return false, fmt.Errorf("mongo: creating the indexes of %s: %w", name, err)
+	// One at a time: FerretDB 1.24 drops the connection when createIndexes names several
+	// indexes that all exist already (a second start), though it takes them one by one.
+	for _, ix := range indexes {
+		if _, err := db.Collection(name).Indexes().CreateOne(ctx, ix); err != nil {
+			return false, fmt.Errorf("mongo: creating an index of %s: %w", name, err)
 		}
 	}
 	return validated, nil

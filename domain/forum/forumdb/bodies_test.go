@@ -278,6 +278,8 @@ func TestRowsMoveToTheStoreOnEdit(t *testing.T) {
 func TestBodiesStore(t *testing.T) {
 	ctx := context.Background()
 	s := bodiesIn(t)
+	_, err := s.EnsureSchema(ctx)
+	require.NoError(t, err, "ensuring the schema again changes nothing")
 	k := forum.ReplyKey("9b2f6c1e-0000-4000-8000-000000000001", "9b2f6c1e-0000-4000-8000-0000000000ff")
 	at := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 	require.NoError(t, s.Put(ctx, k, 1, forum.Body{Markdown: "one", HTML: "<p>one</p>", WrittenAt: at}))

@@ -248,11 +248,8 @@ func MigrateBodiesToStore(ctx context.Context, pool *pgxpool.Pool, bodies forum.
 					m.Moved++
 				}
 			}
-			if len(p.queued) > 0 {
-				if _, err := pool.Exec(ctx, `DELETE FROM forum_body_outbox WHERE target_type = $1 AND target_id = $2 AND version <= $3`,
-					p.key.Type, p.key.ID, p.queued[len(p.queued)-1].Version); err != nil {
-					return fmt.Errorf("emptying the outbox of %s %s: %w", p.key.Type, p.key.ID, err)
-				}
+			if err := dropQueued(ctx, pool, p); err != nil {
+				return err
 			}
 			src.add(p.key, all)
 		}
@@ -274,6 +271,18 @@ func MigrateBodiesToStore(ctx context.Context, pool *pgxpool.Pool, bodies forum.
 	})
 	m.Target = dst.sum()
 	return m, err
+}
+
+// dropQueued deletes p's versions from the outbox once the migration has delivered them.
+func dropQueued(ctx context.Context, pool *pgxpool.Pool, p migrating) error {
+	if len(p.queued) == 0 {
+		return nil
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM forum_body_outbox WHERE target_type = $1 AND target_id = $2 AND version <= $3`,
+		p.key.Type, p.key.ID, p.queued[len(p.queued)-1].Version); err != nil {
+		return fmt.Errorf("emptying the outbox of %s %s: %w", p.key.Type, p.key.ID, err)
+	}
+	return nil
 }
 
 // clearRow clears a moved post's body from its row, unless a writer changed it since it was read
@@ -339,11 +348,8 @@ func MigrateBodiesToPostgres(ctx context.Context, pool *pgxpool.Pool, bodies for
 					m.Versions += written
 				}
 			}
-			if len(p.queued) > 0 {
-				if _, err := pool.Exec(ctx, `DELETE FROM forum_body_outbox WHERE target_type = $1 AND target_id = $2 AND version <= $3`,
-					p.key.Type, p.key.ID, p.queued[len(p.queued)-1].Version); err != nil {
-					return fmt.Errorf("emptying the outbox of %s %s: %w", p.key.Type, p.key.ID, err)
-				}
+			if err := dropQueued(ctx, pool, p); err != nil {
+				return err
 			}
 			src.add(p.key, all)
 		}
