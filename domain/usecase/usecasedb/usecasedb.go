@@ -349,6 +349,10 @@ func (s *Store) Delete(ctx context.Context, id string, version int, statuses []s
 // total says so (totalCapped).
 const searchCandidates = 500
 
+// countCap bounds the count of a list without text: a list that matches more says
+// "1,000+" (totalCapped), as the forum's lists do.
+const countCap = 1000
+
 // candidates restricts a text search's conditions to its searchCandidates most recently
 // published matches. The inner u is the candidate; the outer query's u is the row listed.
 func candidates(where []string) []string {
@@ -371,8 +375,12 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 		capped bool
 		with   string
 	)
-	// The viewer ($1) is not a filter; the count names it so the arguments are numbered alike.
-	count := `WITH viewer AS (SELECT $1::text) SELECT count(*) FROM use_cases u WHERE ` + strings.Join(where, " AND ")
+	// The viewer ($1) is not a filter; the count names it so the arguments are numbered alike. It
+	// stops past countCap, as the forum's does: an exact count of every published use case read
+	// 100,000 index entries for each first page of the library (a third of its time under the
+	// mixed load, docs/perf.md), to print a number nobody reads beyond "1,000+".
+	count := `WITH viewer AS (SELECT $1::text) SELECT count(*) FROM (SELECT 1 FROM use_cases u WHERE ` +
+		strings.Join(where, " AND ") + ` LIMIT ` + strconv.Itoa(countCap) + ` + 1) x`
 	// With q, each row also carries how well it matched and where (ts_headline runs on the page's
 	// rows only: PostgreSQL evaluates the select list after the LIMIT), and the count of the
 	// candidates, found once for both (finding them is most of a search's cost).
@@ -452,8 +460,11 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 			return nil, 0, false, fmt.Errorf("counting use cases: %w", err)
 		}
 	}
-	if q.Text != "" && total > searchCandidates {
+	switch {
+	case q.Text != "" && total > searchCandidates:
 		total, capped = searchCandidates, true
+	case total > countCap:
+		total, capped = countCap, true
 	}
 	return items, total, capped, nil
 }

@@ -712,6 +712,6 @@ func TestSearchCandidates(t *testing.T) {
 	assert.False(t, pg.TotalCapped)
 	pg, err = svc.Library(ctx, org.Owner, usecase.Query{}, 10, "")
 	require.NoError(t, err)
-	assert.Equal(t, 1101, *pg.Total, "without a search every match counts")
-	assert.False(t, pg.TotalCapped)
+	assert.Equal(t, 1000, *pg.Total, "without a search the count stops past 1,000")
+	assert.True(t, pg.TotalCapped)
 }
