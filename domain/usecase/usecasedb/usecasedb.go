@@ -377,8 +377,9 @@ func (s *Store) List(ctx context.Context, viewer string, q usecase.Query, after 
 	)
 	// The viewer ($1) is not a filter; the count names it so the arguments are numbered alike. It
 	// stops past countCap, as the forum's does: an exact count of every published use case read
-	// 100,000 index entries for each first page of the library (a third of its time under the
-	// mixed load, docs/perf.md), to print a number nobody reads beyond "1,000+".
+	// 100,000 index entries for each first page of the library (most of its time under the
+	// mixed load: p50 23 ms with it, 5 ms without; docs/perf.md), to print a number nobody
+	// reads beyond "1,000+".
 	count := `WITH viewer AS (SELECT $1::text) SELECT count(*) FROM (SELECT 1 FROM use_cases u WHERE ` +
 		strings.Join(where, " AND ") + ` LIMIT ` + strconv.Itoa(countCap) + ` + 1) x`
 	// With q, each row also carries how well it matched and where (ts_headline runs on the page's
@@ -786,17 +787,15 @@ func (s *Store) AddDownload(ctx context.Context, id string) error {
 }
 
 // Points lists published use cases located in b, newest first, as the map's points: only the
-// fields a point shows, extracted from the document in SQL (a whole document is some 2.5 kB and
-// the map has up to 10,000 points). Benefits are the first three quantitative metrics with an
-// improvement, "metric: improvement".
+// fields a point shows (benefits are the first three quantitative metrics with an improvement,
+// "metric: improvement").
 func (s *Store) Points(ctx context.Context, b usecase.Box, limit int) (usecase.MapPoints, error) {
-	// Each point's properties (as JSON text) and coordinates are kept beside the document by a
-	// trigger (migration 00031), so no document is detoasted. The box's rows are read once, with
-	// their points, and sorted in memory: 10,000 points are some 7 MB, so the sort gets the
-	// work_mem for it in its own read-only transaction (at the default 4 MB it went to disk, and
-	// sorting keys alone then reading each point again by id cost 10,000 more index lookups: 37
-	// of the statement's 56 ms). The properties go out as PostgreSQL wrote them, each framed as
-	// a feature here: 10,000 points decoded and encoded again cost twice the query.
+	// Each point is a narrow row of its own, its whole GeoJSON feature written by triggers
+	// (migrations 00031 and 00040) for the published, live, located use cases only, so a box of
+	// 10,000 points reads few pages and no document. The features go out as PostgreSQL wrote
+	// them, their bytes appended as read (10,000 points decoded and encoded again cost twice the
+	// query). 10,000 points are some 7 MB, so the sort gets the work_mem for it in its own
+	// read-only transaction (at the default 4 MB it went to disk).
 	var m usecase.MapPoints
 	var buf bytes.Buffer
 	buf.Grow(64 << 10)
@@ -805,37 +804,19 @@ func (s *Store) Points(ctx context.Context, b usecase.Box, limit int) (usecase.M
 		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '32MB'`); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT u.id::text, u.map_point, u.map_latitude, u.map_longitude FROM use_cases u
-			WHERE u.status = 'published' AND u.deleted_at IS NULL AND u.map_point IS NOT NULL
-			  AND `+latitude+` BETWEEN $1 AND $2 AND `+longitude+` BETWEEN $3 AND $4
-			ORDER BY u.published_at DESC, u.id DESC LIMIT $5`, b.MinLat, b.MaxLat, b.MinLng, b.MaxLng, limit)
+		rows, err := tx.Query(ctx, `SELECT feature FROM use_case_map_points
+			WHERE latitude BETWEEN $1 AND $2 AND longitude BETWEEN $3 AND $4
+			ORDER BY published_at DESC, use_case_id DESC LIMIT $5`, b.MinLat, b.MaxLat, b.MinLng, b.MaxLng, limit)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		var (
-			id, props string
-			lat, lng  float64
-			num       []byte
-		)
 		for rows.Next() {
-			if err := rows.Scan(&id, &props, &lat, &lng); err != nil {
-				return err
-			}
 			if m.Count > 0 {
 				buf.WriteByte(',')
 			}
 			m.Count++
-			buf.WriteString(`{"type":"Feature","id":"`)
-			buf.WriteString(id)
-			buf.WriteString(`","geometry":{"type":"Point","coordinates":[`)
-			num = strconv.AppendFloat(num[:0], lng, 'g', -1, 64)
-			num = append(num, ',')
-			num = strconv.AppendFloat(num, lat, 'g', -1, 64)
-			buf.Write(num)
-			buf.WriteString(`]},"properties":`)
-			buf.WriteString(props)
-			buf.WriteByte('}')
+			buf.Write(rows.RawValues()[0])
 		}
 		return rows.Err()
 	})
