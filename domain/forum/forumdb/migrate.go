@@ -222,55 +222,69 @@ func tableOf(typ string) string {
 func MigrateBodiesToStore(ctx context.Context, pool *pgxpool.Pool, bodies forum.Bodies, batch int) (BodyMigration, error) {
 	var m BodyMigration
 	src, dst := newSummer(), newSummer()
-	err := walkPosts(ctx, pool, batch, func(page []migrating) error {
-		stored, err := bodies.History(ctx, keysOf(page))
+	err := eachPost(ctx, pool, bodies, batch, func(p migrating, stored []forum.Versioned) error {
+		m.Posts++
+		all := merged(stored, p.onRows, p.queued)
+		n, err := put(ctx, bodies, p, merged(p.onRows, p.queued))
+		m.Versions += n
 		if err != nil {
-			return fmt.Errorf("reading forum bodies: %w", err)
+			return err
 		}
-		for _, p := range page {
-			m.Posts++
-			all := merged(stored[p.key], p.onRows, p.queued)
-			for _, v := range merged(p.onRows, p.queued) {
-				if err := bodies.Put(ctx, p.key, v.Version, v.Body); err != nil {
-					return fmt.Errorf("putting %s %s version %d: %w", p.key.Type, p.key.ID, v.Version, err)
-				}
-				m.Versions++
-			}
-			if len(p.onRows) > 0 {
-				changed, err := clearRow(ctx, pool, p)
-				if err != nil {
-					return err
-				}
-				switch {
-				case changed:
-					m.Changed++
-				case p.body != nil:
-					m.Moved++
-				}
-			}
-			if err := dropQueued(ctx, pool, p); err != nil {
+		if len(p.onRows) > 0 {
+			changed, err := clearRow(ctx, pool, p)
+			if err != nil {
 				return err
 			}
-			src.add(p.key, all)
+			switch {
+			case changed:
+				m.Changed++
+			case p.body != nil:
+				m.Moved++
+			}
 		}
+		if err := dropQueued(ctx, pool, p); err != nil {
+			return err
+		}
+		src.add(p.key, all)
 		return nil
 	})
 	if err != nil {
 		return m, err
 	}
 	m.Source = src.sum()
-	err = walkPosts(ctx, pool, batch, func(page []migrating) error {
-		stored, err := bodies.History(ctx, keysOf(page))
-		if err != nil {
-			return fmt.Errorf("reading forum bodies back: %w", err)
-		}
-		for _, p := range page {
-			dst.add(p.key, stored[p.key])
-		}
+	err = eachPost(ctx, pool, bodies, batch, func(p migrating, stored []forum.Versioned) error {
+		dst.add(p.key, stored)
 		return nil
 	})
 	m.Target = dst.sum()
 	return m, err
+}
+
+// eachPost calls fn with every post and its versions in bodies, reading bodies a page of posts
+// at a time.
+func eachPost(ctx context.Context, pool *pgxpool.Pool, bodies forum.Bodies, batch int, fn func(p migrating, stored []forum.Versioned) error) error {
+	return walkPosts(ctx, pool, batch, func(page []migrating) error {
+		stored, err := bodies.History(ctx, keysOf(page))
+		if err != nil {
+			return fmt.Errorf("reading forum bodies: %w", err)
+		}
+		for _, p := range page {
+			if err := fn(p, stored[p.key]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// put stores versions of p in bodies and counts them.
+func put(ctx context.Context, bodies forum.Bodies, p migrating, versions []forum.Versioned) (int, error) {
+	for i, v := range versions {
+		if err := bodies.Put(ctx, p.key, v.Version, v.Body); err != nil {
+			return i, fmt.Errorf("putting %s %s version %d: %w", p.key.Type, p.key.ID, v.Version, err)
+		}
+	}
+	return len(versions), nil
 }
 
 // dropQueued deletes p's versions from the outbox once the migration has delivered them.
@@ -322,37 +336,29 @@ func clearRow(ctx context.Context, pool *pgxpool.Pool, p migrating) (changed boo
 func MigrateBodiesToPostgres(ctx context.Context, pool *pgxpool.Pool, bodies forum.Bodies, batch int) (BodyMigration, error) {
 	var m BodyMigration
 	src, dst := newSummer(), newSummer()
-	err := walkPosts(ctx, pool, batch, func(page []migrating) error {
-		stored, err := bodies.History(ctx, keysOf(page))
-		if err != nil {
-			return fmt.Errorf("reading forum bodies: %w", err)
+	err := eachPost(ctx, pool, bodies, batch, func(p migrating, stored []forum.Versioned) error {
+		m.Posts++
+		if _, err := put(ctx, bodies, p, p.queued); err != nil {
+			return err
 		}
-		for _, p := range page {
-			m.Posts++
-			for _, v := range p.queued {
-				if err := bodies.Put(ctx, p.key, v.Version, v.Body); err != nil {
-					return fmt.Errorf("putting %s %s version %d: %w", p.key.Type, p.key.ID, v.Version, err)
-				}
-			}
-			all := p.onRows // a body on its row is the newest, with its revisions before it
-			if p.body == nil {
-				all = merged(p.onRows, stored[p.key], p.queued)
-				changed, written, err := restoreRow(ctx, pool, p, all)
-				if err != nil {
-					return err
-				}
-				if changed {
-					m.Changed++
-				} else {
-					m.Moved++
-					m.Versions += written
-				}
-			}
-			if err := dropQueued(ctx, pool, p); err != nil {
+		all := p.onRows // a body on its row is the newest, with its revisions before it
+		if p.body == nil {
+			all = merged(p.onRows, stored, p.queued)
+			changed, written, err := restoreRow(ctx, pool, p, all)
+			if err != nil {
 				return err
 			}
-			src.add(p.key, all)
+			if changed {
+				m.Changed++
+			} else {
+				m.Moved++
+				m.Versions += written
+			}
 		}
+		if err := dropQueued(ctx, pool, p); err != nil {
+			return err
+		}
+		src.add(p.key, all)
 		return nil
 	})
 	if err != nil {
