@@ -171,6 +171,50 @@ func TestPollBetweenProbeAndUpgrade(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, <-polled)
 }
 
+// The poll pending when the probe comes is held like one that comes after it: ended with a
+// noop if the upgrade packet does not follow (a real client waits for that poll to end before
+// it sends "5"), refused if it does (the suites send "2probe", "5" and a poll at once, and the
+// poll may be read first).
+func TestPollPendingAtTheProbe(t *testing.T) {
+	for _, upgrade := range []bool{false, true} {
+		t.Run(fmt.Sprintf("upgrade=%v", upgrade), func(t *testing.T) {
+			base := engineEcho(t)
+			url := openPolling(t, base)
+			type answer struct {
+				code int
+				body string
+			}
+			polled := make(chan answer, 1)
+			go func() {
+				code, body := get(t, url)
+				polled <- answer{code, body}
+			}()
+			time.Sleep(20 * time.Millisecond)
+			sid := url[strings.LastIndex(url, "=")+1:]
+			ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"websocket&sid="+sid, nil)
+			require.NoError(t, err)
+			defer ws.Close()
+			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("2probe")))
+			if upgrade {
+				require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("5")))
+				assert.Equal(t, answer{http.StatusBadRequest, `{"code":3,"message":"Bad request"}`}, <-polled)
+				return
+			}
+			assert.Equal(t, answer{http.StatusOK, "6"}, <-polled)
+			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("5")))
+			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("4hello")))
+			for {
+				_, msg, err := ws.ReadMessage()
+				require.NoError(t, err)
+				if string(msg) != "3probe" {
+					assert.Equal(t, "4hello", string(msg))
+					break
+				}
+			}
+		})
+	}
+}
+
 func TestHeartbeat(t *testing.T) {
 	base := engineEcho(t)
 	t.Run("polling", func(t *testing.T) {
