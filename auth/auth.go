@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/supertokens/supertokens-golang/ingredients/emaildelivery"
 	"github.com/supertokens/supertokens-golang/recipe/emailpassword"
@@ -69,6 +70,7 @@ type Auth struct {
 	mailer   Mailer
 	log      *slog.Logger
 	verified *verified
+	tokens   *tokenCheck
 }
 
 // BasePath is where the SDK's frontend API is served.
@@ -76,7 +78,8 @@ const BasePath = "/auth"
 
 // Init initialises the SDK for the process.
 func Init(cfg Config, accounts Accounts, mailer Mailer) (*Auth, error) {
-	a := &Auth{cfg: cfg, accounts: accounts, mailer: mailer, log: cfg.Log, verified: newVerified(50000)}
+	a := &Auth{cfg: cfg, accounts: accounts, mailer: mailer, log: cfg.Log, verified: newVerified(50000),
+		tokens: &tokenCheck{dynamic: true, jwks: sdkKeys, now: time.Now}}
 	basePath := BasePath
 	sameSite := cfg.CookieSameSite
 	antiCSRF := cfg.AntiCSRF

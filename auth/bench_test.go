@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/p2psandbox/hub/auth"
 	"github.com/p2psandbox/hub/domain/identity"
@@ -30,8 +31,9 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // setup runs the SDK in-process against the embedded core and returns an access token of a
-// signed-up user. The SDK is process-global: one setup per test binary.
-func setup(b *testing.B) (*auth.Auth, string) {
+// signed-up user and the database (the core's signing keys are in it). The SDK is
+// process-global: one setup per test binary run (a test or the benchmark, not both).
+func setup(b testing.TB) (*auth.Auth, string, *pgxpool.Pool) {
 	b.Helper()
 	ctx := context.Background()
 	pool, _ := pgtest.NewWith(b, postgres.MainMigrations(migrations.FS), authcore.Migrations())
@@ -90,7 +92,7 @@ func setup(b *testing.B) (*auth.Auth, string) {
 	if rec.Code != http.StatusOK || token == "" {
 		b.Fatalf("sign-up: %d %s", rec.Code, rec.Body)
 	}
-	return a, token
+	return a, token, pool
 }
 
 // BenchmarkVerify is the middleware's check of an access token, no core call: "first" is the
@@ -98,7 +100,7 @@ func setup(b *testing.B) (*auth.Auth, string) {
 // token; "repeat" is every later request with the same token, served by the verified-token cache
 // and the revocation list; "hub" is the socket handshake's (and auth:refresh's) check.
 func BenchmarkVerify(b *testing.B) {
-	a, token := setup(b)
+	a, token, _ := setup(b)
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/me", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	if _, err := a.Verify(httptest.NewRecorder(), req); err != nil { // warms the JWKS cache
@@ -117,6 +119,16 @@ func BenchmarkVerify(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := a.Verify(httptest.NewRecorder(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hub-first", func(b *testing.B) {
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			a.ForgetVerified()
+			if _, err := a.PrincipalFromToken(ctx, token); err != nil {
 				b.Fatal(err)
 			}
 		}

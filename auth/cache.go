@@ -65,5 +65,10 @@ func (v *verified) put(token string, payload map[string]any, current string, p i
 	if !ok {
 		return
 	}
-	v.lru.Add(sha256.Sum256([]byte(token)), cachedPrincipal{p: p, exp: time.Unix(int64(exp), 0)})
+	v.add(token, p, time.Unix(int64(exp), 0))
+}
+
+// add caches a token whose principal p was checked, until exp.
+func (v *verified) add(token string, p identity.Principal, exp time.Time) {
+	v.lru.Add(sha256.Sum256([]byte(token)), cachedPrincipal{p: p, exp: exp})
 }

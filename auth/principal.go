@@ -26,7 +26,7 @@ import (
 func (a *Auth) Verify(w http.ResponseWriter, r *http.Request) (identity.Principal, error) {
 	bearer, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if bearer != "" {
-		if p, ok := a.verified.get(bearer); ok {
+		if p, ok := a.checkedToken(bearer); ok {
 			return p, a.cfg.Revocations.Check(p)
 		}
 	}
@@ -51,21 +51,49 @@ func (a *Auth) PrincipalFromToken(_ context.Context, accessToken string) (identi
 	if accessToken == "" {
 		return identity.Principal{}, identity.ErrUnauthenticated
 	}
-	if p, ok := a.verified.get(accessToken); ok {
+	if p, ok := a.checkedToken(accessToken); ok {
 		return p, a.cfg.Revocations.Check(p)
 	}
-	required, antiCSRF := true, false
-	s, err := session.GetSessionWithoutRequestResponse(accessToken, nil,
-		&sessmodels.VerifySessionOptions{SessionRequired: &required, AntiCsrfCheck: &antiCSRF})
-	if err != nil {
-		return identity.Principal{}, sessionError(err)
-	}
-	p, err := principalOf(s)
+	s, p, err := a.sdkPrincipal(accessToken)
 	if err != nil {
 		return p, err
 	}
 	a.verified.remember(accessToken, s, p)
 	return p, a.cfg.Revocations.Check(p)
+}
+
+// sdkPrincipal is the SDK's check of an access token without a request (no anti-CSRF check).
+func (a *Auth) sdkPrincipal(accessToken string) (sessmodels.SessionContainer, identity.Principal, error) {
+	required, antiCSRF := true, false
+	s, err := session.GetSessionWithoutRequestResponse(accessToken, nil,
+		&sessmodels.VerifySessionOptions{SessionRequired: &required, AntiCsrfCheck: &antiCSRF})
+	if err != nil {
+		return nil, identity.Principal{}, sessionError(err)
+	}
+	p, err := principalOf(s)
+	return s, p, err
+}
+
+// checkedToken is the principal of a token sent as a bearer (header mode, no anti-CSRF check)
+// when it is already known or passes the one-pass check; false sends it to the SDK.
+func (a *Auth) checkedToken(token string) (identity.Principal, bool) {
+	if p, ok := a.verified.get(token); ok {
+		return p, true
+	}
+	p, ok := a.tokens.principal(token)
+	if ok {
+		a.verified.add(token, p, p.ExpiresAt)
+	}
+	return p, ok
+}
+
+// sdkKeys are the keys of the SDK's JWKS cache (fetched from the core, refreshed by the SDK).
+func sdkKeys() (map[string]any, error) {
+	jwks, err := session.GetCombinedJWKS()
+	if err != nil {
+		return nil, err
+	}
+	return jwks.ReadOnlyKeys(), nil
 }
 
 func sessionError(err error) error {
