@@ -68,7 +68,7 @@ start_node 18090
 
 lg() { echo "\$ loadgen $*"; "$OUT/loadgen" "$@"; echo; }
 # PROFILE=1 saves pprof profiles of the first hub node in $OUT: the heap while the sockets are
-# held and 10 s of CPU while they connect (conns), and 15 s of CPU and allocations during the
+# held and 10 s of CPU and allocations while they connect (conns), and 15 s of CPU and allocations during the
 # broadcasts (broadcast).
 profile() { # delay name path
   [ "${PROFILE:-}" = 1 ] || return 0
@@ -77,7 +77,7 @@ profile() { # delay name path
 
 if [[ $WHAT == conns || $WHAT == all ]]; then
   echo "== $CONNS idle authenticated websocket clients on one node"
-  profile 2 cpu-conns "profile?seconds=10"; profile $((CONNS / 1000 + 5)) heap-conns "heap?gc=1"
+  profile 2 cpu-conns "profile?seconds=10"; profile 2 allocs-conns "allocs?seconds=10"; profile $((CONNS / 1000 + 5)) heap-conns "heap?gc=1"
   lg ws connect -url http://127.0.0.1:18100 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -pid "${hub_pids[0]}" -metrics http://127.0.0.1:18100/metrics
   lg ws connect -url http://127.0.0.1:18090 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -pid "${node_pids[0]}"
 fi
