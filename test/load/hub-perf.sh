@@ -42,13 +42,14 @@ common=(P2P_ENV=test P2P_HUB_MAX_SOCKETS_PER_USER=1000000 P2P_LOG_LEVEL=warn P2P
   P2P_POSTGRES_URL="$PG/$DB?sslmode=disable" P2P_REDIS_URL="$REDIS" P2P_REDIS_PREFIX="$PREFIX" P2P_WORKER_QUEUE="${PREFIX}queue"
   P2P_SUPERTOKENS_CONNECTION_URI=http://127.0.0.1:18110 P2P_SUPERTOKENS_API_KEY=perf-core-key-0123456789abcdef
   P2P_AUTH_CORE_ADDR=127.0.0.1:18110)
-# HUB_GOGC sets GOGC for the hub nodes (the memory/CPU lever of docs/perf.md).
+# HUB_GOGC sets GOGC for the hub nodes (the memory/CPU lever of docs/perf.md), HUB_GODEBUG their
+# GODEBUG (gctrace=1 writes each collection to $OUT/hub-PORT.log).
 
 env "${common[@]}" "$OUT/p2p" authcore >"$OUT/core.log" 2>&1 & pids+=($!)
 wait_up http://127.0.0.1:18110/hello
 hub_pids=()
 start_hub() { # port; net/http/pprof on port+500
-  env "${common[@]}" P2P_HTTP_ADDR="127.0.0.1:$1" P2P_HTTP_PPROF_ADDR="127.0.0.1:$(($1 + 500))" ${HUB_GOGC:+GOGC=$HUB_GOGC} "$OUT/p2p" serve >"$OUT/hub-$1.log" 2>&1 & pids+=($!); hub_pids+=($!)
+  env "${common[@]}" P2P_HTTP_ADDR="127.0.0.1:$1" P2P_HTTP_PPROF_ADDR="127.0.0.1:$(($1 + 500))" ${HUB_GOGC:+GOGC=$HUB_GOGC} ${HUB_GODEBUG:+GODEBUG=$HUB_GODEBUG} "$OUT/p2p" serve >"$OUT/hub-$1.log" 2>&1 & pids+=($!); hub_pids+=($!)
   wait_up "http://127.0.0.1:$1/health/ready"
 }
 node_pids=()
@@ -66,7 +67,16 @@ if [ ! -s "$OUT/tokens.txt" ]; then
 fi
 start_node 18090
 
-lg() { echo "\$ loadgen $*"; "$OUT/loadgen" "$@"; echo; }
+# drain waits until the sockets of the previous phase have left TIME_WAIT (60 s on Linux): with
+# 20,000 of them the next phase's connect() searches a nearly full range of local ports, and
+# that phase, hub or Node, would start on a worse footing than the other.
+drain() {
+  for _ in $(seq 1 75); do
+    [ "$(ss -Htan state time-wait | wc -l)" -lt 1000 ] && return 0
+    sleep 1
+  done
+}
+lg() { drain; echo "\$ loadgen $*"; "$OUT/loadgen" "$@"; echo; }
 # PROFILE=1 saves pprof profiles of the first hub node in $OUT: the heap while the sockets are
 # held and 10 s of CPU and allocations while they connect (conns), and 15 s of CPU and allocations during the
 # broadcasts (broadcast).
