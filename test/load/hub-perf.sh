@@ -87,6 +87,7 @@ profile() { # delay name path
 
 if [[ $WHAT == conns || $WHAT == all ]]; then
   echo "== $CONNS idle authenticated websocket clients on one node"
+  drain # before the profiles' clocks start
   profile 2 cpu-conns "profile?seconds=10"; profile 2 allocs-conns "allocs?seconds=10"; profile $((CONNS / 1000 + 5)) heap-conns "heap?gc=1"
   lg ws connect -url http://127.0.0.1:18100 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -pid "${hub_pids[0]}" -metrics http://127.0.0.1:18100/metrics
   lg ws connect -url http://127.0.0.1:18090 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -pid "${node_pids[0]}"
@@ -98,6 +99,7 @@ if [[ $WHAT == bursts || $WHAT == all ]]; then
 fi
 if [[ $WHAT == broadcast || $WHAT == all ]]; then
   echo "== broadcast to a $MEMBERS-member room, one node"
+  drain
   profile 20 cpu-broadcast "profile?seconds=15"; profile 20 allocs-broadcast "allocs?seconds=15"
   lg ws broadcast -url http://127.0.0.1:18100 -tokens "$OUT/tokens.txt" -members "$MEMBERS" -count "$ROUNDS" -pid "${hub_pids[0]}"
   lg ws broadcast -url http://127.0.0.1:18090 -tokens "$OUT/tokens.txt" -members "$MEMBERS" -count "$ROUNDS" -pid "${node_pids[0]}"
