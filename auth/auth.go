@@ -79,6 +79,7 @@ const BasePath = "/auth"
 // Init initialises the SDK for the process.
 func Init(cfg Config, accounts Accounts, mailer Mailer) (*Auth, error) {
 	a := &Auth{cfg: cfg, accounts: accounts, mailer: mailer, log: cfg.Log, verified: newVerified(50000),
+		// dynamic: session.Init below leaves UseDynamicAccessTokenSigningKey at the SDK's default.
 		tokens: &tokenCheck{dynamic: true, jwks: sdkKeys, now: time.Now}}
 	basePath := BasePath
 	sameSite := cfg.CookieSameSite
