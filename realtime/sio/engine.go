@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -20,8 +21,9 @@ import (
 // WebSocket, the upgrade from one to the other, and the heartbeat. It is ours rather than the
 // library's because a hub node's cost is its per-connection cost (docs/design-notes.md, "The
 // hub's own Engine.IO and Socket.IO"): one goroutine per websocket (its reader), a write path
-// that writes a broadcast's frame, encoded once, to every socket (websocket.PreparedMessage),
-// write buffers taken from a pool only while a frame is written, and one timer for the heartbeat.
+// that writes a broadcast's frame, built once, to every socket, by the broadcaster itself where the
+// socket takes it at once (wswrite.go), write buffers taken from a pool only while a frame is
+// written, and one timer for the heartbeat.
 
 // Engine.IO packet types.
 const (
@@ -71,32 +73,33 @@ const (
 )
 
 // frame is one Engine.IO packet on its way out. A broadcast builds one frame and queues the same
-// pointer to every socket (shared); its websocket encoding is prepared once, by whichever writer
-// needs it first. Other frames are written as they are, through the pooled write buffer.
+// pointer to every socket (shared); its websocket frame is built once, by whichever socket needs
+// it first (wswrite.go). Other frames are written as they are, through the pooled write buffer.
 type frame struct {
 	typ    byte   // packet type
 	data   []byte // payload, without the type
 	binary bool   // a binary message (typ is pktMessage)
 	shared bool
-	once   sync.Once
-	pm     *websocket.PreparedMessage
-	pmErr  error
+	// control is a websocket control frame's type (a pong to the client's ping), data its
+	// payload.
+	control int
+	once    sync.Once
+	wire    []byte
 }
 
 func textFrame(typ byte, data []byte) *frame { return &frame{typ: typ, data: data} }
 
 func binaryFrame(data []byte) *frame { return &frame{typ: pktMessage, data: data, binary: true} }
 
-// write writes f to ws.
+// write writes f to ws, which the caller has given a write deadline.
 func (f *frame) write(ws *websocket.Conn) error {
-	if f.shared {
-		pm, err := f.prepared()
-		if err != nil {
-			return err
-		}
-		return ws.WritePreparedMessage(pm)
-	}
-	if f.binary {
+	switch {
+	case f.shared:
+		_, err := ws.NetConn().Write(f.wireBytes())
+		return err
+	case f.control != 0:
+		return ws.WriteControl(f.control, f.data, time.Now().Add(writeWait))
+	case f.binary:
 		return ws.WriteMessage(websocket.BinaryMessage, f.data)
 	}
 	w, err := ws.NextWriter(websocket.TextMessage)
@@ -106,19 +109,6 @@ func (f *frame) write(ws *websocket.Conn) error {
 	_, _ = w.Write([]byte{f.typ})
 	_, _ = w.Write(f.data)
 	return w.Close()
-}
-
-func (f *frame) prepared() (*websocket.PreparedMessage, error) {
-	f.once.Do(func() {
-		if f.binary {
-			f.pm, f.pmErr = websocket.NewPreparedMessage(websocket.BinaryMessage, f.data)
-			return
-		}
-		b := make([]byte, 0, len(f.data)+1)
-		b = append(append(b, f.typ), f.data...)
-		f.pm, f.pmErr = websocket.NewPreparedMessage(websocket.TextMessage, b)
-	})
-	return f.pm, f.pmErr
 }
 
 // appendPolling appends f as a long-polling payload's packet (binary as "b" + base64).
@@ -315,9 +305,11 @@ func (e *engine) newSession(r *http.Request, ws *websocket.Conn) *session {
 	s := &session{
 		id:      newID(),
 		eng:     e,
-		ws:      ws,
 		header:  r.Header.Clone(),
 		address: r.RemoteAddr,
+	}
+	if ws != nil {
+		s.attachLocked(ws)
 	}
 	s.handler = e.cfg.open(s)
 	return s
@@ -386,7 +378,10 @@ type session struct {
 	mu     sync.Mutex
 	closed bool
 	ws     *websocket.Conn // set once on websocket
+	raw    syscall.RawConn // ws's socket, for writes that do not wait (wswrite.go); nil if none
 	queue  []*frame        // frames not yet written
+	// partial is the rest of a frame the sender wrote part of: the writer writes it first.
+	partial []byte
 	// writing is set while a goroutine writes the queue to the websocket; corked holds the
 	// queue back (while a namespace CONNECT's hook runs).
 	writing bool
@@ -423,6 +418,12 @@ func (s *session) send(frames ...*frame) bool {
 		s.mu.Unlock()
 		return false
 	}
+	if s.canWriteNowLocked() {
+		if frames = s.writeNowLocked(frames); len(frames) == 0 && s.partial == nil {
+			s.mu.Unlock()
+			return true
+		}
+	}
 	if len(s.queue)+len(frames) > maxQueued {
 		s.mu.Unlock()
 		s.close("slow consumer", false)
@@ -455,7 +456,7 @@ func (s *session) kickLocked() {
 		return
 	}
 	if s.ws != nil {
-		if !s.writing && len(s.queue) > 0 {
+		if !s.writing && (len(s.queue) > 0 || s.partial != nil) {
 			s.writing = true
 			go s.writeWebsocket(s.ws)
 		}
@@ -467,32 +468,46 @@ func (s *session) kickLocked() {
 	}
 }
 
-// writeWebsocket writes the queue until it is empty. A goroutine runs it only while there is
-// something to write: an idle socket has none.
+// writeWebsocket writes the queue until it is empty, after the rest of a frame the sender
+// wrote part of. A goroutine runs it only while there is something to write: an idle socket has
+// none.
 func (s *session) writeWebsocket(ws *websocket.Conn) {
+	stop := func() {
+		s.mu.Lock()
+		s.writing = false
+		s.mu.Unlock()
+	}
 	for {
 		s.mu.Lock()
-		batch := s.queue
-		s.queue = nil
-		if len(batch) == 0 || s.ws != ws {
+		batch, partial := s.queue, s.partial
+		s.queue, s.partial = nil, nil
+		if (len(batch) == 0 && partial == nil) || s.ws != ws {
 			s.writing = false
 			s.mu.Unlock()
 			return
 		}
 		s.mu.Unlock()
+		if partial != nil {
+			_ = ws.NetConn().SetWriteDeadline(time.Now().Add(writeWait))
+			if _, err := ws.NetConn().Write(partial); err != nil {
+				stop()
+				s.close("transport error", false)
+				return
+			}
+		}
 		for _, f := range batch {
-			_ = ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if f.shared { // written straight to the connection, not through gorilla
+				_ = ws.NetConn().SetWriteDeadline(time.Now().Add(writeWait))
+			} else {
+				_ = ws.SetWriteDeadline(time.Now().Add(writeWait))
+			}
 			if err := f.write(ws); err != nil {
-				s.mu.Lock()
-				s.writing = false
-				s.mu.Unlock()
+				stop()
 				s.close("transport error", false)
 				return
 			}
 			if f.typ == pktClose {
-				s.mu.Lock()
-				s.writing = false
-				s.mu.Unlock()
+				stop()
 				_ = ws.Close()
 				return
 			}
@@ -858,7 +873,8 @@ func (s *session) probeWebsocket(ws *websocket.Conn) {
 				fail()
 				return
 			}
-			s.ws, s.probe, s.upgrading = ws, nil, false
+			s.attachLocked(ws)
+			s.probe, s.upgrading = nil, false
 			if s.wake != nil {
 				close(s.wake)
 				s.wake = nil
