@@ -72,9 +72,10 @@ const (
 	closeLinger = time.Second
 )
 
-// frame is one Engine.IO packet on its way out. A broadcast builds one frame and queues the same
+// frame is one Engine.IO packet on its way out. A broadcast builds one frame and sends the same
 // pointer to every socket (shared); its websocket frame is built once, by whichever socket needs
-// it first (wswrite.go). Other frames are written as they are, through the pooled write buffer.
+// it first (wswrite.go). A frame the socket takes at once is written by its sender; the writer
+// writes the rest, a shared frame as it is and others through the pooled write buffer.
 type frame struct {
 	typ    byte   // packet type
 	data   []byte // payload, without the type
@@ -456,7 +457,15 @@ func (s *session) kickLocked() {
 		return
 	}
 	if s.ws != nil {
-		if !s.writing && (len(s.queue) > 0 || s.partial != nil) {
+		if s.writing {
+			return
+		}
+		if len(s.queue) > 0 && s.raw != nil && s.partial == nil {
+			if s.queue = s.writeNowLocked(s.queue); len(s.queue) == 0 {
+				s.queue = nil
+			}
+		}
+		if len(s.queue) > 0 || s.partial != nil {
 			s.writing = true
 			go s.writeWebsocket(s.ws)
 		}

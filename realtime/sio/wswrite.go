@@ -17,7 +17,8 @@ import (
 // Where it costs is the hand-off, not the bytes. Queueing the frame and starting a writer
 // goroutine per socket put a goroutine start, two scheduler passes and a write-deadline timer
 // around every write system call of a broadcast. A socket with nothing queued and no writer
-// running is instead written at once by the broadcaster, without waiting (writeNow): the kernel
+// running is instead written at once by the sender (the broadcaster, or the handler that acks or
+// emits), without waiting (writeNowLocked): the kernel
 // takes the whole frame into the socket's send buffer, or part of it, or none. What it does not
 // take goes to the socket's writer as before, which finishes a partly written frame first
 // (session.partial), so the stream stays whole and in order. A socket whose client reads
@@ -96,12 +97,13 @@ func tryWrite(rc syscall.RawConn, b []byte) (n int, err error) {
 	return n, werr
 }
 
-// writeNowLocked writes the leading broadcast frames of frames to the socket at once, as far as
-// its send buffer takes them, and returns the frames left for the writer; a frame the kernel
-// took part of is left in s.partial. s.mu is held; the queue is empty and no writer runs.
+// writeNowLocked writes frames to the socket at once, in order, as far as its send buffer takes
+// them, and returns the frames left for the writer; a frame the kernel took part of is left in
+// s.partial. A control frame and the close packet (after which the writer closes the
+// connection) are left to the writer. s.mu is held; nothing else is queued and no writer runs.
 func (s *session) writeNowLocked(frames []*frame) []*frame {
 	for i, f := range frames {
-		if !f.shared {
+		if f.control != 0 || f.typ == pktClose {
 			return frames[i:]
 		}
 		b := f.wireBytes()
