@@ -58,8 +58,21 @@ start_node() { # port [redis]
   wait_up "http://127.0.0.1:$1/socket.io/?EIO=4&transport=polling"
 }
 start_hub 18100
+# caught_up waits until the node's domain-event consumers (activity, dashboard, notifications)
+# have read every event: each sign-up leaves one, and a fresh node would otherwise work through
+# 20,000 of them, for about half a minute, while its sockets connect.
+caught_up() {
+  local q="select coalesce(bool_and((c.txid, c.id) >= (m.txid, m.id)), false)
+    from domain_event_cursors c, (select txid, id from domain_events order by txid desc, id desc limit 1) m"
+  for _ in $(seq 1 300); do
+    [ "$(psql "$PG/$DB" -Atc "$q")" = t ] && return 0
+    sleep 1
+  done
+  echo "the event consumers did not catch up in 300 s" >&2; exit 1
+}
 if [ ! -s "$OUT/tokens.txt" ]; then
   "$OUT/loadgen" ws signup -url http://127.0.0.1:18100 -n "$USERS" -out "$OUT/tokens.txt"
+  caught_up
   # A fresh node for the figures: the sign-ups left freed memory in this one that the sockets
   # would reuse, and its RSS per socket would read low.
   kill "${hub_pids[0]}"; wait "${hub_pids[0]}" 2>/dev/null || true; hub_pids=()
