@@ -89,7 +89,17 @@ drain() {
     sleep 1
   done
 }
-lg() { drain; echo "\$ loadgen $*"; "$OUT/loadgen" "$@"; echo; }
+# listen_overflows is the kernel's count of connections dropped because a listener's accept
+# queue was full (the client retransmits its SYN after 1 s, then 3 s): printed per phase, it
+# tells a server that stopped accepting from one that was slow after accepting.
+listen_overflows() { nstat -az TcpExtListenOverflows 2>/dev/null | awk '/ListenOverflows/ {print $2}'; }
+lg() {
+  drain; echo "\$ loadgen $*"
+  local before; before=$(listen_overflows)
+  "$OUT/loadgen" "$@"
+  [ -n "$before" ] && echo "listen queue overflows during the phase: $(($(listen_overflows) - before))"
+  echo
+}
 # PROFILE=1 saves pprof profiles of the first hub node in $OUT: the heap while the sockets are
 # held and 10 s of CPU and allocations while they connect (conns), and 15 s of CPU and allocations during the
 # broadcasts (broadcast).
