@@ -2,7 +2,6 @@ package sio
 
 import (
 	"encoding/binary"
-	"errors"
 	"net"
 	"syscall"
 	"time"
@@ -18,11 +17,11 @@ import (
 // goroutine per socket put a goroutine start, two scheduler passes and a write-deadline timer
 // around every write system call of a broadcast. A socket with nothing queued and no writer
 // running is instead written at once by the sender (the broadcaster, or the handler that acks or
-// emits), without waiting (writeNowLocked): the kernel
-// takes the whole frame into the socket's send buffer, or part of it, or none. What it does not
-// take goes to the socket's writer as before, which finishes a partly written frame first
-// (session.partial), so the stream stays whole and in order. A socket whose client reads
-// nothing is written by the writer alone, with its deadline, as before.
+// emits), without waiting (writeNowLocked): the kernel takes the whole frame into the socket's
+// send buffer, or part of it, or none. What it does not take goes to the socket's writer as
+// before, which finishes a partly written frame first (session.partial), so the stream stays
+// whole and in order. A socket whose client reads nothing is written by the writer alone, with
+// its deadline, as before.
 
 // controlWait bounds the echo of a client's close frame, written by the reader.
 const controlWait = time.Second
@@ -57,14 +56,14 @@ func (f *frame) wireBytes() []byte {
 // rawConn is the websocket's connection as the kernel's socket, for writes that do not wait;
 // nil where the connection is not a plain socket (then every frame goes through the writer).
 func rawConn(ws *websocket.Conn) syscall.RawConn {
-	sc, ok := ws.NetConn().(syscall.Conn)
-	if !ok {
+	var sc syscall.Conn
+	switch c := ws.NetConn().(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default: // TLS or a wrapped connection: its bytes are not the frame's
 		return nil
-	}
-	if _, isTCP := sc.(*net.TCPConn); !isTCP {
-		if _, isUnix := sc.(*net.UnixConn); !isUnix {
-			return nil
-		}
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
@@ -91,7 +90,7 @@ func tryWrite(rc syscall.RawConn, b []byte) (n int, err error) {
 	if err != nil {
 		return n, err
 	}
-	if werr == syscall.EAGAIN || errors.Is(werr, syscall.EWOULDBLOCK) {
+	if werr == syscall.EAGAIN { // EWOULDBLOCK on Linux too
 		return n, nil
 	}
 	return n, werr
@@ -135,6 +134,14 @@ func (s *session) attachLocked(ws *websocket.Conn) {
 		defer s.mu.Unlock()
 		if s.closed {
 			return nil
+		}
+		// A pong still queued answers this ping too (RFC 6455 5.5.3 allows answering only
+		// the latest), so a client that floods pings and reads nothing queues one pong.
+		for _, f := range s.queue {
+			if f.control == websocket.PongMessage {
+				f.data = []byte(data)
+				return nil
+			}
 		}
 		s.queue = append(s.queue, &frame{control: websocket.PongMessage, data: []byte(data)})
 		s.kickLocked()

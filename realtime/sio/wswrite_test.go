@@ -147,3 +147,25 @@ func TestClientPingAndCloseAnswered(t *testing.T) {
 	require.True(t, errors.As(err, &ce), "a close frame came back: %v", err)
 	assert.Equal(t, websocket.CloseNormalClosure, ce.Code)
 }
+
+// A client that sends pings and reads nothing has one pong queued, answering its latest ping.
+func TestPingFloodQueuesOnePong(t *testing.T) {
+	s, client := slowReaderSession(t)
+	go s.readWebsocket(s.ws)
+	// The socket fills: the writer waits for room with the rest of this frame.
+	require.True(t, s.send(sharedFrame(`2["n","`+strings.Repeat("x", 256<<10)+`"]`)))
+	for i := range 100 {
+		require.NoError(t, client.WriteControl(websocket.PingMessage, []byte(fmt.Sprint("p", i)), time.Now().Add(time.Second)))
+	}
+	require.Eventually(t, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var pongs []string
+		for _, f := range s.queue {
+			if f.control == websocket.PongMessage {
+				pongs = append(pongs, string(f.data))
+			}
+		}
+		return len(pongs) == 1 && pongs[0] == "p99"
+	}, 5*time.Second, 10*time.Millisecond, "one pong, for the latest ping")
+}
