@@ -398,6 +398,7 @@ type session struct {
 	// Heartbeat: one timer, either waiting to ping or waiting for the pong.
 	timer       *time.Timer
 	awaitsPong  bool
+	pingAt      time.Time  // when the ping is (or was) due, as scheduled
 	inMu        sync.Mutex // one POST's packets at a time, in order
 	closeReason string
 }
@@ -574,7 +575,14 @@ func (s *session) receive(data []byte, binary bool) bool {
 func (s *session) startHeartbeat() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.pingAt = time.Now().Add(s.eng.cfg.pingInterval)
 	s.timer = time.AfterFunc(s.eng.cfg.pingInterval, s.beat)
+}
+
+// pongOverdueLocked reports whether the ping's pong is past due by the clock, which a busy
+// node's timer may not have noticed yet: the session is over either way. s.mu is held.
+func (s *session) pongOverdueLocked() bool {
+	return s.awaitsPong && !time.Now().Before(s.pingAt.Add(s.eng.cfg.pingTimeout))
 }
 
 func (s *session) beat() {
@@ -601,6 +609,7 @@ func (s *session) pong() {
 		return
 	}
 	s.awaitsPong = false
+	s.pingAt = time.Now().Add(s.eng.cfg.pingInterval)
 	s.timer.Reset(s.eng.cfg.pingInterval)
 }
 
@@ -670,6 +679,12 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 	if s.ws != nil || s.closed {
 		s.mu.Unlock()
 		writeEngineError(w, errBadRequest, http.StatusBadRequest)
+		return
+	}
+	if s.pongOverdueLocked() {
+		s.mu.Unlock()
+		writeEngineError(w, errBadRequest, http.StatusBadRequest)
+		s.close("ping timeout", false)
 		return
 	}
 	if s.polling {
