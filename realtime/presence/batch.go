@@ -14,7 +14,8 @@ import (
 // sends its own and then, while it waits on Redis, whatever others queued behind it goes out in
 // the next round trip as one pipeline. A quiet node pays one round trip per call as before; a
 // node taking a thousand handshakes a second pays one per batch, not two per socket
-// (docs/perf.md, "Realtime hub"). No goroutine of its own: the callers do the sending.
+// (docs/perf.md, "Realtime hub"). No goroutine of its own while the node is quiet: the callers
+// do the sending.
 
 // maxBatch bounds one pipeline.
 const maxBatch = 256
@@ -57,22 +58,33 @@ func (s *Store) do(ctx context.Context, o *op) error {
 	}
 }
 
-// send runs queued calls until none are left.
+// send commits one batch of the queued calls. If more queued up meanwhile, a new goroutine goes
+// on sending them: the caller returns as soon as its own call is done. (Sending until the queue
+// is empty kept one handshake, on a node that never stopped taking handshakes, sending for the
+// others for seconds.)
 func (s *Store) send(ctx context.Context) {
 	b := &s.batch
-	for {
-		b.mu.Lock()
-		n := min(len(b.queued), maxBatch)
-		if n == 0 {
-			b.sending = false
-			b.queued = nil
-			b.mu.Unlock()
-			return
-		}
-		batch := b.queued[:n:n]
-		b.queued = b.queued[n:]
+	b.mu.Lock()
+	n := min(len(b.queued), maxBatch)
+	if n == 0 {
+		b.sending = false
+		b.queued = nil
 		b.mu.Unlock()
-		s.commit(ctx, batch)
+		return
+	}
+	batch := b.queued[:n:n]
+	b.queued = b.queued[n:]
+	b.mu.Unlock()
+	s.commit(ctx, batch)
+	b.mu.Lock()
+	more := len(b.queued) > 0
+	if !more {
+		b.sending = false
+		b.queued = nil
+	}
+	b.mu.Unlock()
+	if more {
+		go s.send(ctx)
 	}
 }
 
