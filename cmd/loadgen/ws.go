@@ -6,14 +6,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gorilla/websocket"
 
@@ -122,7 +127,36 @@ func readTokens(path string) ([]string, error) {
 }
 
 // dialer is shared by all clients: small buffers, as a browser's are irrelevant here.
-var dialer = &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+var dialer = &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024,
+	NetDialContext: spreadLoopback(16)}
+
+// spreadLoopback dials a loopback server from n source addresses in turn (127.0.0.1 and up),
+// each socket's port chosen by connect() for its whole address pair (IP_BIND_ADDRESS_NO_PORT).
+// From one source address, connect() searches the range of local ports for one that is free
+// towards the server, and with 15,000 and more clients held that search costs the load
+// generator more CPU than the server spends on the handshake (it was half of its profile),
+// on the cores the server shares: the last seconds of a connect phase measured the load
+// generator. Real clients come from many addresses. Other servers are dialled as usual.
+func spreadLoopback(n int) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var next atomic.Uint32
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		ip := net.ParseIP(host)
+		if err != nil || ip == nil || ip.To4() == nil || !ip.IsLoopback() {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}
+		src := net.IPv4(127, 0, 0, byte(1+next.Add(1)%uint32(n)))
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Control: func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+			})
+			return errors.Join(err, serr)
+		}}
+		return d.DialContext(ctx, network, addr)
+	}
+}
 
 // dialOne connects one authenticated client, retrying as socket.io-client does when the
 // connection drops before the namespace handshake completes.
@@ -153,6 +187,10 @@ func wsConnect(args []string) error {
 	hold := fs.Duration("hold", 10*time.Second, "how long to keep them connected")
 	pid := fs.Int("pid", 0, "server process to sample (RSS, CPU)")
 	metricsURL := fs.String("metrics", "", "server /metrics URL for go_goroutines (Go servers)")
+	// A slow tail spread over the phase is per-handshake cost; one in a few seconds is a stall (a
+	// collection, the machine).
+	timeline := fs.Bool("timeline", false, "also print the handshakes' latency by the second they were due")
+	profile := fs.String("cpuprofile", "", "write the load generator's own CPU profile of the connect phase here")
 	_ = fs.Parse(args)
 	toks, err := readTokens(*tokens)
 	if err != nil {
@@ -166,6 +204,18 @@ func wsConnect(args []string) error {
 	lat := make([]time.Duration, *n)
 	var failed atomic.Int64
 	var wg sync.WaitGroup
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	cpu0, self0 := cpuSeconds(*pid), cpuSeconds(os.Getpid())
+	busy0, total0 := machineTicks()
 	start := time.Now()
 	tick := time.Second / time.Duration(max(*rate, 1))
 	for i := range *n {
@@ -190,6 +240,13 @@ func wsConnect(args []string) error {
 	}
 	wg.Wait()
 	connected := time.Since(start)
+	// The server's CPU over the connect phase, per handshake: unlike the latency percentiles it
+	// does not depend on what else the shared machine is doing at that moment.
+	cpu, self := cpuSeconds(*pid)-cpu0, cpuSeconds(os.Getpid())-self0
+	busy1, total1 := machineTicks()
+	if *profile != "" {
+		pprof.StopCPUProfile()
+	}
 	settle(2 * time.Second)
 	peakRSS, peakG := rssKiB(*pid), goroutines(*metricsURL)
 	time.Sleep(*hold)
@@ -203,8 +260,17 @@ func wsConnect(args []string) error {
 	ok := int64(*n) - failed.Load()
 	fmt.Printf("connected %d of %d clients in %s (%d failed)\n", ok, *n, connected.Round(time.Millisecond), failed.Load())
 	printLatency("handshake", lat)
+	if *timeline {
+		dues := make([]int64, len(lat))
+		for i := range dues {
+			dues[i] = start.Add(time.Duration(i) * tick).UnixNano()
+		}
+		printTimeline(start.UnixNano(), dues, lat)
+	}
 	if *pid != 0 {
 		per := float64(peakRSS-baseRSS) / float64(max(ok, 1))
+		fmt.Printf("server CPU: %.2f s over %s: %.0f µs per handshake; the load generator's %.2f s; the machine's cores %.0f%% busy\n",
+			cpu, connected.Round(time.Millisecond), 1e6*cpu/float64(max(ok, 1)), self, 100*float64(busy1-busy0)/float64(max(total1-total0, 1)))
 		fmt.Printf("server RSS: %d KiB before, %d KiB connected, %d KiB after %s held: %.1f KiB per connection\n",
 			baseRSS, peakRSS, holdRSS, *hold, per)
 	}
@@ -318,6 +384,24 @@ func rssKiB(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// machineTicks reads the machine's busy and total CPU time (/proc/stat, all cores): whether the
+// server, the load generator and everything else together left the cores any idle time.
+func machineTicks() (busy, total int64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	for i, f := range strings.Fields(line)[1:] {
+		n, _ := strconv.ParseInt(f, 10, 64)
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, total
 }
 
 // cpuSeconds reads a process's user+system CPU time.

@@ -188,7 +188,7 @@ func metricLines(c *http.Client, base, name string) []string {
 	return out
 }
 
-// printTimeline prints the delivery latency of the messages due in each second of the run, to
+// printTimeline prints the latency of the operations due in each second of the run, to
 // tell steady queueing from stalls.
 func printTimeline(from int64, dues []int64, lat []time.Duration) {
 	var secs [][]time.Duration

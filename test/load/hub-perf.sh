@@ -93,16 +93,21 @@ drain() {
 # queue was full (the client retransmits its SYN after 1 s, then 3 s): printed per phase, it
 # tells a server that stopped accepting from one that was slow after accepting.
 listen_overflows() { nstat -az TcpExtListenOverflows 2>/dev/null | awk '/ListenOverflows/ {print $2}'; }
+# redis_cpu is the Redis server's CPU time in seconds: the hub's presence and fan-out run there,
+# on the same cores as the server and the load generator.
+redis_cpu() { redis-cli -u "$REDIS" info cpu | awk -F: '/^used_cpu_(sys|user):/ {s += $2} END {printf "%.2f", s}'; }
 lg() {
   drain; echo "\$ loadgen $*"
-  local before; before=$(listen_overflows)
+  local before r0; before=$(listen_overflows); r0=$(redis_cpu)
   "$OUT/loadgen" "$@"
   [ -n "$before" ] && echo "listen queue overflows during the phase: $(($(listen_overflows) - before))"
+  awk -v a="$(redis_cpu)" -v b="$r0" 'BEGIN {printf "Redis CPU during the phase: %.2f s\n", a - b}'
   echo
 }
 # PROFILE=1 saves pprof profiles of the first hub node in $OUT: the heap while the sockets are
-# held and 10 s of CPU and allocations while they connect (conns), and 15 s of CPU and allocations during the
-# broadcasts (broadcast).
+# held, the CPU of the whole connect phase and 10 s of its allocations (conns), and 15 s of CPU
+# and allocations during the broadcasts (broadcast); and the load generator's own CPU while it
+# connects to the hub (loadgen-conns.pprof).
 profile() { # delay name path
   [ "${PROFILE:-}" = 1 ] || return 0
   (sleep "$1"; curl -fs "http://127.0.0.1:18600/debug/pprof/$3" -o "$OUT/$2.pprof" && echo "saved $OUT/$2.pprof") &
@@ -111,9 +116,9 @@ profile() { # delay name path
 if [[ $WHAT == conns || $WHAT == all ]]; then
   echo "== $CONNS idle authenticated websocket clients on one node"
   drain # before the profiles' clocks start
-  profile 2 cpu-conns "profile?seconds=10"; profile 2 allocs-conns "allocs?seconds=10"; profile $((CONNS / 1000 + 5)) heap-conns "heap?gc=1"
-  lg ws connect -url http://127.0.0.1:18100 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -pid "${hub_pids[0]}" -metrics http://127.0.0.1:18100/metrics
-  lg ws connect -url http://127.0.0.1:18090 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -pid "${node_pids[0]}"
+  profile 1 cpu-conns "profile?seconds=$((CONNS / 1000))"; profile 2 allocs-conns "allocs?seconds=10"; profile $((CONNS / 1000 + 5)) heap-conns "heap?gc=1"
+  lg ws connect -url http://127.0.0.1:18100 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -timeline ${PROFILE:+-cpuprofile "$OUT/loadgen-conns.pprof"} -pid "${hub_pids[0]}" -metrics http://127.0.0.1:18100/metrics
+  lg ws connect -url http://127.0.0.1:18090 -tokens "$OUT/tokens.txt" -conns "$CONNS" -rate 1000 -hold 10s -timeline -pid "${node_pids[0]}"
 fi
 if [[ $WHAT == bursts || $WHAT == all ]]; then
   echo "== $BURSTS bursts of $BURST connections"
