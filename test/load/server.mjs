@@ -60,5 +60,7 @@ io.on("connection", (socket) => {
   socket.on("hub:echo", (p, ack) => ack?.({ ok: true, data: p }));
 });
 
-httpServer.listen(port, "127.0.0.1", () => console.log(`node socket.io server on :${port} (pid ${process.pid})`));
+// The accept queue as long as the Go server's (net.core.somaxconn, 4096 here): Node's default of
+// 511 overflowed in the bursts of 5,000 (the kernel dropped SYNs, the clients retried after 1 s).
+httpServer.listen({ port, host: "127.0.0.1", backlog: 4096 }, () => console.log(`node socket.io server on :${port} (pid ${process.pid})`));
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => { io.close(); process.exit(0); });
