@@ -18,9 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gorilla/websocket"
+	"golang.org/x/sys/unix"
 
 	"github.com/p2psandbox/hub/realtime/sioclient"
 )

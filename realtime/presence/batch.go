@@ -58,20 +58,15 @@ func (s *Store) do(ctx context.Context, o *op) error {
 	}
 }
 
-// send commits one batch of the queued calls. If more queued up meanwhile, a new goroutine goes
-// on sending them: the caller returns as soon as its own call is done. (Sending until the queue
-// is empty kept one handshake, on a node that never stopped taking handshakes, sending for the
-// others for seconds.)
+// send commits one batch of the queued calls; there is at least one (the leader's own, or what
+// queued during the batch before). If more queued up meanwhile, a new goroutine goes on
+// sending them: the caller returns as soon as its own call is done. (Sending until the queue
+// was empty kept one handshake, on a node that never stopped taking handshakes, sending the
+// others' calls for seconds.)
 func (s *Store) send(ctx context.Context) {
 	b := &s.batch
 	b.mu.Lock()
 	n := min(len(b.queued), maxBatch)
-	if n == 0 {
-		b.sending = false
-		b.queued = nil
-		b.mu.Unlock()
-		return
-	}
 	batch := b.queued[:n:n]
 	b.queued = b.queued[n:]
 	b.mu.Unlock()
